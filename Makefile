@@ -1,0 +1,32 @@
+# smtpd: see README.  `make`, `make check`, `make sanitize`, `make clean`.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla
+WERROR   ?= -Werror
+STD       = -std=c99 -D_POSIX_C_SOURCE=200809L
+ALLFLAGS  = $(STD) $(WARN) $(WERROR) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS   ?=
+
+O         = build
+LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o \
+            deliver_mbox.o log.o util.o
+HEADERS   = reply.h config.h session.h linebuf.h data.h addr.h spool.h \
+            deliver.h deliver_mbox.h log.h util.h
+
+all: smtpd
+
+smtpd: $(O)/smtpd.o $(LIBOBJS:%=$(O)/%)
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/%.o: %.c $(HEADERS)
+	@mkdir -p $(O)
+	$(CC) $(ALLFLAGS) -c -o $@ $<
+
+include tests/tests.mk
+
+clean:
+	rm -rf build build-san smtpd tests/check_smtpd tests/helpers/trickle
+
+.PHONY: all clean

@@ -1,0 +1,29 @@
+/* ISC license. */
+/* What the command line decides: filled by smtpd.c, read everywhere. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+enum method {
+	METHOD_MBOX,
+	METHOD_MAILDIR,
+	METHOD_PIPE
+};
+
+struct config {
+	const char		 *hostname;	/* -n */
+	char			**domains;	/* -d, repeatable */
+	size_t			  ndomains;
+	unsigned long long	  max_size;	/* -s */
+	unsigned long		  max_rcpts;	/* -r */
+	int			  timeout;	/* -t, seconds */
+	int			  lmtp;		/* -l */
+	int			  interactive;	/* stdin is a terminal */
+	const char		 *peer;		/* client address, NULL if none */
+	enum method		  method;
+	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */
+	int			  method_argc;
+};
+
+#endif

@@ -1,0 +1,135 @@
+/* ISC license. */
+/*
+ * End of data, dot-unstuffing and line ends (RFC 5321 4.1.1.4, 4.5.2).
+ *
+ * Policy against SMTP smuggling (CVE-2023-51764/51765/51766): in a
+ * normal session only CR LF ends a line, and only CR LF "." CR LF ends
+ * the data.  A bare LF or a bare CR does not end anything; it marks the
+ * message, which is then refused whole when the real end arrives.  So
+ * no byte sequence inside a message can end it early, and the text
+ * after such a sequence can never be read as a command.
+ *
+ * In lf_mode (a person at a terminal, or a client that used bare LF
+ * from its very first line) LF ends every line and an optional CR
+ * before it is dropped.  A relaying MTA always sends CR LF, so a body
+ * it relays can never put a session into lf_mode.
+ *
+ * Output lines end in LF alone, the form mailboxes store.
+ */
+#include <string.h>
+
+#include "data.h"
+
+enum {
+	DS_BOL,		/* at the start of a line */
+	DS_DOT,		/* a "." at the start of a line */
+	DS_DOT_CR,	/* "." CR at the start of a line */
+	DS_MID,		/* inside a line */
+	DS_MID_CR	/* CR inside a line */
+};
+
+void
+data_begin(struct data_state *ds, int lf_mode)
+{
+	ds->state = DS_BOL;	/* DATA's own CR LF precedes the first line */
+	ds->lf_mode = lf_mode;
+	ds->flags = 0;
+	ds->size = 0;
+}
+
+/*
+ * Consume in[0..n) and append the decoded text to out, which must have
+ * room for n + DATA_OUT_SLACK octets; *outlen is how much was written.
+ * Returns how much input was used: less than n only when the end of
+ * data was found, which sets *done; what follows is the next command.
+ */
+size_t
+data_feed(struct data_state *ds, const char *in, size_t n, char *out,
+    size_t *outlen, int *done)
+{
+	size_t i = 0, o = 0, run;
+	const char *stop;
+	char c;
+
+	*done = 0;
+	while (i < n) {
+		c = in[i];
+		switch (ds->state) {
+		case DS_BOL:
+			if (c == '.') {
+				ds->state = DS_DOT;	/* dropped: unstuffing */
+				i++;
+				continue;
+			}
+			ds->state = DS_MID;
+			continue;	/* look at c again inside the line */
+		case DS_DOT:
+			if (c == '\r') {
+				ds->state = DS_DOT_CR;
+				i++;
+				continue;
+			}
+			if (c == '\n' && ds->lf_mode) {
+				*done = 1;
+				i++;
+				goto out;
+			}
+			ds->state = DS_MID;
+			continue;
+		case DS_DOT_CR:
+			if (c == '\n') {
+				*done = 1;
+				i++;
+				goto out;
+			}
+			ds->state = DS_MID_CR;	/* the CR was inside a line */
+			continue;
+		case DS_MID:
+			/* fast path: copy up to the next CR, LF or NUL */
+			run = n - i;
+			stop = in + i;
+			while (run > 0 && *stop != '\r' && *stop != '\n' &&
+			    *stop != '\0') {
+				stop++;
+				run--;
+			}
+			run = (size_t)(stop - (in + i));
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
+			if (i == n)
+				goto out;
+			c = in[i++];
+			if (c == '\r') {
+				ds->state = DS_MID_CR;
+				continue;
+			}
+			if (c == '\0')
+				ds->flags |= DATA_NUL;
+			out[o++] = c;
+			if (c == '\n') {
+				if (ds->lf_mode)
+					ds->state = DS_BOL;
+				else
+					ds->flags |= DATA_BARE_LF;
+			}
+			continue;
+		case DS_MID_CR:
+			if (c == '\n') {
+				out[o++] = '\n';
+				ds->size++;	/* RFC 1870 counts the CR */
+				ds->state = DS_BOL;
+				i++;
+				continue;
+			}
+			ds->flags |= DATA_BARE_CR;
+			out[o++] = '\r';
+			ds->state = DS_MID;
+			continue;
+		}
+	}
+out:
+	ds->size += o;
+	*outlen = o;
+	return i;
+}

@@ -1,0 +1,46 @@
+/* ISC license. */
+/*
+ * Hands an accepted message to the configured delivery method and
+ * turns system errors into SMTP outcomes.
+ */
+#include <errno.h>
+
+#include "deliver.h"
+#include "deliver_mbox.h"
+
+struct deliver_result
+deliver(const struct config *cfg, const struct envelope *env,
+    struct spool *sp)
+{
+	switch (cfg->method) {
+	case METHOD_MBOX:
+		return deliver_mbox(cfg->method_argv[0], env, sp);
+	default:
+		break;
+	}
+	return (struct deliver_result){ DELIVER_TEMP, R_LOCAL_ERROR };
+}
+
+/*
+ * Full disks and quotas are temporary (452 4.3.1); a mailbox that is
+ * not a regular file, or a symlink, is permanent; anything else is a
+ * local problem an admin can fix, so temporary (RFC 5321 4.2.5).
+ */
+struct deliver_result
+deliver_result_errno(int err)
+{
+	switch (err) {
+	case ENOSPC:
+#ifdef EDQUOT
+	case EDQUOT:
+#endif
+	case EFBIG:
+		return (struct deliver_result){ DELIVER_TEMP, R_NO_SPACE };
+	case ELOOP:
+	case EISDIR:
+	case ENOTDIR:
+		return (struct deliver_result){ DELIVER_PERM, R_MAILBOX_BAD };
+	default:
+		return (struct deliver_result){ DELIVER_TEMP, R_LOCAL_ERROR };
+	}
+}

@@ -1,0 +1,327 @@
+/* ISC license. */
+/*
+ * mbox delivery: the mboxrd format, locked the way mutt, procmail and
+ * mailx expect (a PATH.lock dot-lock where the directory allows one,
+ * and an fcntl write lock), appended, fsynced, and on any failure cut
+ * back to the exact previous size so the mailbox is byte-identical.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver_mbox.h"
+#include "log.h"
+#include "util.h"
+
+#define LOCK_WAIT_S	30	/* then 451 4.2.0 */
+#define DOTLOCK_STALE_S	300	/* an older PATH.lock is a dead locker's */
+#define LOCK_POLL_NS	50000000L
+
+struct mbox_out {
+	int	 fd;
+	int	 failed;	/* errno of the first failed write */
+	int	 at_bol;	/* next octet starts a line */
+	size_t	 gt;		/* '>' seen at the start of this line */
+	size_t	 from;		/* octets of "From " matched after them */
+	size_t	 len;
+	char	 buf[65536];
+};
+
+static int	open_mbox(const char *, int *);
+static int	dotlock(const char *, char *, size_t);
+static int	fcntl_lock(int, time_t);
+static void	pause_briefly(void);
+static void	out_put(struct mbox_out *, const char *, size_t);
+static void	out_flush(struct mbox_out *);
+static void	out_quoted(struct mbox_out *, const char *, size_t);
+static void	out_pending(struct mbox_out *);
+static int	write_message(int, off_t, const struct envelope *,
+		    struct spool *);
+
+static void
+pause_briefly(void)
+{
+	struct timespec ts = { 0, LOCK_POLL_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Open for appending, creating it 0600.  Never follow a symlink, and
+ * refuse anything but a regular file with one link: a hard link could
+ * point the append at a file outside the mail store.
+ */
+static int
+open_mbox(const char *path, int *fdp)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		errno = ELOOP;	/* reported as a permanent mailbox error */
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/*
+ * Create PATH.lock with O_EXCL.  Returns 1 when held, 0 when the
+ * directory does not allow one (we rely on fcntl alone), -1 on failure
+ * or after LOCK_WAIT_S with errno EAGAIN.
+ */
+static int
+dotlock(const char *path, char *lockpath, size_t size)
+{
+	time_t deadline = time(NULL) + LOCK_WAIT_S;
+	struct stat st;
+	int fd;
+
+	if (snprintf(lockpath, size, "%s.lock", path) >= (int)size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (;;) {
+		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1) {
+			close(fd);
+			return 1;
+		}
+		if (errno == EACCES || errno == EROFS || errno == EPERM)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		if (lstat(lockpath, &st) == 0 &&
+		    time(NULL) - st.st_mtime > DOTLOCK_STALE_S) {
+			log_warnx("removing stale lock %s", lockpath);
+			unlink(lockpath);
+			continue;
+		}
+		if (time(NULL) >= deadline) {
+			errno = EAGAIN;
+			return -1;
+		}
+		pause_briefly();
+	}
+}
+
+static int
+fcntl_lock(int fd, time_t deadline)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	for (;;) {
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -1;
+		if (time(NULL) >= deadline) {
+			errno = EAGAIN;
+			return -1;
+		}
+		pause_briefly();
+	}
+}
+
+static void
+out_flush(struct mbox_out *o)
+{
+	const char *p = o->buf;
+	ssize_t w;
+
+	while (o->len > 0 && o->failed == 0) {
+		w = write(o->fd, p, o->len);
+		if (w == -1) {
+			if (errno != EINTR)
+				o->failed = errno;
+			continue;
+		}
+		p += w;
+		o->len -= (size_t)w;
+	}
+	o->len = 0;
+}
+
+static void
+out_put(struct mbox_out *o, const char *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (o->len == sizeof(o->buf))
+			out_flush(o);
+		k = sizeof(o->buf) - o->len;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, p, k);
+		o->len += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* Emit the '>'s and the part of "From " held back at a line start. */
+static void
+out_pending(struct mbox_out *o)
+{
+	for (; o->gt > 0; o->gt--)
+		out_put(o, ">", 1);
+	out_put(o, "From ", o->from);
+	o->from = 0;
+}
+
+/*
+ * Copy message text, quoting every line that matches ^>*From with one
+ * more '>' (mboxrd), so a reader can undo it exactly.  Works across
+ * chunk boundaries: the start of a line is held back until decided.
+ */
+static void
+out_quoted(struct mbox_out *o, const char *p, size_t n)
+{
+	const char *lf;
+	size_t run;
+
+	while (n > 0) {
+		if (!o->at_bol) {
+			lf = memchr(p, '\n', n);
+			run = lf == NULL ? n : (size_t)(lf - p) + 1;
+			out_put(o, p, run);
+			p += run;
+			n -= run;
+			o->at_bol = lf != NULL;
+			continue;
+		}
+		if (*p == '>' && o->from == 0) {
+			o->gt++;
+			p++;
+			n--;
+			continue;
+		}
+		if (*p == "From "[o->from]) {
+			p++;
+			n--;
+			if (++o->from == 5) {
+				out_put(o, ">", 1);
+				out_pending(o);
+				o->at_bol = 0;
+			}
+			continue;
+		}
+		out_pending(o);
+		o->at_bol = 0;
+	}
+}
+
+/* From_ line, Return-Path, the spooled message, a blank line. */
+static int
+write_message(int fd, off_t size, const struct envelope *env,
+    struct spool *sp)
+{
+	static struct mbox_out o;
+	char line[600], date[64], who[ADDR_MAILBOX_MAX + 1], c, *q;
+	struct tm tm;
+	ssize_t n;
+	off_t off;
+	const char *sender = env->sender->mailbox;
+
+	memset(&o, 0, sizeof(o));
+	o.fd = fd;
+	/* the previous message must end in a newline, or ours joins it */
+	if (size > 0 && pread(fd, &c, 1, size - 1) == 1 && c != '\n')
+		out_put(&o, "\n", 1);
+	if (localtime_r(&env->when, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		return EINVAL;
+	/* a quoted local part may hold spaces; a From_ line may not */
+	util_strlcpy(who, *sender == '\0' ? "MAILER-DAEMON" : sender,
+	    sizeof(who));
+	for (q = who; *q != '\0'; q++)
+		if (*q == ' ')
+			*q = '_';
+	snprintf(line, sizeof(line), "From %s %s\n", who, date);
+	out_put(&o, line, strlen(line));
+	snprintf(line, sizeof(line), "Return-Path: <%s>\n", sender);
+	out_put(&o, line, strlen(line));
+	o.at_bol = 1;
+	for (off = 0; o.failed == 0; off += n) {
+		char chunk[16384];
+
+		n = spool_read(sp, off, chunk, sizeof(chunk));
+		if (n == -1)
+			return errno;
+		if (n == 0)
+			break;
+		out_quoted(&o, chunk, (size_t)n);
+	}
+	out_pending(&o);
+	out_put(&o, "\n", 1);
+	out_flush(&o);
+	if (o.failed != 0)
+		return o.failed;
+	if (fsync(fd) == -1)
+		return errno;
+	return 0;
+}
+
+struct deliver_result
+deliver_mbox(const char *path, const struct envelope *env, struct spool *sp)
+{
+	char lockpath[4096];
+	struct stat st;
+	int fd, dotlocked, err;
+	off_t size;
+
+	if (open_mbox(path, &fd) == -1) {
+		log_warn("mbox %s", path);
+		return deliver_result_errno(errno);
+	}
+	if ((dotlocked = dotlock(path, lockpath, sizeof(lockpath))) == -1 ||
+	    fcntl_lock(fd, time(NULL) + LOCK_WAIT_S) == -1) {
+		err = errno;
+		log_warn("lock %s", path);
+		if (dotlocked == 1)
+			unlink(lockpath);
+		close(fd);
+		if (err == EAGAIN)
+			return (struct deliver_result){ DELIVER_TEMP,
+			    R_MAILBOX_BUSY };
+		return deliver_result_errno(err);
+	}
+	if (fstat(fd, &st) == -1)
+		err = errno;
+	else {
+		size = st.st_size;
+		err = write_message(fd, size, env, sp);
+		if (err != 0) {
+			/* leave the mailbox exactly as it was */
+			if (ftruncate(fd, size) == -1 || fsync(fd) == -1)
+				log_warn("cannot roll back %s", path);
+		}
+	}
+	if (dotlocked == 1)
+		unlink(lockpath);
+	close(fd);	/* releases the fcntl lock */
+	if (err != 0) {
+		errno = err;
+		log_warn("mbox %s", path);
+		return deliver_result_errno(err);
+	}
+	return (struct deliver_result){ DELIVER_OK, R_DATA_OK };
+}

@@ -1,0 +1,231 @@
+/* ISC license. */
+/*
+ * Bounded line reader and buffered writer on raw fds, with the idle
+ * timeout.  No stdio: its buffering would hide what the client sent
+ * and when replies leave.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linebuf.h"
+
+static long	now_ms(void);
+static enum line_status fill(struct linebuf *, long);
+static int	write_all(int, const char *, size_t);
+
+void
+linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
+{
+	lb->fd = fd;
+	lb->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
+	lb->eof = 0;
+	lb->start = lb->end = 0;
+	lb->flush_first = ob;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read once more into the buffer, waiting at most until deadline (a
+ * now_ms() value; 0 means no deadline).  Pending replies are flushed
+ * first: the client may be waiting for them before it sends more.
+ */
+static enum line_status
+fill(struct linebuf *lb, long deadline)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int wait;
+
+	if (lb->start == lb->end)
+		lb->start = lb->end = 0;
+	else if (lb->end == sizeof(lb->buf)) {
+		memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
+		lb->end -= lb->start;
+		lb->start = 0;
+	}
+	if (lb->flush_first != NULL && outbuf_flush(lb->flush_first) == -1)
+		return LINE_ERROR;
+	for (;;) {
+		wait = -1;
+		if (deadline != 0) {
+			long left = deadline - now_ms();
+
+			if (left <= 0)
+				return LINE_TIMEOUT;
+			wait = left > 0x7fffffffL ? 0x7fffffff : (int)left;
+		}
+		pfd.fd = lb->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, wait) == -1) {
+			if (errno == EINTR)
+				continue;
+			return LINE_ERROR;
+		}
+		if (pfd.revents == 0)
+			continue;	/* timed out: checked at the top */
+		n = read(lb->fd, lb->buf + lb->end, sizeof(lb->buf) - lb->end);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return LINE_ERROR;
+		}
+		if (n == 0)
+			lb->eof = 1;
+		lb->end += (size_t)n;
+		return LINE_OK;
+	}
+}
+
+/*
+ * Return the next line, without its LF or CR LF, NUL-terminated in
+ * place.  It stays valid until the next call on lb.  A line whose
+ * content exceeds max octets is read through its LF, discarded, and
+ * reported as LINE_TOO_LONG.  The whole line must arrive within one
+ * timeout, so a client trickling bytes cannot hold a session for ever.
+ */
+enum line_status
+linebuf_getline(struct linebuf *lb, size_t max, char **line, size_t *len,
+    int *flags)
+{
+	long deadline = lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0;
+	int discarding = 0;
+	enum line_status st;
+	char *p, *lf;
+	size_t n;
+
+	for (;;) {
+		p = lb->buf + lb->start;
+		lf = memchr(p, '\n', lb->end - lb->start);
+		if (lf != NULL) {
+			lb->start = (size_t)(lf + 1 - lb->buf);
+			if (discarding)
+				return LINE_TOO_LONG;
+			n = (size_t)(lf - p);
+			*flags = 0;
+			if (n > 0 && p[n - 1] == '\r') {
+				*flags |= LINE_CRLF;
+				n--;
+			}
+			if (n > max)
+				return LINE_TOO_LONG;
+			if (memchr(p, '\r', n) != NULL)
+				*flags |= LINE_HAS_CR;
+			if (memchr(p, '\0', n) != NULL)
+				*flags |= LINE_HAS_NUL;
+			p[n] = '\0';
+			*line = p;
+			*len = n;
+			return LINE_OK;
+		}
+		/* max content, one CR, and still no LF: too long */
+		if (lb->end - lb->start > max + 1) {
+			discarding = 1;
+			lb->start = lb->end = 0;
+		}
+		if (lb->eof)
+			return discarding ? LINE_TOO_LONG : LINE_EOF;
+		if ((st = fill(lb, deadline)) != LINE_OK)
+			return st;
+	}
+}
+
+/*
+ * Expose the unread input as it is, reading when there is none; for
+ * message data, which is not split into lines here.  Each wait gets
+ * its own timeout (RFC 5321 4.5.3.2.5: the server waits per block).
+ */
+enum line_status
+linebuf_peek(struct linebuf *lb, const char **p, size_t *n)
+{
+	enum line_status st;
+
+	while (lb->start == lb->end) {
+		if (lb->eof)
+			return LINE_EOF;
+		st = fill(lb, lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0);
+		if (st != LINE_OK)
+			return st;
+	}
+	*p = lb->buf + lb->start;
+	*n = lb->end - lb->start;
+	return LINE_OK;
+}
+
+void
+linebuf_consume(struct linebuf *lb, size_t n)
+{
+	lb->start += n;
+}
+
+void
+outbuf_init(struct outbuf *ob, int fd)
+{
+	ob->fd = fd;
+	ob->failed = 0;
+	ob->len = 0;
+}
+
+void
+outbuf_put(struct outbuf *ob, const char *p, size_t n)
+{
+	if (ob->failed)
+		return;
+	if (ob->len + n > sizeof(ob->buf) && outbuf_flush(ob) == -1)
+		return;
+	if (n >= sizeof(ob->buf)) {
+		if (write_all(ob->fd, p, n) == -1)
+			ob->failed = 1;
+		return;
+	}
+	memcpy(ob->buf + ob->len, p, n);
+	ob->len += n;
+}
+
+void
+outbuf_puts(struct outbuf *ob, const char *s)
+{
+	outbuf_put(ob, s, strlen(s));
+}
+
+int
+outbuf_flush(struct outbuf *ob)
+{
+	if (ob->failed)
+		return -1;
+	if (ob->len > 0 && write_all(ob->fd, ob->buf, ob->len) == -1) {
+		ob->failed = 1;
+		return -1;
+	}
+	ob->len = 0;
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* ISC license. */
+/*
+ * Bounded line reader and buffered writer on raw file descriptors.
+ * The reader never grows: a command longer than its limit is reported
+ * and discarded through its LF.  Before any read that could block, the
+ * writer is flushed, so pipelined replies go out in one write and the
+ * output bytes never depend on how the input was chunked (RFC 2920).
+ */
+#ifndef LINEBUF_H
+#define LINEBUF_H
+
+#include <stddef.h>
+
+#define LINEBUF_SIZE	65536
+#define OUTBUF_SIZE	4096
+
+enum line_status {
+	LINE_OK,
+	LINE_TOO_LONG,	/* over the limit; discarded through its LF */
+	LINE_EOF,	/* end of input; a partial last line is dropped */
+	LINE_TIMEOUT,
+	LINE_ERROR
+};
+
+/* How a line read by linebuf_getline() ended and what it holds. */
+#define LINE_CRLF	0x01	/* ended in CR LF (else bare LF) */
+#define LINE_HAS_CR	0x02	/* a CR not followed by LF inside */
+#define LINE_HAS_NUL	0x04	/* a NUL octet inside */
+
+struct outbuf {
+	int	 fd;
+	int	 failed;	/* a write failed: the client is gone */
+	size_t	 len;
+	char	 buf[OUTBUF_SIZE];
+};
+
+struct linebuf {
+	int		 fd;
+	int		 timeout_ms;	/* per wait; <= 0 waits forever */
+	int		 eof;
+	size_t		 start, end;	/* unread bytes are buf[start..end) */
+	struct outbuf	*flush_first;	/* flushed before blocking reads */
+	char		 buf[LINEBUF_SIZE];
+};
+
+void	linebuf_init(struct linebuf *, int, int, struct outbuf *);
+enum line_status linebuf_getline(struct linebuf *, size_t, char **,
+	    size_t *, int *);
+enum line_status linebuf_peek(struct linebuf *, const char **, size_t *);
+void	linebuf_consume(struct linebuf *, size_t);
+
+void	outbuf_init(struct outbuf *, int);
+void	outbuf_put(struct outbuf *, const char *, size_t);
+void	outbuf_puts(struct outbuf *, const char *);
+int	outbuf_flush(struct outbuf *);
+
+#endif

@@ -1,0 +1,85 @@
+/* ISC license. */
+/*
+ * Every byte the client can read: reply ids, codes, enhanced status codes
+ * and texts.  Codes follow RFC 5321 4.2, enhanced codes RFC 3463.
+ * Texts are interface: transcript tests pin them byte for byte.
+ * A text holds at most one "%s", filled by reply_with().
+ */
+#ifndef REPLY_H
+#define REPLY_H
+
+#define REPLY_TABLE(X) \
+	/* greeting and farewell: no enhanced code on 220 (RFC 2034 3) */ \
+	X(R_GREETING,        220, NULL,    "%s ESMTP smtpd ready") \
+	X(R_GREETING_LMTP,   220, NULL,    "%s LMTP smtpd ready") \
+	X(R_HELO,            250, NULL,    "%s") \
+	X(R_QUIT,            221, "2.0.0", "%s closing connection") \
+	X(R_TIMEOUT,         421, "4.4.2", "%s idle timeout, closing connection") \
+	X(R_TOO_MANY_ERRORS, 421, "4.7.0", "%s too many errors, closing connection") \
+	X(R_SHUTDOWN,        421, "4.3.0", "%s local error, closing connection") \
+	/* commands that always work */ \
+	X(R_NOOP,             250, "2.0.0", "OK") \
+	X(R_RSET,            250, "2.0.0", "Reset; start again with MAIL FROM") \
+	X(R_VRFY,            252, "2.5.0", "Cannot VRFY users; send the mail and delivery will be tried") \
+	X(R_EXPN,            502, "5.5.1", "EXPN is disabled: lists are not revealed") \
+	X(R_OBSOLETE,        502, "5.5.1", "%s is obsolete (RFC 5321) and not supported") \
+	X(R_NOT_OFFERED,     502, "5.5.1", "%s is not offered by this server") \
+	X(R_UNKNOWN,         500, "5.5.1", "Unknown command; type HELP for the list") \
+	X(R_LHLO_ONLY,       500, "5.5.1", "This is an LMTP server: say LHLO your.host.name") \
+	X(R_LINE_TOO_LONG,   500, "5.5.2", "Line too long: a command has at most 512 octets") \
+	X(R_BAD_BYTES,       500, "5.5.2", "Command contains a NUL or a bare CR") \
+	/* sequence (RFC 5321 4.1.4) */ \
+	X(R_NEED_HELO,       503, "5.5.1", "Send HELO or EHLO first") \
+	X(R_NEED_LHLO,       503, "5.5.1", "Send LHLO first") \
+	X(R_NEED_MAIL,       503, "5.5.1", "Send MAIL FROM first") \
+	X(R_NEED_RCPT,       503, "5.5.1", "Send RCPT TO first") \
+	X(R_NESTED_MAIL,     503, "5.5.1", "Sender already given; send RSET to start over") \
+	/* syntax */ \
+	X(R_SYNTAX_HELO,     501, "5.5.4", "Syntax: %s your.host.name") \
+	X(R_SYNTAX_MAIL,     501, "5.5.4", "Syntax: MAIL FROM:<you@example.org>") \
+	X(R_SYNTAX_RCPT,     501, "5.5.4", "Syntax: RCPT TO:<them@example.org>") \
+	X(R_SYNTAX_VRFY,     501, "5.5.4", "Syntax: VRFY user@example.org") \
+	X(R_NO_ARGUMENT,     501, "5.5.4", "Syntax: %s takes no argument") \
+	X(R_BAD_SENDER,      501, "5.1.7", "Bad sender address syntax") \
+	X(R_BAD_RCPT,        501, "5.1.3", "Bad recipient address syntax") \
+	X(R_RCPT_NO_DOMAIN,  501, "5.1.3", "Recipient needs a domain: user@example.org") \
+	X(R_SENDER_NO_DOMAIN, 501, "5.1.7", "Sender needs a domain: user@example.org, or <> for none") \
+	X(R_NEED_UTF8,       553, "5.6.7", "Non-ASCII address needs MAIL FROM:<...> SMTPUTF8") \
+	X(R_PARAM_UNKNOWN,   555, "5.5.4", "Unsupported parameter %s") \
+	X(R_PARAM_BAD,       501, "5.5.4", "Bad value or repeated parameter %s") \
+	X(R_PARAM_NEED_EHLO, 555, "5.5.4", "Parameters need EHLO, not HELO") \
+	/* MAIL, RCPT */ \
+	X(R_SENDER_OK,       250, "2.1.0", "Sender %s OK") \
+	X(R_RCPT_OK,         250, "2.1.5", "Recipient %s OK") \
+	X(R_RELAY_DENIED,    550, "5.7.1", "Relaying denied: %s is not a domain served here") \
+	X(R_TOO_MANY_RCPTS,  452, "4.5.3", "Too many recipients; send the rest in a new transaction") \
+	X(R_TOO_BIG,         552, "5.3.4", "Message too big: the limit is %s octets") \
+	/* DATA (RFC 5321 4.1.1.4, 2.3.8) */ \
+	X(R_DATA_GO,         354, NULL,    "End data with <CR><LF>.<CR><LF>") \
+	X(R_DATA_OK,         250, "2.0.0", "Message %s delivered") \
+	X(R_BARE_NEWLINE,    554, "5.6.0", "Message refused: bare CR or LF; end every line with CRLF") \
+	X(R_NUL_IN_DATA,     554, "5.6.0", "Message refused: it contains a NUL octet") \
+	/* delivery outcomes */ \
+	X(R_LOCAL_ERROR,     451, "4.3.0", "Local error in processing; try again later") \
+	X(R_MAILBOX_BUSY,    451, "4.2.0", "Mailbox busy; try again later") \
+	X(R_NO_SPACE,        452, "4.3.1", "Insufficient system storage; try again later") \
+	X(R_MAILBOX_BAD,     550, "5.2.0", "Mailbox unavailable") \
+	/* HELP (RFC 5321 4.1.1.8): multiline, built in session.c */ \
+	X(R_HELP,            214, "2.0.0", "%s")
+
+#define REPLY_ENUM(id, code, esc, text) id,
+enum reply_id {
+	REPLY_TABLE(REPLY_ENUM)
+	R_COUNT
+};
+#undef REPLY_ENUM
+
+struct reply_text {
+	int		 code;
+	const char	*esc;	/* RFC 3463 enhanced code, NULL where none */
+	const char	*text;
+};
+
+extern const struct reply_text reply_table[R_COUNT];
+
+#endif

@@ -1,0 +1,61 @@
+/* ISC license. */
+/*
+ * One SMTP (RFC 5321) or LMTP (RFC 2033) session over a pair of file
+ * descriptors: the command table, its handlers and the transaction.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include "addr.h"
+#include "config.h"
+#include "data.h"
+#include "linebuf.h"
+#include "reply.h"
+#include "spool.h"
+
+/* RFC 5321 4.5.3.1.4: 512 octets with CR LF */
+#define COMMAND_LINE_MAX	510
+/* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
+#define MAX_REJECTED		20
+
+/* Session states, in the order a transaction climbs them. */
+enum state {
+	ST_START,	/* greeted by us, not yet by the client */
+	ST_GREETED,	/* after HELO, EHLO or LHLO */
+	ST_MAIL,	/* after MAIL */
+	ST_RCPT		/* after at least one accepted RCPT */
+};
+
+struct txn {
+	struct addr		 sender;
+	struct addr		*rcpts;
+	size_t			 nrcpts, rcpts_cap;
+	int			 smtputf8;	/* MAIL ... SMTPUTF8 */
+	char			 id[32];
+};
+
+struct session {
+	const struct config	*cfg;
+	enum state		 state;
+	int			 esmtp;		/* EHLO or LHLO, not HELO */
+	int			 lf_mode;	/* bare LF ends lines */
+	int			 lines;		/* command lines read */
+	int			 done;		/* end the session */
+	int			 last_code;	/* of the latest reply */
+	unsigned		 rejected;	/* 5xx replies to commands */
+	const char		*verb;		/* of the command at hand */
+	char			 helo[256];
+	struct txn		 txn;
+	struct outbuf		 out;
+	struct linebuf		 in;
+	struct spool		 spool;
+	char			 decoded[LINEBUF_SIZE + DATA_OUT_SLACK];
+};
+
+int	session_run(const struct config *, int, int);
+
+/* For tests and fuzzers: a session without reading or writing yet. */
+struct session *session_new(const struct config *, int, int);
+void	session_free(struct session *);
+
+#endif

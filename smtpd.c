@@ -1,0 +1,207 @@
+/* ISC license. */
+/*
+ * smtpd: an SMTP server for one connection on stdin and stdout, as
+ * inetd, xinetd, tcpserver or a systemd socket (Accept=yes) start it.
+ * main() reads the command line into a struct config and runs the
+ * session; everything else links into the tests as well.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+#define DEFAULT_MAX_SIZE	10240000ULL
+#define DEFAULT_MAX_RCPTS	100	/* RFC 5321 4.5.3.1.8 minimum */
+#define DEFAULT_TIMEOUT		300	/* RFC 5321 4.5.3.2.7 */
+
+static const char usage_text[] =
+    "usage: smtpd [-l] [-n name] [-d domain]... [-s bytes] [-r count] "
+    "[-t seconds] [mbox path | maildir dir | pipe program [arg ...]]\n";
+
+static void	usage(const char *) __attribute__((noreturn));
+static unsigned long long number(const char *, unsigned long long,
+		    unsigned long long, const char *);
+static int	is_word(const char *);
+static const char *peer_address(char *, size_t);
+static void	parse_method(struct config *, int, char **);
+
+static void
+usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "smtpd: %s\n", why);
+	fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+static unsigned long long
+number(const char *s, unsigned long long min, unsigned long long max,
+    const char *what)
+{
+	unsigned long long v;
+	char *end;
+	char why[80];
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max) {
+		snprintf(why, sizeof(why), "%s must be a number from %llu to "
+		    "%llu", what, min, max);
+		usage(why);
+	}
+	return v;
+}
+
+/* A host or domain name for a reply or header: printable, no spaces. */
+static int
+is_word(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 255)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s >= 127)
+			return 0;
+	return 1;
+}
+
+/*
+ * The client's address: from the socket on fd 0, else from what
+ * tcpserver or another launcher put in the environment (checked to be
+ * an address), else NULL: the session runs on a terminal or a pipe.
+ */
+static const char *
+peer_address(char *buf, size_t size)
+{
+	static const char *const vars[] = { "TCPREMOTEIP", "REMOTE_ADDR",
+	    "REMOTE_HOST", NULL };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned char bin[16];
+	char text[INET6_ADDRSTRLEN];
+	const char *v;
+	size_t i;
+
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET && inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)&ss)->sin_addr, text,
+		    sizeof(text)) != NULL) {
+			snprintf(buf, size, "%s", text);
+			return buf;
+		}
+		if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr, text,
+		    sizeof(text)) != NULL) {
+			snprintf(buf, size, "IPv6:%s", text);
+			return buf;
+		}
+	}
+	for (i = 0; vars[i] != NULL; i++) {
+		if ((v = getenv(vars[i])) == NULL)
+			continue;
+		if (inet_pton(AF_INET, v, bin) == 1) {
+			snprintf(buf, size, "%s", v);
+			return buf;
+		}
+		if (inet_pton(AF_INET6, v, bin) == 1) {
+			snprintf(buf, size, "IPv6:%s", v);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void
+parse_method(struct config *cfg, int argc, char **argv)
+{
+	static char *default_mbox[] = { "./mbox", NULL };
+
+	if (argc == 0) {
+		cfg->method = METHOD_MBOX;
+		cfg->method_argv = default_mbox;
+		cfg->method_argc = 1;
+		return;
+	}
+	if (strcmp(argv[0], "mbox") == 0 && argc == 2)
+		cfg->method = METHOD_MBOX;
+	else if (strcmp(argv[0], "maildir") == 0 && argc == 2)
+		usage("maildir delivery is not built yet");
+	else if (strcmp(argv[0], "pipe") == 0 && argc >= 2)
+		usage("pipe delivery is not built yet");
+	else
+		usage("the method is mbox PATH, maildir DIR or "
+		    "pipe PROGRAM [ARG...]");
+	if (*argv[1] == '\0')
+		usage("empty mailbox path");
+	cfg->method_argv = argv + 1;
+	cfg->method_argc = argc - 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char host[256], peer[80];
+	struct config cfg;
+	int ch;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_size = DEFAULT_MAX_SIZE;
+	cfg.max_rcpts = DEFAULT_MAX_RCPTS;
+	cfg.timeout = DEFAULT_TIMEOUT;
+	cfg.domains = calloc((size_t)argc, sizeof(char *));
+	if (cfg.domains == NULL)
+		return EX_TEMPFAIL;
+	while ((ch = getopt(argc, argv, "d:ln:r:s:t:")) != -1) {
+		switch (ch) {
+		case 'd':
+			if (!is_word(optarg))
+				usage("-d takes a domain name");
+			cfg.domains[cfg.ndomains++] = optarg;
+			break;
+		case 'l':
+			usage("LMTP mode (-l) is not built yet");
+		case 'n':
+			if (!is_word(optarg))
+				usage("-n takes a host name without spaces");
+			cfg.hostname = optarg;
+			break;
+		case 'r':
+			cfg.max_rcpts = (unsigned long)number(optarg, 1,
+			    1000000, "-r");
+			break;
+		case 's':
+			cfg.max_size = number(optarg, 1, 1ULL << 50, "-s");
+			break;
+		case 't':
+			cfg.timeout = (int)number(optarg, 1, 86400, "-t");
+			break;
+		default:
+			usage(NULL);
+		}
+	}
+	parse_method(&cfg, argc - optind, argv + optind);
+	if (cfg.hostname == NULL) {
+		if (gethostname(host, sizeof(host) - 1) == -1 ||
+		    !is_word(host))
+			util_strlcpy(host, "localhost", sizeof(host));
+		cfg.hostname = host;
+	}
+	cfg.interactive = isatty(0);
+	cfg.peer = peer_address(peer, sizeof(peer));
+
+	/* a vanished client is an EPIPE; a file size limit is an EFBIG */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	log_open();
+	return session_run(&cfg, 0, 1);
+}

@@ -1,0 +1,143 @@
+/* ISC license. */
+/*
+ * The body of the message being received.  Small messages never touch
+ * the disk here; larger ones go to a temporary file in $TMPDIR (or
+ * /tmp) that is unlinked at once, so it vanishes with the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+static int	spill(struct spool *);
+static int	write_all_at(int, const char *, size_t, off_t);
+
+void
+spool_init(struct spool *sp)
+{
+	sp->fd = -1;
+	sp->error = 0;
+	sp->size = 0;
+	sp->memlen = 0;
+}
+
+/* Forget the message and its file. */
+void
+spool_reset(struct spool *sp)
+{
+	if (sp->fd != -1)
+		close(sp->fd);
+	sp->fd = -1;
+	sp->error = 0;
+	sp->size = 0;
+	sp->memlen = 0;
+}
+
+static int
+write_all_at(int fd, const char *p, size_t n, off_t off)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, p, n, off);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Move what is in memory into a new unlinked file. */
+static int
+spill(struct spool *sp)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir != '/')
+		dir = "/tmp";
+	if (snprintf(path, sizeof(path), "%s/smtpd.XXXXXX", dir) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    write_all_at(fd, sp->mem, sp->memlen, 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	sp->fd = fd;
+	return 0;
+}
+
+/* Append; after a failure every later write fails with the same errno. */
+int
+spool_write(struct spool *sp, const char *p, size_t n)
+{
+	if (sp->error != 0) {
+		errno = sp->error;
+		return -1;
+	}
+	if (sp->fd == -1 && sp->memlen + n <= sizeof(sp->mem)) {
+		memcpy(sp->mem + sp->memlen, p, n);
+		sp->memlen += n;
+		sp->size += (off_t)n;
+		return 0;
+	}
+	if (sp->fd == -1 && spill(sp) == -1)
+		goto fail;
+	if (write_all_at(sp->fd, p, n, sp->size) == -1)
+		goto fail;
+	sp->size += (off_t)n;
+	return 0;
+fail:
+	sp->error = errno;
+	return -1;
+}
+
+/* Read from offset off; returns 0 at the end, -1 on error. */
+ssize_t
+spool_read(struct spool *sp, off_t off, char *buf, size_t n)
+{
+	ssize_t r;
+
+	if (off >= sp->size)
+		return 0;
+	if ((off_t)n > sp->size - off)
+		n = (size_t)(sp->size - off);
+	if (sp->fd == -1) {
+		memcpy(buf, sp->mem + off, n);
+		return (ssize_t)n;
+	}
+	do
+		r = pread(sp->fd, buf, n, off);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/*
+ * A descriptor positioned at the start of the message, for a child's
+ * stdin: the spool file itself, spilling a memory-only message first.
+ */
+int
+spool_fd(struct spool *sp)
+{
+	if (sp->fd == -1 && spill(sp) == -1)
+		return -1;
+	if (lseek(sp->fd, 0, SEEK_SET) == -1)
+		return -1;
+	return sp->fd;
+}

@@ -1,0 +1,91 @@
+/* ISC license. */
+/*
+ * Clock, message ids and checked string helpers.
+ *
+ * SMTPD_FAKE_TIME=SECONDS (from the environment of the launcher, never
+ * from a client) fixes the clock and makes message ids depend only on
+ * the clock and a counter, so test output is byte-stable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int
+fake_time(time_t *t)
+{
+	const char *s = getenv("SMTPD_FAKE_TIME");
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < 0)
+		return 0;
+	*t = (time_t)v;
+	return 1;
+}
+
+time_t
+util_now(void)
+{
+	time_t t;
+
+	if (fake_time(&t))
+		return t;
+	return time(NULL);
+}
+
+/*
+ * A message id unique on this host: seconds, process id and a counter,
+ * in upper-case hex so it reads back unambiguously over the phone.
+ */
+void
+util_make_id(char *buf, size_t size)
+{
+	static unsigned int counter;
+	unsigned long pid;
+	time_t t;
+
+	if (fake_time(&t))
+		pid = 0;
+	else {
+		t = time(NULL);
+		pid = (unsigned long)getpid();
+	}
+	snprintf(buf, size, "%llX%05lX%04X", (unsigned long long)t,
+	    pid & 0xfffffUL, ++counter & 0xffffU);
+}
+
+/* Copy with truncation; returns -1 if src did not fit. */
+int
+util_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return -1;
+	if (n >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/* RFC 5322 3.3 date-time in local time, e.g. "Mon, 23 Nov 2026 19:29:20 +0000". */
+int
+util_rfc5322_date(char *buf, size_t size, time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	return strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0 ?
+	    -1 : 0;
+}

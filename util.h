@@ -1,0 +1,17 @@
+/* ISC license. */
+/* Small checked helpers shared by every module. */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define EX_USAGE	64	/* <sysexits.h> is not POSIX */
+#define EX_TEMPFAIL	75
+
+time_t	util_now(void);
+void	util_make_id(char *, size_t);
+int	util_strlcpy(char *, const char *, size_t);
+int	util_rfc5322_date(char *, size_t, time_t);
+
+#endif
