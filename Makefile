@@ -10,14 +10,15 @@ ALLFLAGS  = $(STD) $(WARN) $(WERROR) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   ?=
 
 O         = build
+BIN       = smtpd
 LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o \
             deliver_mbox.o log.o util.o
 HEADERS   = reply.h config.h session.h linebuf.h data.h addr.h spool.h \
             deliver.h deliver_mbox.h log.h util.h
 
-all: smtpd
+all: $(BIN)
 
-smtpd: $(O)/smtpd.o $(LIBOBJS:%=$(O)/%)
+$(BIN): $(O)/smtpd.o $(LIBOBJS:%=$(O)/%)
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/%.o: %.c $(HEADERS)
@@ -27,6 +28,6 @@ $(O)/%.o: %.c $(HEADERS)
 include tests/tests.mk
 
 clean:
-	rm -rf build build-san smtpd tests/check_smtpd tests/helpers/trickle
+	rm -rf build build-san smtpd
 
 .PHONY: all clean
