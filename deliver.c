@@ -18,7 +18,18 @@ deliver(const struct config *cfg, const struct envelope *env,
 	default:
 		break;
 	}
-	return (struct deliver_result){ DELIVER_TEMP, R_LOCAL_ERROR };
+	return deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
+}
+
+struct deliver_result
+deliver_outcome(enum deliver_status status, enum reply_id reply)
+{
+	struct deliver_result r;
+
+	r.status = status;
+	r.reply = reply;
+	r.detail[0] = '\0';
+	return r;
 }
 
 /*
@@ -35,12 +46,12 @@ deliver_result_errno(int err)
 	case EDQUOT:
 #endif
 	case EFBIG:
-		return (struct deliver_result){ DELIVER_TEMP, R_NO_SPACE };
+		return deliver_outcome(DELIVER_TEMP, R_NO_SPACE);
 	case ELOOP:
 	case EISDIR:
 	case ENOTDIR:
-		return (struct deliver_result){ DELIVER_PERM, R_MAILBOX_BAD };
+		return deliver_outcome(DELIVER_PERM, R_MAILBOX_BAD);
 	default:
-		return (struct deliver_result){ DELIVER_TEMP, R_LOCAL_ERROR };
+		return deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
 	}
 }

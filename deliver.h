@@ -31,10 +31,12 @@ enum deliver_status {
 struct deliver_result {
 	enum deliver_status	 status;
 	enum reply_id		 reply;
+	char			 detail[160];	/* for the reply's "%s" */
 };
 
 struct deliver_result deliver(const struct config *, const struct envelope *,
 	    struct spool *);
 struct deliver_result deliver_result_errno(int);
+struct deliver_result deliver_outcome(enum deliver_status, enum reply_id);
 
 #endif

@@ -300,8 +300,7 @@ deliver_mbox(const char *path, const struct envelope *env, struct spool *sp)
 			unlink(lockpath);
 		close(fd);
 		if (err == EAGAIN)
-			return (struct deliver_result){ DELIVER_TEMP,
-			    R_MAILBOX_BUSY };
+			return deliver_outcome(DELIVER_TEMP, R_MAILBOX_BUSY);
 		return deliver_result_errno(err);
 	}
 	if (fstat(fd, &st) == -1)
@@ -323,5 +322,5 @@ deliver_mbox(const char *path, const struct envelope *env, struct spool *sp)
 		log_warn("mbox %s", path);
 		return deliver_result_errno(err);
 	}
-	return (struct deliver_result){ DELIVER_OK, R_DATA_OK };
+	return deliver_outcome(DELIVER_OK, R_DATA_OK);
 }
