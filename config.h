@@ -18,6 +18,7 @@ struct config {
 	unsigned long long	  max_size;	/* -s */
 	unsigned long		  max_rcpts;	/* -r */
 	int			  timeout;	/* -t, seconds */
+	int			  pipe_timeout;	/* -T, seconds */
 	int			  lmtp;		/* -l */
 	int			  interactive;	/* stdin is a terminal */
 	const char		 *peer;		/* client address, NULL if none */

@@ -8,17 +8,31 @@
 #include "deliver.h"
 #include "deliver_mbox.h"
 
-struct deliver_result
+void
 deliver(const struct config *cfg, const struct envelope *env,
-    struct spool *sp)
+    struct spool *sp, struct deliver_result *each)
 {
-	switch (cfg->method) {
-	case METHOD_MBOX:
-		return deliver_mbox(cfg->method_argv[0], env, sp);
-	default:
-		break;
-	}
-	return deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
+	struct deliver_result r;
+	size_t i;
+
+	r = deliver_mbox(cfg->method_argv[0], env, sp);
+	for (i = 0; i < env->nrcpts; i++)
+		each[i] = r;
+}
+
+const char *
+deliver_check_config(const struct config *cfg)
+{
+	(void)cfg;
+	return NULL;
+}
+
+enum reply_id
+deliver_check_rcpt(const struct config *cfg, const struct addr *r)
+{
+	(void)cfg;
+	(void)r;
+	return R_COUNT;
 }
 
 struct deliver_result

@@ -34,8 +34,10 @@ struct deliver_result {
 	char			 detail[160];	/* for the reply's "%s" */
 };
 
-struct deliver_result deliver(const struct config *, const struct envelope *,
-	    struct spool *);
+void	deliver(const struct config *, const struct envelope *,
+	    struct spool *, struct deliver_result *);
+const char *deliver_check_config(const struct config *);
+enum reply_id deliver_check_rcpt(const struct config *, const struct addr *);
 struct deliver_result deliver_result_errno(int);
 struct deliver_result deliver_outcome(enum deliver_status, enum reply_id);
 

@@ -280,47 +280,81 @@ write_message(int fd, off_t size, const struct envelope *env,
 	return 0;
 }
 
+/*
+ * Lock, append and fsync, keeping the lock: the message is on disk but
+ * can still be cut away by deliver_mbox_undo() if another destination
+ * of the same transaction fails.  deliver_mbox_done() releases it.
+ */
 struct deliver_result
-deliver_mbox(const char *path, const struct envelope *env, struct spool *sp)
+deliver_mbox_write(const char *path, const struct envelope *env,
+    struct spool *sp, struct mbox_tx *tx)
 {
-	char lockpath[4096];
 	struct stat st;
-	int fd, dotlocked, err;
-	off_t size;
+	int err;
 
-	if (open_mbox(path, &fd) == -1) {
+	tx->fd = -1;
+	tx->dotlocked = 0;
+	if (open_mbox(path, &tx->fd) == -1) {
 		log_warn("mbox %s", path);
 		return deliver_result_errno(errno);
 	}
-	if ((dotlocked = dotlock(path, lockpath, sizeof(lockpath))) == -1 ||
-	    fcntl_lock(fd, time(NULL) + LOCK_WAIT_S) == -1) {
+	if ((tx->dotlocked = dotlock(path, tx->lockpath,
+	    sizeof(tx->lockpath))) == -1 ||
+	    fcntl_lock(tx->fd, time(NULL) + LOCK_WAIT_S) == -1) {
 		err = errno;
 		log_warn("lock %s", path);
-		if (dotlocked == 1)
-			unlink(lockpath);
-		close(fd);
+		deliver_mbox_done(tx);
 		if (err == EAGAIN)
 			return deliver_outcome(DELIVER_TEMP, R_MAILBOX_BUSY);
 		return deliver_result_errno(err);
 	}
-	if (fstat(fd, &st) == -1)
+	if (fstat(tx->fd, &st) == -1)
 		err = errno;
 	else {
-		size = st.st_size;
-		err = write_message(fd, size, env, sp);
-		if (err != 0) {
-			/* leave the mailbox exactly as it was */
-			if (ftruncate(fd, size) == -1 || fsync(fd) == -1)
-				log_warn("cannot roll back %s", path);
-		}
+		tx->size = st.st_size;
+		err = write_message(tx->fd, tx->size, env, sp);
+		if (err != 0)
+			deliver_mbox_undo(tx);
 	}
-	if (dotlocked == 1)
-		unlink(lockpath);
-	close(fd);	/* releases the fcntl lock */
 	if (err != 0) {
 		errno = err;
 		log_warn("mbox %s", path);
+		deliver_mbox_done(tx);
 		return deliver_result_errno(err);
 	}
 	return deliver_outcome(DELIVER_OK, R_DATA_OK);
+}
+
+/* Cut the mailbox back to its size before our append. */
+void
+deliver_mbox_undo(struct mbox_tx *tx)
+{
+	if (tx->fd == -1)
+		return;
+	if (ftruncate(tx->fd, tx->size) == -1 || fsync(tx->fd) == -1)
+		log_warn("cannot roll back a mailbox");
+}
+
+/* Release the locks; closing the file drops the fcntl lock. */
+void
+deliver_mbox_done(struct mbox_tx *tx)
+{
+	if (tx->dotlocked == 1)
+		unlink(tx->lockpath);
+	tx->dotlocked = 0;
+	if (tx->fd != -1)
+		close(tx->fd);
+	tx->fd = -1;
+}
+
+/* The whole delivery to one mbox, for a single destination. */
+struct deliver_result
+deliver_mbox(const char *path, const struct envelope *env, struct spool *sp)
+{
+	struct mbox_tx tx;
+	struct deliver_result r;
+
+	r = deliver_mbox_write(path, env, sp, &tx);
+	deliver_mbox_done(&tx);
+	return r;
 }

@@ -5,7 +5,20 @@
 
 #include "deliver.h"
 
+#include <sys/types.h>
+
+struct mbox_tx {
+	int	 fd;
+	int	 dotlocked;	/* 1 when lockpath is ours to remove */
+	off_t	 size;		/* before our append */
+	char	 lockpath[4096];
+};
+
 struct deliver_result deliver_mbox(const char *, const struct envelope *,
 	    struct spool *);
+struct deliver_result deliver_mbox_write(const char *,
+	    const struct envelope *, struct spool *, struct mbox_tx *);
+void	deliver_mbox_undo(struct mbox_tx *);
+void	deliver_mbox_done(struct mbox_tx *);
 
 #endif

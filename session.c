@@ -102,6 +102,7 @@ static void	reply_lines(struct session *, int, const char *,
 static void	set_state(struct session *, enum state);
 static void	txn_reset(struct session *);
 static int	txn_add_rcpt(struct session *, const struct addr *);
+static int	is_rcpt(const struct session *, const struct addr *);
 static void	dispatch(struct session *, char *, size_t);
 static const struct command *lookup(const struct session *, const char *,
 		    size_t);
@@ -117,7 +118,9 @@ static enum reply_id mail_params(struct session *, const char *, char *,
 		    size_t);
 static int	write_received(struct session *);
 static enum reply_id receive_body(struct session *);
-static void	log_txn(const struct session *, const char *, size_t);
+static void	log_txn(const struct session *, const char *);
+static void	reply_outcome(struct session *, const struct deliver_result *,
+		    const struct addr *);
 
 /*
  * Write one reply: "code SP [esc SP] text CR LF", the table text's
@@ -183,17 +186,28 @@ txn_reset(struct session *s)
 		set_state(s, ST_GREETED);
 }
 
+/* Is a already a recipient of this transaction? */
+static int
+is_rcpt(const struct session *s, const struct addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->txn.nrcpts; i++)
+		if (strcmp(s->txn.rcpts[i].mailbox, a->mailbox) == 0)
+			return 1;
+	return 0;
+}
+
 /* Add a recipient; a repeat is accepted but kept once. */
 static int
 txn_add_rcpt(struct session *s, const struct addr *a)
 {
 	struct txn *t = &s->txn;
 	struct addr *grown;
-	size_t i, cap;
+	size_t cap;
 
-	for (i = 0; i < t->nrcpts; i++)
-		if (strcmp(t->rcpts[i].mailbox, a->mailbox) == 0)
-			return 0;
+	if (is_rcpt(s, a))
+		return 0;
 	if (t->nrcpts == t->rcpts_cap) {
 		cap = t->rcpts_cap == 0 ? 8 : t->rcpts_cap * 2;
 		grown = realloc(t->rcpts, cap * sizeof(*grown));
@@ -559,8 +573,17 @@ cmd_rcpt(struct session *s, char *arg)
 		reply_with(s, R_RELAY_DENIED, addr_domain(&a));
 		return;
 	}
-	if (s->txn.nrcpts >= s->cfg->max_rcpts) {
-		reply(s, R_TOO_MANY_RCPTS);	/* RFC 5321 4.5.3.1.10 */
+	if ((r = deliver_check_rcpt(s->cfg, &a)) != R_COUNT) {
+		snprintf(shown, sizeof(shown), "<%s>", a.mailbox);
+		reply_with(s, (enum reply_id)r, shown);
+		return;
+	}
+	/* RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
+	 * in SMTP a transaction takes one recipient (README: pipe) */
+	if (!is_rcpt(s, &a) && (s->txn.nrcpts >= s->cfg->max_rcpts ||
+	    (s->cfg->method == METHOD_PIPE && !s->cfg->lmtp &&
+	    s->txn.nrcpts >= 1))) {
+		reply(s, R_TOO_MANY_RCPTS);
 		return;
 	}
 	if (txn_add_rcpt(s, &a) == -1) {
@@ -666,12 +689,38 @@ receive_body(struct session *s)
 	return R_COUNT;
 }
 
+/* The reply for one delivery outcome. */
+static void
+reply_outcome(struct session *s, const struct deliver_result *r,
+    const struct addr *rcpt)
+{
+	char text[ADDR_MAILBOX_MAX + 64];
+
+	if (r->reply == R_DATA_OK && s->cfg->lmtp) {
+		snprintf(text, sizeof(text), "<%s> as %s", rcpt->mailbox,
+		    s->txn.id);
+		reply_with(s, R_LMTP_DELIVERED, text);
+	} else if (r->reply == R_DATA_OK)
+		reply_with(s, R_DATA_OK, s->txn.id);
+	else if (r->reply == R_TOO_BIG)
+		reply_too_big(s);
+	else
+		reply_with(s, r->reply, r->detail);
+}
+
+/*
+ * After the final dot: one reply in SMTP, one per accepted recipient
+ * in their RCPT order in LMTP (RFC 2033 4.2).  A message refused as a
+ * whole gets the same refusal for each.
+ */
 static void
 cmd_data(struct session *s, char *arg)
 {
-	struct deliver_result res;
+	struct deliver_result *each, refused;
 	struct envelope env;
 	enum reply_id r;
+	size_t i, ok = 0;
+	char outcome[64];
 
 	(void)arg;
 	util_make_id(s->txn.id, sizeof(s->txn.id));
@@ -680,28 +729,45 @@ cmd_data(struct session *s, char *arg)
 	if (r == R_TIMEOUT || r == R_SHUTDOWN) {
 		if (r == R_TIMEOUT)
 			reply_with(s, R_TIMEOUT, s->cfg->hostname);
-		log_txn(s, "not delivered: input ended inside DATA",
-		    (size_t)s->spool.size);
+		log_txn(s, "not delivered: input ended inside DATA");
 		s->done = 1;
 		return;
 	}
-	if (r == R_COUNT) {
+	if ((each = calloc(s->txn.nrcpts, sizeof(*each))) == NULL) {
+		r = R_LOCAL_ERROR;
+		refused = deliver_outcome(DELIVER_TEMP, r);
+	} else if (r != R_COUNT) {
+		refused = deliver_outcome(DELIVER_PERM, r);
+		for (i = 0; i < s->txn.nrcpts; i++)
+			each[i] = refused;
+	} else {
 		env.sender = &s->txn.sender;
 		env.rcpts = s->txn.rcpts;
 		env.nrcpts = s->txn.nrcpts;
 		env.id = s->txn.id;
 		env.when = util_now();
-		res = deliver(s->cfg, &env, &s->spool);
-		r = res.reply;
+		deliver(s->cfg, &env, &s->spool, each);
 	}
-	if (r == R_DATA_OK)
-		reply_with(s, R_DATA_OK, s->txn.id);
-	else if (r == R_TOO_BIG)
-		reply_too_big(s);
+	for (i = 0; i < s->txn.nrcpts; i++) {
+		const struct deliver_result *res = each != NULL ? &each[i] :
+		    &refused;
+
+		if (res->status == DELIVER_OK)
+			ok++;
+		if (i == 0 || s->cfg->lmtp)
+			reply_outcome(s, res, &s->txn.rcpts[i]);
+	}
+	if (ok == s->txn.nrcpts)
+		snprintf(outcome, sizeof(outcome), "delivered");
+	else if (ok == 0)
+		snprintf(outcome, sizeof(outcome), "not delivered: %d %s",
+		    reply_table[(each != NULL ? each : &refused)->reply].code,
+		    reply_table[(each != NULL ? each : &refused)->reply].esc);
 	else
-		reply(s, r);
-	log_txn(s, r == R_DATA_OK ? "delivered" : reply_table[r].text,
-	    (size_t)s->spool.size);
+		snprintf(outcome, sizeof(outcome), "delivered to %zu of %zu",
+		    ok, s->txn.nrcpts);
+	log_txn(s, outcome);
+	free(each);
 	/* a refused message does not count toward MAX_REJECTED */
 	s->last_code = 0;
 	txn_reset(s);
@@ -709,7 +775,7 @@ cmd_data(struct session *s, char *arg)
 
 /* One line per transaction (LOG_MAIL): id, sender, recipients, size, outcome. */
 static void
-log_txn(const struct session *s, const char *outcome, size_t size)
+log_txn(const struct session *s, const char *outcome)
 {
 	char to[700];
 	size_t i, o = 0;
@@ -725,8 +791,9 @@ log_txn(const struct session *s, const char *outcome, size_t size)
 		}
 		o += (size_t)n;
 	}
-	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%zu: %s", s->txn.id,
-	    s->txn.sender.mailbox, to, s->txn.nrcpts, size, outcome);
+	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%lld: %s", s->txn.id,
+	    s->txn.sender.mailbox, to, s->txn.nrcpts,
+	    (long long)s->spool.size, outcome);
 }
 
 static void

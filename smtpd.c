@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -23,10 +24,11 @@
 #define DEFAULT_MAX_SIZE	10240000ULL
 #define DEFAULT_MAX_RCPTS	100	/* RFC 5321 4.5.3.1.8 minimum */
 #define DEFAULT_TIMEOUT		300	/* RFC 5321 4.5.3.2.7 */
+#define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
 
 static const char usage_text[] =
     "usage: smtpd [-l] [-n name] [-d domain]... [-s bytes] [-r count] "
-    "[-t seconds] [mbox path | maildir dir | pipe program [arg ...]]\n";
+    "[-T seconds] [-t seconds] [mbox path | maildir dir | pipe program [arg ...]]\n";
 
 static void	usage(const char *) __attribute__((noreturn));
 static unsigned long long number(const char *, unsigned long long,
@@ -125,6 +127,7 @@ static void
 parse_method(struct config *cfg, int argc, char **argv)
 {
 	static char *default_mbox[] = { "./mbox", NULL };
+	const char *why;
 
 	if (argc == 0) {
 		cfg->method = METHOD_MBOX;
@@ -135,9 +138,9 @@ parse_method(struct config *cfg, int argc, char **argv)
 	if (strcmp(argv[0], "mbox") == 0 && argc == 2)
 		cfg->method = METHOD_MBOX;
 	else if (strcmp(argv[0], "maildir") == 0 && argc == 2)
-		usage("maildir delivery is not built yet");
+		cfg->method = METHOD_MAILDIR;
 	else if (strcmp(argv[0], "pipe") == 0 && argc >= 2)
-		usage("pipe delivery is not built yet");
+		cfg->method = METHOD_PIPE;
 	else
 		usage("the method is mbox PATH, maildir DIR or "
 		    "pipe PROGRAM [ARG...]");
@@ -145,6 +148,8 @@ parse_method(struct config *cfg, int argc, char **argv)
 		usage("empty mailbox path");
 	cfg->method_argv = argv + 1;
 	cfg->method_argc = argc - 1;
+	if ((why = deliver_check_config(cfg)) != NULL)
+		usage(why);
 }
 
 int
@@ -158,10 +163,11 @@ main(int argc, char **argv)
 	cfg.max_size = DEFAULT_MAX_SIZE;
 	cfg.max_rcpts = DEFAULT_MAX_RCPTS;
 	cfg.timeout = DEFAULT_TIMEOUT;
+	cfg.pipe_timeout = DEFAULT_PIPE_TIMEOUT;
 	cfg.domains = calloc((size_t)argc, sizeof(char *));
 	if (cfg.domains == NULL)
 		return EX_TEMPFAIL;
-	while ((ch = getopt(argc, argv, "d:ln:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:ln:r:s:T:t:")) != -1) {
 		switch (ch) {
 		case 'd':
 			if (!is_word(optarg))
@@ -169,7 +175,8 @@ main(int argc, char **argv)
 			cfg.domains[cfg.ndomains++] = optarg;
 			break;
 		case 'l':
-			usage("LMTP mode (-l) is not built yet");
+			cfg.lmtp = 1;
+			break;
 		case 'n':
 			if (!is_word(optarg))
 				usage("-n takes a host name without spaces");
@@ -184,6 +191,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			cfg.timeout = (int)number(optarg, 1, 86400, "-t");
+			break;
+		case 'T':
+			cfg.pipe_timeout = (int)number(optarg, 1, 86400, "-T");
 			break;
 		default:
 			usage(NULL);

@@ -1,0 +1,51 @@
+/* ISC license. */
+/*
+ * Shared by the Check unit tests: one suite constructor per module and
+ * the helpers they have in common (temp dirs, files, byte comparisons,
+ * a writer child that feeds a descriptor).  Defined in check_main.c.
+ */
+#ifndef CHECK_SMTPD_H
+#define CHECK_SMTPD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <check.h>
+
+/* The clock every test runs under: Tue, 14 Nov 2023 22:13:20 UTC. */
+#define TEST_FAKE_TIME		"1700000000"
+/* Seconds before a test counts as hung (scaled by CK_TIMEOUT_MULTIPLIER). */
+#define TEST_TIMEOUT		30
+
+Suite	*linebuf_suite(void);
+Suite	*addr_suite(void);
+Suite	*data_suite(void);
+Suite	*session_suite(void);
+Suite	*mbox_suite(void);
+
+void	 test_env(void);
+char	*test_tmpdir(void);
+void	 test_rmtree(const char *);
+char	*test_path(const char *, const char *);
+char	*test_read_file(const char *, size_t *);
+void	 test_write_file(const char *, const char *, size_t);
+pid_t	 test_writer(int, const char *, size_t, size_t, long);
+int	 test_reap(pid_t);
+const char *test_bytes_diff(const char *, size_t, const char *, size_t);
+
+/*
+ * Compare two byte strings; on a difference, fail showing both from a
+ * little before the first differing octet, with controls escaped.
+ */
+#define ASSERT_BYTES(got, glen, want, wlen) do {			\
+	const char *ck_diff_ = test_bytes_diff((got), (glen), (want),	\
+	    (wlen));							\
+	if (ck_diff_ != NULL)						\
+		ck_abort_msg("%s", ck_diff_);				\
+} while (0)
+
+/* The same for a NUL-terminated expected string. */
+#define ASSERT_STR_BYTES(got, glen, want)				\
+	ASSERT_BYTES((got), (glen), (want), strlen(want))
+
+#endif
