@@ -340,10 +340,7 @@ dispatch(struct session *s, char *line, size_t len)
 		arg++;
 	c = lookup(s, line, verblen);
 	if (c->verb == NULL) {
-		reply(s, s->cfg->lmtp && verblen == 4 &&
-		    (strncasecmp(line, "HELO", 4) == 0 ||
-		    strncasecmp(line, "EHLO", 4) == 0) ?
-		    R_LHLO_ONLY : R_UNKNOWN);
+		reply(s, R_UNKNOWN);
 		return;
 	}
 	if (!(c->states & STATE_BIT(s->state))) {

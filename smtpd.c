@@ -28,7 +28,8 @@
 
 static const char usage_text[] =
     "usage: smtpd [-l] [-n name] [-d domain]... [-s bytes] [-r count] "
-    "[-T seconds] [-t seconds] [mbox path | maildir dir | pipe program [arg ...]]\n";
+    "[-T seconds] [-t seconds] [mbox path | maildir dir | "
+    "pipe program [arg ...]]";
 
 static void	usage(const char *) __attribute__((noreturn));
 static unsigned long long number(const char *, unsigned long long,
@@ -37,12 +38,14 @@ static int	is_word(const char *);
 static const char *peer_address(char *, size_t);
 static void	parse_method(struct config *, int, char **);
 
+/* One line on stderr: the session has not started, so it is ours. */
 static void
 usage(const char *why)
 {
 	if (why != NULL)
-		fprintf(stderr, "smtpd: %s\n", why);
-	fputs(usage_text, stderr);
+		fprintf(stderr, "smtpd: %s; %s\n", why, usage_text);
+	else
+		fprintf(stderr, "%s\n", usage_text);
 	exit(EX_USAGE);
 }
 
@@ -160,6 +163,7 @@ main(int argc, char **argv)
 	int ch;
 
 	memset(&cfg, 0, sizeof(cfg));
+	opterr = 0;
 	cfg.max_size = DEFAULT_MAX_SIZE;
 	cfg.max_rcpts = DEFAULT_MAX_RCPTS;
 	cfg.timeout = DEFAULT_TIMEOUT;
@@ -196,7 +200,7 @@ main(int argc, char **argv)
 			cfg.pipe_timeout = (int)number(optarg, 1, 86400, "-T");
 			break;
 		default:
-			usage(NULL);
+			usage("unknown option or missing value");
 		}
 	}
 	parse_method(&cfg, argc - optind, argv + optind);

@@ -32,9 +32,9 @@ $(O)/trickle: tests/helpers/trickle.c
 	$(CC) $(ALLFLAGS) -o $@ tests/helpers/trickle.c
 
 sanitize: check-deps
-	@$(MAKE) --no-print-directory O=build-san BIN=build-san/smtpd \
-	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 check-run
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(MAKE) --no-print-directory O=build-san BIN=build-san/smtpd \
+	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" check-run
 
 .PHONY: check check-deps check-run sanitize
