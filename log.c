@@ -8,7 +8,8 @@
 
 #include "log.h"
 
-static void	vlog(int, int, const char *, va_list);
+static void	vlog(int, int, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
 
 void
 log_open(void)

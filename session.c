@@ -782,10 +782,8 @@ log_txn(const struct session *s, const char *outcome)
 	for (i = 0; i < s->txn.nrcpts && o < sizeof(to) - 1; i++) {
 		n = snprintf(to + o, sizeof(to) - o, "%s<%s>", i ? "," : "",
 		    s->txn.rcpts[i].mailbox);
-		if (n < 0 || (size_t)n >= sizeof(to) - o) {
-			o = sizeof(to) - 1;
-			break;
-		}
+		if (n < 0 || (size_t)n >= sizeof(to) - o)
+			break;	/* the list is cut short; nrcpt says so */
 		o += (size_t)n;
 	}
 	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%lld: %s", s->txn.id,
