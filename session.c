@@ -257,7 +257,7 @@ session_run(const struct config *cfg, int in, int out)
 	enum line_status st;
 	char *line;
 	size_t len;
-	int flags;
+	int flags = 0;
 
 	if ((s = session_new(cfg, in, out)) == NULL)
 		return EX_TEMPFAIL;
@@ -274,8 +274,9 @@ session_run(const struct config *cfg, int in, int out)
 		}
 		/* a client that starts with bare LF is not an MTA relaying
 		 * someone else's message: let LF end its lines (data.c) */
-		if (s->lines++ == 0 && st == LINE_OK && !(flags & LINE_CRLF))
+		if (!s->seen_line && st == LINE_OK && !(flags & LINE_CRLF))
 			s->lf_mode = 1;
+		s->seen_line = 1;
 		s->last_code = 0;
 		if (st == LINE_TOO_LONG)
 			reply(s, R_LINE_TOO_LONG);
@@ -727,6 +728,7 @@ cmd_data(struct session *s, char *arg)
 		if (r == R_TIMEOUT)
 			reply_with(s, R_TIMEOUT, s->cfg->hostname);
 		log_txn(s, "not delivered: input ended inside DATA");
+		txn_reset(s);
 		s->done = 1;
 		return;
 	}

@@ -39,7 +39,7 @@ struct session {
 	enum state		 state;
 	int			 esmtp;		/* EHLO or LHLO, not HELO */
 	int			 lf_mode;	/* bare LF ends lines */
-	int			 lines;		/* command lines read */
+	int			 seen_line;	/* a command line was read */
 	int			 done;		/* end the session */
 	int			 last_code;	/* of the latest reply */
 	unsigned		 rejected;	/* 5xx replies to commands */
