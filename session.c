@@ -186,19 +186,31 @@ txn_reset(struct session *s)
 		set_state(s, ST_GREETED);
 }
 
-/* Is a already a recipient of this transaction? */
+/*
+ * Is a already a recipient of this transaction?  Local parts compare
+ * exactly, domains without regard to case (RFC 5321 2.4).
+ */
 static int
 is_rcpt(const struct session *s, const struct addr *a)
 {
+	const struct addr *r;
 	size_t i;
 
-	for (i = 0; i < s->txn.nrcpts; i++)
-		if (strcmp(s->txn.rcpts[i].mailbox, a->mailbox) == 0)
+	for (i = 0; i < s->txn.nrcpts; i++) {
+		r = &s->txn.rcpts[i];
+		if (r->local_len == a->local_len &&
+		    strncmp(r->mailbox, a->mailbox, a->local_len) == 0 &&
+		    strcasecmp(addr_domain(r), addr_domain(a)) == 0)
 			return 1;
+	}
 	return 0;
 }
 
-/* Add a recipient; a repeat is accepted but kept once. */
+/*
+ * Add a recipient.  In SMTP a repeat is kept once.  In LMTP every
+ * accepted RCPT needs its own reply after the data (RFC 2033 4.2), so
+ * a repeat is kept too; delivery makes one copy per mailbox anyway.
+ */
 static int
 txn_add_rcpt(struct session *s, const struct addr *a)
 {
@@ -206,7 +218,7 @@ txn_add_rcpt(struct session *s, const struct addr *a)
 	struct addr *grown;
 	size_t cap;
 
-	if (is_rcpt(s, a))
+	if (!s->cfg->lmtp && is_rcpt(s, a))
 		return 0;
 	if (t->nrcpts == t->rcpts_cap) {
 		cap = t->rcpts_cap == 0 ? 8 : t->rcpts_cap * 2;

@@ -160,7 +160,7 @@ main(int argc, char **argv)
 {
 	static char host[256], peer[80];
 	struct config cfg;
-	int ch;
+	int ch, status;
 
 	memset(&cfg, 0, sizeof(cfg));
 	opterr = 0;
@@ -217,5 +217,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	log_open();
-	return session_run(&cfg, 0, 1);
+	status = session_run(&cfg, 0, 1);
+	free(cfg.domains);
+	return status;
 }
