@@ -155,7 +155,9 @@ scan_domain(const char *s)
 			else
 				break;
 		}
-		if (i == label || u[label] == '-' || u[i - 1] == '-')
+		/* RFC 1035 2.3.4: a label has 1 to 63 octets */
+		if (i == label || i - label > 63 || u[label] == '-' ||
+		    u[i - 1] == '-')
 			return 0;
 		if (u[i] != '.')
 			return i;
@@ -294,6 +296,7 @@ addr_next_param(const char **p, const char **key, size_t *keylen,
 {
 	const char *s = *p;
 
+	*keylen = 0;
 	while (*s == ' ')
 		s++;
 	if (*s == '\0')

@@ -62,6 +62,7 @@ deliver_result_errno(int err)
 	case EFBIG:
 		return deliver_outcome(DELIVER_TEMP, R_NO_SPACE);
 	case ELOOP:
+	case ENXIO:	/* a FIFO nobody reads */
 	case EISDIR:
 	case ENOTDIR:
 		return deliver_outcome(DELIVER_PERM, R_MAILBOX_BAD);

@@ -61,7 +61,8 @@ open_mbox(const char *path, int *fdp)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	/* read access too: we look at the last byte before appending */
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd == -1)
 		return -1;

@@ -565,13 +565,14 @@ cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	/* no RCPT parameters are offered (DSN is not) */
-	if ((r = addr_next_param(&rest, &key, &keylen, &val, &vallen)) != 0) {
+	if ((r = addr_next_param(&rest, &key, &keylen, &val, &vallen)) == -1) {
+		reply(s, R_SYNTAX_RCPT);
+		return;
+	}
+	if (r == 1) {
 		snprintf(bad, sizeof(bad), "%.*s", (int)keylen, key);
-		if (r == -1)
-			reply(s, R_SYNTAX_RCPT);
-		else
-			reply_with(s, s->esmtp ? R_PARAM_UNKNOWN :
-			    R_PARAM_NEED_EHLO, bad);
+		reply_with(s, s->esmtp ? R_PARAM_UNKNOWN : R_PARAM_NEED_EHLO,
+		    bad);
 		return;
 	}
 	if (a.utf8 && !s->txn.smtputf8) {

@@ -29,7 +29,7 @@ void	 test_rmtree(const char *);
 char	*test_path(const char *, const char *);
 char	*test_read_file(const char *, size_t *);
 void	 test_write_file(const char *, const char *, size_t);
-pid_t	 test_writer(int, const char *, size_t, size_t, long);
+pid_t	 test_writer(int, int, const char *, size_t, size_t, long);
 int	 test_reap(pid_t);
 const char *test_bytes_diff(const char *, size_t, const char *, size_t);
 

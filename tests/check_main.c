@@ -1,0 +1,269 @@
+/* ISC license. */
+/*
+ * The unit test runner: one SRunner holding a Suite per module (pick
+ * one with CK_RUN_SUITE=linebuf|addr|data|session|mbox, and a test
+ * case with CK_RUN_CASE), plus the helpers the suites share.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_smtpd.h"
+
+static size_t	escape(char *, size_t, const char *, size_t);
+
+/*
+ * The clock and zone every test sees, so dates and message ids are
+ * fixed (util.c reads SMTPD_FAKE_TIME at each call).
+ */
+void
+test_env(void)
+{
+	if (setenv("SMTPD_FAKE_TIME", TEST_FAKE_TIME, 1) == -1 ||
+	    setenv("TZ", "UTC", 1) == -1)
+		ck_abort_msg("setenv: %s", strerror(errno));
+	tzset();
+}
+
+/* A new private directory; the caller frees the name. */
+char *
+test_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir;
+	size_t n;
+
+	if (base == NULL || *base != '/')
+		base = "/tmp";
+	n = strlen(base) + sizeof("/check_smtpd.XXXXXX");
+	if ((dir = malloc(n)) == NULL)
+		ck_abort_msg("out of memory");
+	snprintf(dir, n, "%s/check_smtpd.XXXXXX", base);
+	if (mkdtemp(dir) == NULL)
+		ck_abort_msg("mkdtemp %s: %s", dir, strerror(errno));
+	return dir;
+}
+
+/* Remove dir and everything below it (no symlink is followed). */
+void
+test_rmtree(const char *dir)
+{
+	struct dirent *de;
+	struct stat st;
+	char *path;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		path = test_path(dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			test_rmtree(path);
+		else
+			unlink(path);
+		free(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* dir "/" name, malloc'd. */
+char *
+test_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p;
+
+	if ((p = malloc(n)) == NULL)
+		ck_abort_msg("out of memory");
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* The whole file, malloc'd and NUL-terminated; NULL if it is missing. */
+char *
+test_read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return NULL;
+		ck_abort_msg("open %s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) == -1)
+		ck_abort_msg("fstat %s: %s", path, strerror(errno));
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		ck_abort_msg("out of memory");
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			ck_abort_msg("read %s: %s", path,
+			    r == 0 ? "short" : strerror(errno));
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+void
+test_write_file(const char *path, const char *p, size_t n)
+{
+	ssize_t w;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		ck_abort_msg("create %s: %s", path, strerror(errno));
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			ck_abort_msg("write %s: %s", path, strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	if (close(fd) == -1)
+		ck_abort_msg("close %s: %s", path, strerror(errno));
+}
+
+/*
+ * Fork a child that writes p[0..n) to fd in writes of at most chunk
+ * octets, pausing delay_ns between them, then exits; it first closes
+ * other (the reading end), or a reader that stops reading would leave
+ * it blocked for ever.  It stops quietly when the reader is gone.
+ */
+pid_t
+test_writer(int fd, int other, const char *p, size_t n, size_t chunk,
+    long delay_ns)
+{
+	struct timespec ts = { 0, delay_ns };
+	size_t k;
+	ssize_t w;
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid != 0)
+		return pid;
+	signal(SIGPIPE, SIG_IGN);
+	if (other != -1)
+		close(other);
+	while (n > 0) {
+		k = n < chunk ? n : chunk;
+		w = write(fd, p, k);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			_exit(1);
+		p += w;
+		n -= (size_t)w;
+		if (delay_ns > 0 && n > 0)
+			nanosleep(&ts, NULL);
+	}
+	close(fd);
+	_exit(0);
+}
+
+/* Wait for a child; its raw wait status. */
+int
+test_reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			ck_abort_msg("waitpid: %s", strerror(errno));
+	return status;
+}
+
+/* Show p[0..n) readably: \r \n \t \\ and \xHH for other controls. */
+static size_t
+escape(char *dst, size_t size, const char *p, size_t n)
+{
+	size_t o = 0, i;
+	unsigned char c;
+
+	for (i = 0; i < n && o + 5 < size; i++) {
+		c = (unsigned char)p[i];
+		if (c == '\r')
+			o += (size_t)snprintf(dst + o, size - o, "\\r");
+		else if (c == '\n')
+			o += (size_t)snprintf(dst + o, size - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(dst + o, size - o, "\\t");
+		else if (c == '\\')
+			o += (size_t)snprintf(dst + o, size - o, "\\\\");
+		else if (c >= 32 && c < 127)
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, size - o, "\\x%02X", c);
+	}
+	dst[o] = '\0';
+	return i;
+}
+
+/*
+ * NULL when got and want are the same bytes, else a message (in a
+ * static buffer) showing where they part.
+ */
+const char *
+test_bytes_diff(const char *got, size_t glen, const char *want, size_t wlen)
+{
+	static char msg[4096];
+	char g[1500], w[1500];
+	size_t i, from;
+
+	for (i = 0; i < glen && i < wlen && got[i] == want[i]; i++)
+		;
+	if (i == glen && i == wlen)
+		return NULL;
+	from = i > 60 ? i - 60 : 0;
+	escape(g, sizeof(g), got + from, glen - from);
+	escape(w, sizeof(w), want + from, wlen - from);
+	snprintf(msg, sizeof(msg), "bytes differ at offset %zu (got %zu "
+	    "octets, want %zu); from offset %zu:\n got:  \"%s\"\n want: \"%s\"",
+	    i, glen, wlen, from, g, w);
+	return msg;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	/* a session writing to a closed peer must see EPIPE, as in smtpd */
+	signal(SIGPIPE, SIG_IGN);
+	test_env();
+	sr = srunner_create(linebuf_suite());
+	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, data_suite());
+	srunner_add_suite(sr, session_suite());
+	srunner_add_suite(sr, mbox_suite());
+	/* CK_RUN_SUITE, CK_RUN_CASE, CK_VERBOSITY, CK_FORK apply here */
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

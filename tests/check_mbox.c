@@ -1,0 +1,649 @@
+/* ISC license. */
+/*
+ * Unit tests for deliver_mbox.c, called directly with a spool filled
+ * here: mboxrd quoting across chunk boundaries, the newline before a
+ * new message, refusal of symlinks, FIFOs, directories and hard links,
+ * exact rollback when the file size limit hits, and the dot-lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_smtpd.h"
+#include "deliver.h"
+#include "deliver_mbox.h"
+#include "spool.h"
+
+#define FROM_LINE	"From a@b.example Tue Nov 14 22:13:20 2023\n"
+#define RETURN_PATH	"Return-Path: <a@b.example>\n"
+/* write_message() reads the spool in pieces of this size */
+#define MBOX_CHUNK	16384
+
+static char		*dir, *mbox_path, *lock_path;
+static struct spool	 sp;
+static struct addr	 sender, rcpt;
+static struct envelope	 env;
+
+static void	setup(void);
+static void	teardown(void);
+static struct deliver_result deliver_body(const char *, const char *,
+		    size_t);
+static size_t	mboxrd(const char *, size_t, char *);
+static char	*expected(const char *, size_t, const char *, size_t,
+		    size_t *);
+static void	expect_file(const char *, const char *, size_t);
+static void	expect_no_lock(void);
+static long	ms_since(const struct timespec *);
+static void	pause_ms(long);
+
+static void
+setup(void)
+{
+	test_env();
+	umask(022);
+	dir = test_tmpdir();
+	mbox_path = test_path(dir, "mbox");
+	lock_path = test_path(dir, "mbox.lock");
+	memset(&sender, 0, sizeof(sender));
+	strcpy(sender.mailbox, "a@b.example");
+	sender.local_len = 1;
+	memset(&rcpt, 0, sizeof(rcpt));
+	strcpy(rcpt.mailbox, "u@mx.test");
+	rcpt.local_len = 1;
+	env.sender = &sender;
+	env.rcpts = &rcpt;
+	env.nrcpts = 1;
+	env.id = "6553F100000000001";
+	env.when = 1700000000;
+	spool_init(&sp);
+}
+
+static void
+teardown(void)
+{
+	spool_reset(&sp);
+	test_rmtree(dir);
+	free(lock_path);
+	free(mbox_path);
+	free(dir);
+}
+
+/* Spool body[0..n) and deliver it to path. */
+static struct deliver_result
+deliver_body(const char *path, const char *body, size_t n)
+{
+	spool_reset(&sp);
+	ck_assert_int_eq(spool_write(&sp, body, n), 0);
+	return deliver_mbox(path, &env, &sp);
+}
+
+/*
+ * An independent mboxrd quoter, line by line: a line that matches
+ * ^>*"From " gets one more '>'.  out needs n + lines octets.
+ */
+static size_t
+mboxrd(const char *in, size_t n, char *out)
+{
+	size_t i = 0, o = 0, e, j;
+
+	while (i < n) {
+		for (e = i; e < n && in[e] != '\n'; e++)
+			;
+		if (e < n)
+			e++;
+		for (j = i; j < e && in[j] == '>'; j++)
+			;
+		if (e - j >= 5 && memcmp(in + j, "From ", 5) == 0)
+			out[o++] = '>';
+		memcpy(out + o, in + i, e - i);
+		o += e - i;
+		i = e;
+	}
+	return o;
+}
+
+/* What the mailbox must hold: the old bytes, then the new message. */
+static char *
+expected(const char *old, size_t oldlen, const char *body, size_t n,
+    size_t *len)
+{
+	size_t o = 0;
+	char *r;
+
+	r = malloc(oldlen + 1 + sizeof(FROM_LINE) + sizeof(RETURN_PATH) +
+	    2 * n + 1);
+	ck_assert_ptr_nonnull(r);
+	memcpy(r, old, oldlen);
+	o = oldlen;
+	if (oldlen > 0 && old[oldlen - 1] != '\n')
+		r[o++] = '\n';
+	memcpy(r + o, FROM_LINE, sizeof(FROM_LINE) - 1);
+	o += sizeof(FROM_LINE) - 1;
+	memcpy(r + o, RETURN_PATH, sizeof(RETURN_PATH) - 1);
+	o += sizeof(RETURN_PATH) - 1;
+	o += mboxrd(body, n, r + o);
+	r[o++] = '\n';
+	*len = o;
+	return r;
+}
+
+static void
+expect_file(const char *path, const char *want, size_t n)
+{
+	const char *diff;
+	size_t len;
+	char *got;
+
+	got = test_read_file(path, &len);
+	ck_assert_msg(got != NULL, "%s is missing", path);
+	diff = test_bytes_diff(got, len, want, n);
+	free(got);	/* before failing: no leak under CK_FORK=no */
+	if (diff != NULL)
+		ck_abort_msg("%s: %s", path, diff);
+}
+
+/* A delivery, whatever its outcome, leaves no PATH.lock behind. */
+static void
+expect_no_lock(void)
+{
+	struct stat st;
+
+	ck_assert_msg(lstat(lock_path, &st) == -1 && errno == ENOENT,
+	    "%s left behind", lock_path);
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* One small message, checked against literal bytes. */
+START_TEST(test_small_exact)
+{
+	static const char body[] = "Subject: hi\n\nFrom me\n>From you\n"
+	    ">>From x\nFrom\n>From\nFrom  two\n x From\n";
+	static const char want[] = FROM_LINE RETURN_PATH
+	    "Subject: hi\n\n>From me\n>>From you\n>>>From x\nFrom\n>From\n"
+	    ">From  two\n x From\n\n";
+	struct deliver_result r;
+	struct stat st;
+
+	r = deliver_body(mbox_path, body, sizeof(body) - 1);
+	ck_assert_int_eq(r.status, DELIVER_OK);
+	ck_assert_int_eq(r.reply, R_DATA_OK);
+	expect_file(mbox_path, want, sizeof(want) - 1);
+	expect_no_lock();
+	/* created private (dma-mbox-create.c does the same) */
+	ck_assert_int_eq(stat(mbox_path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
+/* Null sender, and a quoted local part with a space. */
+START_TEST(test_sender_forms)
+{
+	static const char want[] =
+	    "From MAILER-DAEMON Tue Nov 14 22:13:20 2023\n"
+	    "Return-Path: <>\n"
+	    "x\n"
+	    "\n"
+	    "From \"a_b\"@x.example Tue Nov 14 22:13:20 2023\n"
+	    "Return-Path: <\"a b\"@x.example>\n"
+	    "y\n"
+	    "\n";
+
+	sender.mailbox[0] = '\0';
+	sender.local_len = 0;
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	strcpy(sender.mailbox, "\"a b\"@x.example");
+	sender.local_len = 5;
+	ck_assert_int_eq(deliver_body(mbox_path, "y\n", 2).status,
+	    DELIVER_OK);
+	expect_file(mbox_path, want, sizeof(want) - 1);
+}
+END_TEST
+
+/* An empty body, and a body whose last line has no newline. */
+START_TEST(test_empty_and_unterminated)
+{
+	static const char want[] = FROM_LINE RETURN_PATH "\n"
+	    FROM_LINE RETURN_PATH ">From x\n>From \n";
+	size_t len;
+	char *exp;
+
+	ck_assert_int_eq(deliver_body(mbox_path, "", 0).status, DELIVER_OK);
+	ck_assert_int_eq(deliver_body(mbox_path, "From x\nFrom ", 12).status,
+	    DELIVER_OK);
+	expect_file(mbox_path, want, sizeof(want) - 1);
+	/* a held-back partial "From" is written out at the end */
+	unlink(mbox_path);
+	ck_assert_int_eq(deliver_body(mbox_path, ">>Fro", 5).status,
+	    DELIVER_OK);
+	exp = expected("", 0, ">>Fro", 5, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+}
+END_TEST
+
+/*
+ * A message of over 1 MiB, so the spool spills to a file, with quoted
+ * and unquoted lines starting at every distance from a 16 KiB chunk
+ * boundary, and lines of many '>' crossing several boundaries.
+ */
+START_TEST(test_quoting_across_chunks)
+{
+	static const char *const kinds[] = {
+		"From x\n", ">From x\n", ">>>From x\n", "From\n", ">>>Frox\n",
+		"From  two\n", ">\n", "F\n", ">>>>>>>>>>From y\n", "xFrom z\n",
+	};
+	const size_t nkinds = sizeof(kinds) / sizeof(*kinds);
+	size_t cap = 80 * MBOX_CHUNK * 2, n = 0, k, target, r, len;
+	char *body, *exp;
+	struct deliver_result res;
+	int i;
+
+	body = malloc(cap);
+	ck_assert_ptr_nonnull(body);
+	for (k = 1; k <= nkinds * 8; k++) {
+		/* the kind's line starts 0..7 octets before boundary k */
+		target = k * MBOX_CHUNK - (k - 1) % 8;
+		while (target - n > 101) {
+			memset(body + n, 'a' + (char)(n % 26), 100);
+			memcpy(body + n + 40, "From ", 5);
+			body[n + 100] = '\n';
+			n += 101;
+		}
+		if ((r = target - n) > 0) {
+			memset(body + n, '.', r - 1);
+			body[n + r - 1] = '\n';
+			n += r;
+		}
+		len = strlen(kinds[(k - 1) / 8]);
+		memcpy(body + n, kinds[(k - 1) / 8], len);
+		n += len;
+	}
+	/* runs of '>' longer than two chunks, then From, or not */
+	for (i = 0; i < 3; i++) {
+		memset(body + n, '>', 40000);
+		n += 40000;
+		len = strlen(i == 0 ? "From q\n" : i == 1 ? "Frox\n" : "\n");
+		memcpy(body + n, i == 0 ? "From q\n" : i == 1 ? "Frox\n" : "\n",
+		    len);
+		n += len;
+	}
+	memcpy(body + n, "From last\n", 10);
+	n += 10;
+	ck_assert_uint_le(n, cap);
+
+	spool_reset(&sp);
+	for (k = 0; k < n; k += 7777)
+		ck_assert_int_eq(spool_write(&sp, body + k,
+		    n - k < 7777 ? n - k : 7777), 0);
+	ck_assert_int_ne(sp.fd, -1);	/* spilled to a file */
+	res = deliver_mbox(mbox_path, &env, &sp);
+	ck_assert_int_eq(res.status, DELIVER_OK);
+	exp = expected("", 0, body, n, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+
+	/* the same again, appended: the old message stays as it was */
+	res = deliver_mbox(mbox_path, &env, &sp);
+	ck_assert_int_eq(res.status, DELIVER_OK);
+	{
+		size_t len2;
+		char *first = expected("", 0, body, n, &len);
+		char *both = expected(first, len, body, n, &len2);
+
+		expect_file(mbox_path, both, len2);
+		free(both);
+		free(first);
+	}
+	free(body);
+}
+END_TEST
+
+/* A mailbox whose last octet is not a newline gets one first. */
+START_TEST(test_missing_newline)
+{
+	static const char want1[] = "old message" "\n" FROM_LINE RETURN_PATH
+	    "new\n\n";
+	static const char want2[] = "old\n" FROM_LINE RETURN_PATH "new\n\n";
+
+	test_write_file(mbox_path, "old message", 11);
+	ck_assert_int_eq(deliver_body(mbox_path, "new\n", 4).status,
+	    DELIVER_OK);
+	expect_file(mbox_path, want1, sizeof(want1) - 1);
+	/* one that ends in a newline gets nothing added */
+	test_write_file(mbox_path, "old\n", 4);
+	ck_assert_int_eq(deliver_body(mbox_path, "new\n", 4).status,
+	    DELIVER_OK);
+	expect_file(mbox_path, want2, sizeof(want2) - 1);
+}
+END_TEST
+
+START_TEST(test_symlink_refused)
+{
+	char *target = test_path(dir, "target"), *nowhere;
+	struct deliver_result r;
+	struct stat st;
+
+	test_write_file(target, "precious\n", 9);
+	ck_assert_int_eq(symlink(target, mbox_path), 0);
+	r = deliver_body(mbox_path, "x\n", 2);
+	ck_assert_int_eq(r.status, DELIVER_PERM);
+	ck_assert_int_eq(r.reply, R_MAILBOX_BAD);
+	expect_file(target, "precious\n", 9);
+	ck_assert_int_eq(lstat(mbox_path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	expect_no_lock();
+
+	/* a dangling symlink must not create its target */
+	nowhere = test_path(dir, "nowhere");
+	ck_assert_int_eq(unlink(mbox_path), 0);
+	ck_assert_int_eq(symlink(nowhere, mbox_path), 0);
+	r = deliver_body(mbox_path, "x\n", 2);
+	ck_assert_int_eq(r.status, DELIVER_PERM);
+	ck_assert_int_eq(r.reply, R_MAILBOX_BAD);
+	ck_assert_int_eq(lstat(nowhere, &st), -1);
+	expect_no_lock();
+	free(nowhere);
+	free(target);
+}
+END_TEST
+
+START_TEST(test_directory_refused)
+{
+	struct deliver_result r;
+	struct stat st;
+
+	ck_assert_int_eq(mkdir(mbox_path, 0700), 0);
+	r = deliver_body(mbox_path, "x\n", 2);
+	ck_assert_int_eq(r.status, DELIVER_PERM);
+	ck_assert_int_eq(r.reply, R_MAILBOX_BAD);
+	ck_assert_int_eq(lstat(mbox_path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	expect_no_lock();
+}
+END_TEST
+
+/*
+ * A FIFO is not a mailbox: refused, permanently (deliver.c: "a mailbox
+ * that is not a regular file ... is permanent"), never blocking, and
+ * nothing written into it, whether or not someone reads it.
+ */
+START_TEST(test_fifo_refused)
+{
+	struct deliver_result r;
+	char buf[64];
+	int rfd;
+
+	ck_assert_int_eq(mkfifo(mbox_path, 0600), 0);
+	/* with a reader, open succeeds and fstat must refuse it */
+	rfd = open(mbox_path, O_RDONLY | O_NONBLOCK);
+	ck_assert_int_ne(rfd, -1);
+	r = deliver_body(mbox_path, "x\n", 2);
+	ck_assert_int_eq(r.status, DELIVER_PERM);
+	ck_assert_int_eq(r.reply, R_MAILBOX_BAD);
+	ck_assert_int_le(read(rfd, buf, sizeof(buf)), 0);
+	close(rfd);
+	expect_no_lock();
+	/* without a reader */
+	r = deliver_body(mbox_path, "x\n", 2);
+	ck_assert_int_ne(r.status, DELIVER_OK);
+	expect_no_lock();
+	ck_assert_msg(r.status == DELIVER_PERM && r.reply == R_MAILBOX_BAD,
+	    "FIFO without a reader: status %d reply %d, want PERM (%d) "
+	    "R_MAILBOX_BAD (%d) as with a reader", r.status, r.reply,
+	    DELIVER_PERM, R_MAILBOX_BAD);
+}
+END_TEST
+
+START_TEST(test_hard_link_refused)
+{
+	char *other = test_path(dir, "other");
+	struct deliver_result r;
+
+	test_write_file(mbox_path, "old\n", 4);
+	ck_assert_int_eq(link(mbox_path, other), 0);
+	r = deliver_body(mbox_path, "x\n", 2);
+	ck_assert_int_eq(r.status, DELIVER_PERM);
+	ck_assert_int_eq(r.reply, R_MAILBOX_BAD);
+	expect_file(mbox_path, "old\n", 4);
+	expect_file(other, "old\n", 4);
+	expect_no_lock();
+	free(other);
+}
+END_TEST
+
+/*
+ * RLIMIT_FSIZE (a quota the process cannot pass): the append fails
+ * part-way with EFBIG; the result is 452 4.3.1 and the mailbox is cut
+ * back to exactly its old bytes.  In a child, since the limit and the
+ * ignored SIGXFSZ must not outlive the test.
+ */
+START_TEST(test_file_size_limit)
+{
+	static const size_t room[] = { 0, 10, 60, 70000, 100000 };
+	/* static: still reachable from a forked child, for valgrind */
+	static char *old, *body;
+	size_t oldlen = 5000, n = 300000, i, len;
+	char *got;
+	struct rlimit rl;
+	struct deliver_result r;
+	int res[2], outcome[2];
+	pid_t pid;
+
+	old = malloc(oldlen);
+	body = malloc(n);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_ptr_nonnull(body);
+	for (i = 0; i < oldlen; i++)
+		old[i] = i % 50 == 49 ? '\n' : 'o';
+	for (i = 0; i < n; i++)
+		body[i] = i % 70 == 69 ? '\n' : (i % 70 == 0 ? 'F' : 'b');
+	test_write_file(mbox_path, old, oldlen);
+	/* spool first: the limit would stop the spool file too */
+	spool_reset(&sp);
+	ck_assert_int_eq(spool_write(&sp, body, n), 0);
+
+	for (i = 0; i < sizeof(room) / sizeof(*room); i++) {
+		/* the outcome comes back through a pipe: under valgrind an
+		 * exit status may be valgrind's own */
+		ck_assert_int_eq(pipe(res), 0);
+		if ((pid = fork()) == -1)
+			ck_abort_msg("fork: %s", strerror(errno));
+		if (pid == 0) {
+			close(res[0]);
+			signal(SIGXFSZ, SIG_IGN);
+			memset(&r, 0, sizeof(r));
+			r.status = (enum deliver_status)-1;
+			if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+				rl.rlim_cur = (rlim_t)(oldlen + room[i]);
+				if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
+					r = deliver_mbox(mbox_path, &env, &sp);
+			}
+			outcome[0] = (int)r.status;
+			outcome[1] = (int)r.reply;
+			if (write(res[1], outcome, sizeof(outcome)) !=
+			    (ssize_t)sizeof(outcome))
+				_exit(1);
+			_exit(0);
+		}
+		close(res[1]);
+		ck_assert_int_eq(read(res[0], outcome, sizeof(outcome)),
+		    (ssize_t)sizeof(outcome));
+		close(res[0]);
+		test_reap(pid);
+		ck_assert_msg(outcome[0] == DELIVER_TEMP &&
+		    outcome[1] == R_NO_SPACE, "room %zu: status %d reply %d, "
+		    "want TEMP (%d) R_NO_SPACE (%d)", room[i], outcome[0],
+		    outcome[1], DELIVER_TEMP, R_NO_SPACE);
+		got = test_read_file(mbox_path, &len);
+		ck_assert_ptr_nonnull(got);
+		ASSERT_BYTES(got, len, old, oldlen);
+		free(got);
+		expect_no_lock();
+	}
+	free(body);
+	free(old);
+}
+END_TEST
+
+/* A PATH.lock older than the stale age is a dead locker's: removed. */
+START_TEST(test_stale_lock)
+{
+	struct timespec times[2], t0;
+	struct stat st;
+	size_t len;
+	char *exp;
+
+	test_write_file(lock_path, "", 0);
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= 600;		/* ten minutes ago */
+	times[1] = times[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, lock_path, times, 0), 0);
+	ck_assert_int_eq(stat(lock_path, &st), 0);
+	ck_assert_int_le(st.st_mtime, time(NULL) - 590);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	ck_assert_int_lt(ms_since(&t0), 5000);
+	expect_no_lock();
+	exp = expected("", 0, "x\n", 2, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+}
+END_TEST
+
+/* A fresh PATH.lock makes delivery wait until its holder lets go. */
+START_TEST(test_fresh_lock_waits)
+{
+	struct timespec t0;
+	size_t len;
+	char *exp;
+	pid_t pid;
+	long ms;
+
+	test_write_file(lock_path, "", 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		pause_ms(400);
+		unlink(lock_path);
+		_exit(0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	ms = ms_since(&t0);
+	test_reap(pid);
+	ck_assert_int_ge(ms, 300);
+	ck_assert_int_lt(ms, 10000);
+	expect_no_lock();
+	exp = expected("", 0, "x\n", 2, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+}
+END_TEST
+
+/* An fcntl lock held by another process (a mail reader) is waited for. */
+START_TEST(test_fcntl_lock_waits)
+{
+	struct timespec t0;
+	struct flock fl;
+	size_t len;
+	char *exp, c;
+	int sync[2], fd;
+	pid_t pid;
+	long ms;
+
+	test_write_file(mbox_path, "old\n", 4);
+	ck_assert_int_eq(pipe(sync), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sync[0]);
+		if ((fd = open(mbox_path, O_RDWR)) == -1)
+			_exit(1);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) == -1)
+			_exit(2);
+		if (write(sync[1], "L", 1) != 1)
+			_exit(3);
+		pause_ms(400);
+		_exit(0);	/* the lock goes with the process */
+	}
+	close(sync[1]);
+	ck_assert_int_eq(read(sync[0], &c, 1), 1);
+	close(sync[0]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	ms = ms_since(&t0);
+	test_reap(pid);
+	ck_assert_int_ge(ms, 250);
+	expect_no_lock();
+	exp = expected("old\n", 4, "x\n", 2, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+}
+END_TEST
+
+Suite *
+mbox_suite(void)
+{
+	Suite *s = suite_create("mbox");
+	TCase *tq = tcase_create("format");
+	TCase *tr = tcase_create("refusals");
+	TCase *tl = tcase_create("locks");
+
+	tcase_add_checked_fixture(tq, setup, teardown);
+	tcase_set_timeout(tq, TEST_TIMEOUT);
+	tcase_add_test(tq, test_small_exact);
+	tcase_add_test(tq, test_sender_forms);
+	tcase_add_test(tq, test_empty_and_unterminated);
+	tcase_add_test(tq, test_quoting_across_chunks);
+	tcase_add_test(tq, test_missing_newline);
+	suite_add_tcase(s, tq);
+
+	tcase_add_checked_fixture(tr, setup, teardown);
+	tcase_set_timeout(tr, TEST_TIMEOUT);
+	tcase_add_test(tr, test_symlink_refused);
+	tcase_add_test(tr, test_directory_refused);
+	tcase_add_test(tr, test_fifo_refused);
+	tcase_add_test(tr, test_hard_link_refused);
+	tcase_add_test(tr, test_file_size_limit);
+	suite_add_tcase(s, tr);
+
+	tcase_add_checked_fixture(tl, setup, teardown);
+	tcase_set_timeout(tl, TEST_TIMEOUT);
+	tcase_add_test(tl, test_stale_lock);
+	tcase_add_test(tl, test_fresh_lock_waits);
+	tcase_add_test(tl, test_fcntl_lock_waits);
+	suite_add_tcase(s, tl);
+	return s;
+}
