@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+# ISC license.
+"""Delivery tests through the real binary: mbox, Maildir and pipe with
+several recipients and messages, all-or-nothing rollback under a file
+size limit, concurrent writers on one mbox, hostile envelopes, and
+LMTP per-recipient replies read with Python's smtplib and mailbox.
+
+Usage: SMTPD=./smtpd python3 tests/delivery/run.py
+Prints one line per check and "N passed, N failed"; exits 1 on failure.
+"""
+
+import mailbox
+import os
+import resource
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+
+SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
+RECORD = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "record.sh")
+ENV = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
+       "TZ": "UTC"}
+for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+    if k in os.environ:
+        ENV[k] = os.environ[k]
+FROM_DATE = "Tue Nov 14 22:13:20 2023"
+HDR_DATE = "Tue, 14 Nov 2023 22:13:20 +0000"
+
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, got, want):
+    if got == want:
+        results["passed"] += 1
+        print("ok   " + name)
+    else:
+        results["failed"] += 1
+        print("FAIL %s\n     got:  %r\n     want: %r" % (name, got, want))
+
+
+def msgid(n):
+    """The id of the nth message of a session under SMTPD_FAKE_TIME."""
+    return "6553F10000000%04X" % n
+
+
+def crlf(lines):
+    return "".join(line + "\r\n" for line in lines).encode()
+
+
+def run(args, data, cwd, limit=None):
+    """One session: returns (replies as text, exit status, stderr)."""
+    def pre():
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    p = subprocess.run([SMTPD, "-n", "mx.example.org"] + args, input=data,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       cwd=cwd, env=ENV, timeout=120, preexec_fn=pre)
+    return p.stdout.decode("utf-8", "replace"), p.returncode, p.stderr
+
+
+def received(helo, with_, n, rcpt):
+    s = ("Received: from %s (stdin)\n\tby mx.example.org (smtpd) with %s "
+         "id %s" % (helo, with_, msgid(n)))
+    if rcpt is not None:
+        s += "\n\tfor <%s>" % rcpt
+    return s + ";\n\t%s\n" % HDR_DATE
+
+
+def body(lines):
+    return "".join(line + "\n" for line in lines)
+
+
+def mboxrd(text):
+    out = []
+    for line in text.split("\n"):
+        if line.lstrip(">").startswith("From "):
+            line = ">" + line
+        out.append(line)
+    return "\n".join(out)
+
+
+def mbox_entry(sender, rec, lines):
+    return ("From %s %s\nReturn-Path: <%s>\n" %
+            (sender or "MAILER-DAEMON", FROM_DATE, sender) +
+            mboxrd(rec + body(lines)) + "\n")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read().decode()
+
+
+def replies(text):
+    return [line for line in text.split("\r\n") if line]
+
+
+MSG = ["From: a@example.org", "Subject: hello", "", "From the start",
+       ">From quoted", "..stuffed", "end"]
+MSG_STORED = ["From: a@example.org", "Subject: hello", "", "From the start",
+              ">From quoted", ".stuffed", "end"]
+
+
+def test_mbox_per_user(d):
+    """%u folds case; recipients landing in one mbox share one copy."""
+    data = crlf(["EHLO c.example", "MAIL FROM:<a@example.org>",
+                 "RCPT TO:<Sakura@example.org>",
+                 "RCPT TO:<sakura@EXAMPLE.org>",
+                 "RCPT TO:<ukito@example.org>", "DATA"] + MSG +
+                [".", "MAIL FROM:<>", "RCPT TO:<ukito@example.org>", "DATA",
+                 "Subject: second", "", "two", ".", "QUIT"])
+    out, rc, _ = run(["mbox", d + "/%u"], data, d)
+    check("mbox %u: replies", replies(out)[8:], [
+        "250 2.1.0 Sender <a@example.org> OK",
+        "250 2.1.5 Recipient <Sakura@example.org> OK",
+        "250 2.1.5 Recipient <sakura@EXAMPLE.org> OK",
+        "250 2.1.5 Recipient <ukito@example.org> OK",
+        "354 End data with <CR><LF>.<CR><LF>",
+        "250 2.0.0 Message %s delivered" % msgid(1),
+        "250 2.1.0 Sender <> OK",
+        "250 2.1.5 Recipient <ukito@example.org> OK",
+        "354 End data with <CR><LF>.<CR><LF>",
+        "250 2.0.0 Message %s delivered" % msgid(2),
+        "221 2.0.0 mx.example.org closing connection"])
+    rec1 = received("c.example", "ESMTP", 1, None)
+    check("mbox %u: sakura got one copy",
+          read(d + "/sakura"), mbox_entry("a@example.org", rec1, MSG_STORED))
+    check("mbox %u: ukito got both",
+          read(d + "/ukito"),
+          mbox_entry("a@example.org", rec1, MSG_STORED) +
+          mbox_entry("", received("c.example", "ESMTP", 2,
+                                  "ukito@example.org"),
+                     ["Subject: second", "", "two"]))
+    box = mailbox.mbox(d + "/ukito", create=False)
+    msgs = [box.get_message(k) for k in box.keys()]
+    check("mbox %u: python mailbox reads 2 messages", len(msgs), 2)
+    check("mbox %u: python sees the From_ quoting undone",
+          msgs[0].get_payload().split("\n")[0], ">From the start")
+    check("mbox %u: exit", rc, 0)
+
+
+def test_maildir(d):
+    data = crlf(["HELO c.example", "MAIL FROM:<s@example.org>",
+                 "RCPT TO:<a@x.example>", "RCPT TO:<b@y.example>", "DATA"] +
+                MSG + [".", "QUIT"])
+    out, rc, _ = run(["maildir", d + "/%d/%u"], data, d)
+    check("maildir: delivered", replies(out)[-2],
+          "250 2.0.0 Message %s delivered" % msgid(1))
+    for who, dom in (("a", "x.example"), ("b", "y.example")):
+        top = os.path.join(d, dom, who)
+        names = os.listdir(top + "/new")
+        check("maildir %s: one file in new/" % who, len(names), 1)
+        check("maildir %s: tmp/ empty" % who, os.listdir(top + "/tmp"), [])
+        check("maildir %s: cur/ exists" % who, os.path.isdir(top + "/cur"),
+              True)
+        check("maildir %s: modes 0700" % who,
+              [oct(os.stat(top + "/" + x).st_mode & 0o777)
+               for x in ("", "tmp", "new", "cur")], ["0o700"] * 4)
+        if names:
+            check("maildir %s: content" % who,
+                  read(top + "/new/" + names[0]),
+                  "Return-Path: <s@example.org>\nDelivered-To: %s@%s\n" %
+                  (who, dom) + received("c.example", "SMTP", 1, None) +
+                  body(MSG_STORED))
+        md = mailbox.Maildir(top, create=False)
+        check("maildir %s: python reads it" % who,
+              [m["Subject"] for m in md], ["hello"])
+
+
+def test_pipe(d):
+    out_dir = os.path.join(d, "rec")
+    os.mkdir(out_dir)
+    sender = '"$(touch pwned)"@x.example'
+    rcpt = '"`touch pwned2`;rm -rf x"@y.example'
+    data = crlf(["EHLO c.example", "MAIL FROM:<%s>" % sender,
+                 "RCPT TO:<%s>" % rcpt, "RCPT TO:<other@y.example>", "DATA"] +
+                MSG + [".", "QUIT"])
+    out, rc, _ = run(["pipe", RECORD, out_dir, "%s", "%r", "%u", "%d",
+                      "-%%-"], data, d)
+    check("pipe: second recipient deferred to a new transaction",
+          replies(out)[3],
+          "452 4.5.3 Too many recipients; send the rest in a new "
+          "transaction")
+    check("pipe: delivered", replies(out)[-2],
+          "250 2.0.0 Message %s delivered" % msgid(1))
+    check("pipe: stdout of the program never reaches the client",
+          "noise" in out, False)
+    check("pipe: no shell ran", [os.path.exists(os.path.join(d, f))
+                                 for f in ("pwned", "pwned2")],
+          [False, False])
+    check("pipe: argv passed literally", read(out_dir + "/1.args"),
+          "%s\n%s\n%s\ny.example\n-%%-\n" %
+          (sender, rcpt, "`touch pwned2`;rm -rf x"))
+    check("pipe: stdin is Return-Path and the message",
+          read(out_dir + "/1.msg"),
+          "Return-Path: <%s>\n" % sender +
+          received("c.example", "ESMTP", 1, rcpt) + body(MSG_STORED))
+    env = dict(line.split("=", 1) for line in
+               read(out_dir + "/1.env").splitlines())
+    for k in ("PWD", "SHLVL", "_", "OLDPWD"):
+        env.pop(k, None)
+    check("pipe: clean environment", env, {
+        "SENDER": sender, "RECIPIENT": rcpt,
+        "LOCAL": "`touch pwned2`;rm -rf x", "DOMAIN": "y.example",
+        "PATH": "/usr/local/bin:/usr/bin:/bin"})
+    # exit statuses and the first stderr line
+    for status, want in (("75", "451 4.3.0 Delivery deferred: mailbox "
+                                "over quota"),
+                         ("67", "550 5.1.1 No such user: mailbox over "
+                                "quota"),
+                         ("1", "554 5.3.0 Delivery failed: mailbox over "
+                               "quota")):
+        with open(out_dir + "/exit", "w") as f:
+            f.write(status)
+        with open(out_dir + "/stderr", "w") as f:
+            f.write("mailbox over quota\nsecond line\n")
+        data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                     "RCPT TO:<u@y.example>", "DATA", "hi", ".", "QUIT"])
+        out, rc, _ = run(["pipe", RECORD, out_dir], data, d)
+        check("pipe: exit %s" % status, replies(out)[-2], want)
+
+
+def test_rollback(d):
+    """A second mailbox over its size limit rolls the first back."""
+    first = b"From x Tue Nov 14 22:13:20 2023\n\nold\n\n"
+    with open(d + "/a", "wb") as f:
+        f.write(first)
+    with open(d + "/b", "wb") as f:
+        f.write(b"x" * 50000)
+    data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                 "RCPT TO:<a@x.example>", "RCPT TO:<b@x.example>", "DATA"] +
+                ["line %d of a message that will not fit" % i
+                 for i in range(100)] + [".", "QUIT"])
+    out, rc, _ = run(["mbox", d + "/%u"], data, d, limit=51200)
+    check("rollback: 452 4.3.1", replies(out)[-2],
+          "452 4.3.1 Insufficient system storage; try again later")
+    check("rollback: first mailbox byte-identical",
+          open(d + "/a", "rb").read(), first)
+    check("rollback: second mailbox byte-identical",
+          open(d + "/b", "rb").read(), b"x" * 50000)
+    check("rollback: no lock files left",
+          sorted(os.listdir(d)), ["a", "b"])
+
+
+def test_concurrency(d):
+    """Four writers, 150 pipelined messages each, one mbox."""
+    procs = []
+    for w in range(4):
+        lines = ["EHLO w%d.example" % w]
+        for i in range(150):
+            lines += ["MAIL FROM:<w%d@x.example>" % w,
+                      "RCPT TO:<box@x.example>", "DATA",
+                      "Subject: w%d-%d" % (w, i), "",
+                      "From writer %d" % w] + \
+                     ["message %d line %d" % (i, k) for k in range(20)] + \
+                     ["."]
+        lines.append("QUIT")
+        procs.append(subprocess.Popen(
+            [SMTPD, "-n", "mx.example.org", "mbox", d + "/box"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=ENV, cwd=d))
+        procs[-1].stdin.write(crlf(lines))
+        procs[-1].stdin.close()
+    oks = 0
+    for p in procs:
+        oks += p.stdout.read().count(b"\r\n250 2.0.0 Message")
+        p.wait(timeout=300)
+    check("concurrency: 600 replies 250", oks, 600)
+    box = mailbox.mbox(d + "/box", create=False)
+    seen = {}
+    intact = True
+    for key in box.keys():
+        m = box.get_message(key)
+        want = ">From writer %s\n" % m["Subject"][1:].split("-")[0] + \
+            "".join("message %s line %d\n" % (m["Subject"].split("-")[1],
+                                              k) for k in range(20))
+        if m.get_payload() != want:
+            intact = False
+        seen[m["Subject"]] = seen.get(m["Subject"], 0) + 1
+    check("concurrency: 600 distinct messages", len(seen), 600)
+    check("concurrency: none twice", max(seen.values()), 1)
+    check("concurrency: every body intact", intact, True)
+
+
+def test_attacks(d):
+    os.mkdir(d + "/store")
+    with open(d + "/target", "w") as f:
+        f.write("precious\n")
+    os.symlink(d + "/target", d + "/store/victim")
+    data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                 "RCPT TO:<../../etc/x@d.example>",
+                 'RCPT TO:<"../../etc/x"@d.example>',
+                 'RCPT TO:<".hidden"@d.example>',
+                 "RCPT TO:<victim@d.example>", "QUIT"])
+    out, rc, _ = run(["mbox", d + "/store/%u"], data, d)
+    check("attacks: replies", replies(out)[3:7], [
+        "501 5.1.3 Bad recipient address syntax",
+        '550 5.1.3 Local part not allowed in a mailbox name: '
+        '<"../../etc/x"@d.example>',
+        '550 5.1.3 Local part not allowed in a mailbox name: '
+        '<".hidden"@d.example>',
+        "550 5.2.0 Mailbox unavailable"])
+    check("attacks: symlink target untouched", read(d + "/target"),
+          "precious\n")
+    check("attacks: nothing created", sorted(os.listdir(d + "/store")),
+          ["victim"])
+
+
+def test_lmtp(d):
+    """smtplib.LMTP over a socketpair: one reply per recipient."""
+    with open(d + "/full", "wb") as f:
+        f.write(b"x" * 50000)
+    ours, theirs = socket.socketpair()
+
+    def pre():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (51200, 51200))
+    p = subprocess.Popen([SMTPD, "-l", "-n", "mx.example.org", "mbox",
+                          d + "/%u"], stdin=theirs.fileno(),
+                         stdout=theirs.fileno(), env=ENV, cwd=d,
+                         preexec_fn=pre)
+    theirs.close()
+    lmtp = smtplib.LMTP()
+    lmtp.sock = ours
+    code, _ = lmtp.getreply()
+    check("lmtp: greeting", code, 220)
+    check("lmtp: LHLO", lmtp.ehlo("c.example")[0], 250)
+    lmtp.mail("s@x.example")
+    got = [lmtp.rcpt(r)[0] for r in ("ok@x.example", '".."@x.example',
+                                     "full@x.example", "ok2@x.example")]
+    check("lmtp: RCPT replies", got, [250, 550, 250, 250])
+    msg = crlf(["Subject: lmtp"] + ["padding line %d" % i
+                                    for i in range(60)])
+    first = lmtp.data(msg)
+    rest = [lmtp.getreply() for _ in range(2)]
+    check("lmtp: per-recipient replies after DATA",
+          [first, rest[0], rest[1]],
+          [(250, b"2.0.0 Delivered to <ok@x.example> as " +
+            msgid(1).encode()),
+           (452, b"4.3.1 Insufficient system storage; try again later"),
+           (250, b"2.0.0 Delivered to <ok2@x.example> as " +
+            msgid(1).encode())])
+    lmtp.quit()
+    p.wait(timeout=30)
+    check("lmtp: full mailbox unchanged", open(d + "/full", "rb").read(),
+          b"x" * 50000)
+    box = mailbox.mbox(d + "/ok", create=False)
+    check("lmtp: ok got the message", [m["Subject"] for m in box],
+          ["lmtp"])
+
+
+def main():
+    for test in (test_mbox_per_user, test_maildir, test_pipe,
+                 test_rollback, test_concurrency, test_attacks, test_lmtp):
+        d = tempfile.mkdtemp(prefix="smtpd-delivery.")
+        try:
+            test(d)
+        except Exception as e:  # a crash in a test is a failure
+            results["failed"] += 1
+            print("FAIL %s: %r" % (test.__name__, e))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    print("%d passed, %d failed" % (results["passed"], results["failed"]))
+    sys.exit(1 if results["failed"] else 0)
+
+
+main()
