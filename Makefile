@@ -12,9 +12,10 @@ LDLIBS   ?=
 O         = build
 BIN       = smtpd
 LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o \
-            deliver_mbox.o log.o util.o
+            deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o util.o
 HEADERS   = reply.h config.h session.h linebuf.h data.h addr.h spool.h \
-            deliver.h deliver_mbox.h log.h util.h
+            deliver.h deliver_mbox.h deliver_maildir.h deliver_pipe.h \
+            log.h util.h
 
 all: $(BIN)
 

@@ -22,6 +22,8 @@ Suite	*addr_suite(void);
 Suite	*data_suite(void);
 Suite	*session_suite(void);
 Suite	*mbox_suite(void);
+Suite	*maildir_suite(void);
+Suite	*pipe_suite(void);
 
 void	 test_env(void);
 char	*test_tmpdir(void);

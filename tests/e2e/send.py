@@ -1,6 +1,8 @@
 # ISC license.
 # A real client for the end-to-end tests: Python's smtplib, as a script
-# or a web application would send mail.  Usage: send.py PORT
+# or a web application would send mail.
+# Usage: send.py PORT                      the sessions below
+#        send.py PORT burst COUNT LINES    COUNT deliveries at once
 #
 # It runs two sessions against smtpd on 127.0.0.1:PORT and prints one
 # line per check, "pass: NAME" or "FAIL: NAME: why"; tests/e2e.sh counts
@@ -141,13 +143,51 @@ def helo_session(port):
     s.quit()
 
 
+def burst_body(n, lines):
+    """Message n of the burst; tests/e2e.sh builds the same text."""
+    text = "Subject: burst %d\r\n\r\n" % n
+    text += "".join("%d:%d the quick brown fox jumps over the lazy dog\r\n"
+                    % (n, k) for k in range(1, lines + 1))
+    return text.encode("ascii")
+
+
+def burst(port, count, lines):
+    """
+    count sessions that all send their message but the final "." and
+    then end them at once: the deliveries into the one mailbox overlap,
+    so only its locks keep the messages apart.
+    """
+    sessions = []
+    for n in range(1, count + 1):
+        s = smtplib.SMTP(HOST, port, local_hostname="burst%d.example" % n,
+                         timeout=30)
+        s.ehlo()
+        s.mail("a@example.org")
+        s.rcpt("b@example.org")
+        code, _ = s.docmd("DATA")
+        if code != 354:
+            check("burst %d DATA" % n, code, 354)
+        s.send(burst_body(n, lines))
+        sessions.append(s)
+    for s in sessions:
+        s.send(b".\r\n")
+    replies = [s.getreply() for s in sessions]
+    check("burst of %d simultaneous deliveries" % count, replies,
+          [(250, b"2.0.0 Message 6553F100000000001 delivered")] * count)
+    for s in sessions:
+        s.quit()
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: send.py PORT\n")
+    if len(sys.argv) == 2:
+        port = int(sys.argv[1])
+        esmtp_session(port)
+        helo_session(port)
+    elif len(sys.argv) == 5 and sys.argv[2] == "burst":
+        burst(int(sys.argv[1]), int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        sys.stderr.write("usage: send.py PORT [burst COUNT LINES]\n")
         return 64
-    port = int(sys.argv[1])
-    esmtp_session(port)
-    helo_session(port)
     return 1 if failures else 0
 
 

@@ -1,0 +1,363 @@
+/* ISC license. */
+/*
+ * Maildir delivery (the qmail convention, see maildir(5)): the message
+ * goes to tmp/NAME under a unique name, is fsynced, and is linked to
+ * new/NAME; only that link commits it.  new/ is fsynced as well, which
+ * qmail-local and OpenSMTPD skip, so a commit survives a crash.
+ *
+ * Every directory is reached with openat() one component at a time,
+ * with O_NOFOLLOW: a symlink anywhere in DIR, or as tmp, new or cur, is
+ * refused and nothing is written through it.  Give the real path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver_maildir.h"
+#include "log.h"
+#include "util.h"
+
+#define MAILDIR_TRIES	16	/* names tried before giving up, EEXIST */
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define FILE_FLAGS	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | \
+			    O_CLOEXEC | O_NOCTTY)
+
+static unsigned long	counter;	/* the Q part of a unique name */
+
+static int	sync_dir(int);
+static int	open_dir(int, const char *);
+static int	walk(const char *);
+static void	host_part(char *, size_t);
+static int	make_name(char *, size_t);
+static int	write_all(int, const char *, size_t);
+static int	write_message(int, const struct envelope *, const char *,
+		    struct spool *);
+static int	link_unsupported(int);
+static int	publish(int, int, const char *);
+static int	deliver_as(int, int, const struct envelope *, const char *,
+		    struct spool *, char *, size_t);
+
+/* fsync a directory; EINVAL means the filesystem cannot, and is no error. */
+static int
+sync_dir(int fd)
+{
+	if (fsync(fd) == -1 && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Open directory name under at, creating it 0700 when missing (and
+ * fsyncing at, so the new entry lasts).  A symlink there is ELOOP and
+ * any other non-directory ENOTDIR, both permanent for
+ * deliver_result_errno(): O_NOFOLLOW alone says ELOOP, ENOTDIR or
+ * EMLINK depending on the system.
+ */
+static int
+open_dir(int at, const char *name)
+{
+	struct stat st;
+	int fd, err;
+
+	if ((fd = openat(at, name, DIR_FLAGS)) != -1)
+		return fd;
+	if (errno == ENOENT) {
+		if (mkdirat(at, name, 0700) == 0) {
+			if (sync_dir(at) == -1)
+				return -1;
+		} else if (errno != EEXIST)	/* EEXIST: lost a race */
+			return -1;
+		if ((fd = openat(at, name, DIR_FLAGS)) != -1)
+			return fd;
+	}
+	err = errno;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(st.st_mode))
+		err = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+	errno = err;
+	return -1;
+}
+
+/* Open DIR, creating it and any missing parents; a descriptor or -1. */
+static int
+walk(const char *dir)
+{
+	char buf[4096], *p, *next;
+	int at, fd, err;
+
+	if (*dir == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (util_strlcpy(buf, dir, sizeof(buf)) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((at = open(*buf == '/' ? "/" : ".", DIR_FLAGS)) == -1)
+		return -1;
+	for (p = buf;; p = next) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((next = strchr(p, '/')) != NULL)
+			*next++ = '\0';
+		else
+			next = p + strlen(p);
+		fd = open_dir(at, p);
+		err = errno;
+		close(at);
+		if (fd == -1) {
+			errno = err;
+			return -1;
+		}
+		at = fd;
+	}
+	return at;
+}
+
+/*
+ * The host name for a unique name, with '/' written as \057 and ':' as
+ * \072: the first would make a path, the second starts the flags a
+ * reader appends ("NAME:2,S").
+ */
+static void
+host_part(char *buf, size_t size)
+{
+	char host[256];
+	const char *h;
+	size_t o = 0;
+
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	for (h = *host == '\0' ? "localhost" : host; *h != '\0'; h++) {
+		if (o + 5 > size)
+			break;
+		if (*h == '/' || *h == ':') {
+			snprintf(buf + o, size - o, "\\%03o",
+			    (unsigned int)(unsigned char)*h);
+			o += 4;
+		} else
+			buf[o++] = *h;
+	}
+	buf[o] = '\0';
+}
+
+/*
+ * SECONDS.M<usec>P<pid>Q<counter>.HOST (maildir(5)).  Under
+ * SMTPD_FAKE_TIME, util_now() differs from the real clock and usec is
+ * 0, so names depend on the pid and the counter only.  (At a second's
+ * edge the two clocks may also differ; P and Q keep the name unique.)
+ */
+static int
+make_name(char *buf, size_t size)
+{
+	struct timespec ts;
+	char host[4 * 256];
+	time_t now;
+	long usec = 0;
+	int n;
+
+	now = util_now();
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec == now)
+		usec = ts.tv_nsec / 1000;
+	host_part(host, sizeof(host));
+	counter++;
+	n = snprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s", (long long)now, usec,
+	    (long)getpid(), counter, host);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Return-Path, Delivered-To, then the spool unchanged; 0 or an errno. */
+static int
+write_message(int fd, const struct envelope *env, const char *rcpt,
+    struct spool *sp)
+{
+	char head[2 * ADDR_MAILBOX_MAX + 64], chunk[16384];
+	ssize_t r;
+	off_t off;
+	int n;
+
+	n = snprintf(head, sizeof(head),
+	    "Return-Path: <%s>\nDelivered-To: %s\n", env->sender->mailbox,
+	    rcpt);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return EINVAL;
+	if (write_all(fd, head, (size_t)n) == -1)
+		return errno;
+	for (off = 0;; off += r) {
+		if ((r = spool_read(sp, off, chunk, sizeof(chunk))) == -1)
+			return errno;
+		if (r == 0)
+			break;
+		if (write_all(fd, chunk, (size_t)r) == -1)
+			return errno;
+	}
+	if (fsync(fd) == -1)
+		return errno;
+	return 0;
+}
+
+/* linkat() errors that mean "no hard links here", not "failed". */
+static int
+link_unsupported(int err)
+{
+	return err == EPERM || err == ENOTSUP || err == EOPNOTSUPP ||
+	    err == ENOSYS;
+}
+
+/*
+ * Move tmp/name to new/name: link, then unlink, so an existing
+ * new/name is never replaced (EEXIST).  Filesystems without hard links
+ * (vfat, some FUSE and network ones) refuse with EPERM or ENOTSUP; then
+ * rename, after checking that the name is still free.  Then fsync new/
+ * so the commit is durable; if that fails, take the message back.
+ */
+static int
+publish(int tmpfd, int newfd, const char *name)
+{
+	struct stat st;
+	int err;
+
+	if (linkat(tmpfd, name, newfd, name, 0) == 0) {
+		if (unlinkat(tmpfd, name, 0) == -1)
+			log_warn("maildir: cannot remove tmp/%s", name);
+	} else {
+		if (!link_unsupported(errno))
+			return errno;
+		if (fstatat(newfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return EEXIST;
+		if (renameat(tmpfd, name, newfd, name) == -1)
+			return errno;
+	}
+	if (sync_dir(newfd) == -1) {
+		err = errno;
+		unlinkat(newfd, name, 0);
+		sync_dir(newfd);
+		return err;
+	}
+	if (sync_dir(tmpfd) == -1)
+		log_warn("maildir: fsync tmp/");
+	return 0;
+}
+
+/*
+ * One attempt under a fresh name: 0 when new/name holds the message,
+ * EEXIST when the name is taken (try the next), else an errno.  On
+ * failure nothing of ours is left in tmp/ or new/.
+ */
+static int
+deliver_as(int tmpfd, int newfd, const struct envelope *env,
+    const char *rcpt, struct spool *sp, char *name, size_t size)
+{
+	struct stat st;
+	int fd, err;
+
+	if (make_name(name, size) == -1)
+		return errno;
+	if (fstatat(newfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return EEXIST;
+	if ((fd = openat(tmpfd, name, FILE_FLAGS, 0600)) == -1)
+		return errno;
+	err = write_message(fd, env, rcpt, sp);
+	if (close(fd) == -1 && err == 0)
+		err = errno;
+	if (err == 0)
+		err = publish(tmpfd, newfd, name);
+	if (err != 0)
+		unlinkat(tmpfd, name, 0);
+	return err;
+}
+
+/*
+ * Deliver into DIR (created with its parents, tmp, new and cur when
+ * missing), with "Return-Path: <sender>" and "Delivered-To: rcpt"
+ * first.  On success tx holds the file: deliver_maildir_undo() takes
+ * it back, deliver_maildir_done() lets go.  On failure tx holds nothing
+ * and both are no-ops.
+ */
+struct deliver_result
+deliver_maildir(const char *dir, const struct envelope *env,
+    const char *rcpt, struct spool *sp, struct maildir_tx *tx)
+{
+	int md, tmpfd = -1, curfd = -1, err = 0, i;
+
+	tx->dirfd = -1;
+	tx->linked = 0;
+	tx->name[0] = '\0';
+	tx->path[0] = '\0';
+	if ((md = walk(dir)) == -1 ||
+	    (tmpfd = open_dir(md, "tmp")) == -1 ||
+	    (tx->dirfd = open_dir(md, "new")) == -1 ||
+	    (curfd = open_dir(md, "cur")) == -1)
+		err = errno;
+	if (err == 0)
+		for (i = 0; i < MAILDIR_TRIES; i++)
+			if ((err = deliver_as(tmpfd, tx->dirfd, env, rcpt, sp,
+			    tx->name, sizeof(tx->name))) != EEXIST)
+				break;	/* else the name is taken: next */
+	if (curfd != -1)
+		close(curfd);
+	if (tmpfd != -1)
+		close(tmpfd);
+	if (md != -1)
+		close(md);
+	if (err != 0) {
+		errno = err;
+		log_warn("maildir %s", dir);
+		deliver_maildir_done(tx);
+		return deliver_result_errno(err);
+	}
+	tx->linked = 1;
+	if (snprintf(tx->path, sizeof(tx->path), "%s/new/%s", dir,
+	    tx->name) >= (int)sizeof(tx->path))
+		tx->path[0] = '\0';	/* only for logging */
+	return deliver_outcome(DELIVER_OK, R_DATA_OK);
+}
+
+/* Take a delivered message back out of new/. */
+void
+deliver_maildir_undo(struct maildir_tx *tx)
+{
+	if (tx->dirfd == -1 || !tx->linked)
+		return;
+	if (unlinkat(tx->dirfd, tx->name, 0) == -1 ||
+	    sync_dir(tx->dirfd) == -1)
+		log_warn("cannot roll back %s", tx->path);
+	tx->linked = 0;
+}
+
+void
+deliver_maildir_done(struct maildir_tx *tx)
+{
+	if (tx->dirfd != -1)
+		close(tx->dirfd);
+	tx->dirfd = -1;
+	tx->linked = 0;
+}

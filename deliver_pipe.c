@@ -1,0 +1,483 @@
+/* ISC license. */
+/*
+ * Pipe delivery: run the configured program with execve(), never
+ * through a shell, with an environment built field by field, the
+ * message on its stdin, its stdout on /dev/null (fd 1 of smtpd is the
+ * client's socket) and its stderr read back for the reply.  Only exit
+ * status 0 is a delivery; the table in outcome() maps the rest.
+ *
+ * stdin is a pipe that the parent feeds, not a second temporary file
+ * holding "Return-Path:" and a copy of the spool: the parent has to
+ * poll anyway (stderr, the deadline), so the pipe costs nothing extra,
+ * while a copy would write every message to disk once more and need a
+ * writable TMPDIR.  A program that exits without reading it all just
+ * makes the next write fail with EPIPE; its exit status decides.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver_pipe.h"
+#include "log.h"
+#include "util.h"
+
+#define CLOSE_FD_MAX	65536	/* see child() */
+#define TICK_MAX_MS	64	/* longest wait between looks at the child */
+#define DRAIN_READS	64	/* reads of stderr per wakeup */
+#define EXEC_FAILED	"cannot execute delivery program: "
+
+/* The environment, built from scratch: nothing of smtpd's leaks. */
+struct pipe_env {
+	char	 sender[sizeof("SENDER=") + ADDR_MAILBOX_MAX];
+	char	 recipient[sizeof("RECIPIENT=") + ADDR_MAILBOX_MAX];
+	char	 local[sizeof("LOCAL=") + ADDR_MAILBOX_MAX];
+	char	 domain[sizeof("DOMAIN=") + ADDR_DOMAIN_MAX];
+	char	*envp[6];
+};
+
+/* The child's stdin: "Return-Path:" first, then the spool. */
+struct feed {
+	int		 fd;	/* our end, -1 once closed */
+	int		 error;	/* a failure other than EPIPE */
+	struct spool	*sp;
+	off_t		 off;	/* next spool octet to load */
+	size_t		 pos, len;
+	char		 buf[16384];
+};
+
+/* The first non-blank line of the child's stderr, printable ASCII. */
+struct errline {
+	int	 fd;		/* our end, -1 once closed */
+	int	 done;		/* the line is complete; discard the rest */
+	size_t	 len;
+	char	 text[PIPE_DETAIL_MAX + 1];
+};
+
+static void	make_env(struct pipe_env *, const struct envelope *,
+		    const struct addr *);
+static int	above_stdio(int);
+static void	child(char *const [], char *const [], int, int)
+		    __attribute__((noreturn));
+static long long now_ms(void);
+static int	reap(pid_t, int *, int);
+static void	feed_close(struct feed *);
+static void	feed_some(struct feed *);
+static void	errline_add(struct errline *, const char *, size_t);
+static void	errline_drain(struct errline *);
+static const char *errline_text(struct errline *);
+static int	run(pid_t, struct feed *, struct errline *, int, int *);
+static struct deliver_result outcome(char *const [],
+		    const struct envelope *, int, const char *);
+
+static void
+make_env(struct pipe_env *pe, const struct envelope *env,
+    const struct addr *rcpt)
+{
+	static char path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	char *p;
+
+	snprintf(pe->sender, sizeof(pe->sender), "SENDER=%s",
+	    env->sender->mailbox);
+	snprintf(pe->recipient, sizeof(pe->recipient), "RECIPIENT=%s",
+	    rcpt->mailbox);
+	snprintf(pe->local, sizeof(pe->local), "LOCAL=%.*s",
+	    (int)rcpt->local_len, rcpt->mailbox);
+	snprintf(pe->domain, sizeof(pe->domain), "DOMAIN=%s",
+	    addr_domain(rcpt));
+	/* domains are case-insensitive (RFC 5321 2.4); ASCII only */
+	for (p = pe->domain + sizeof("DOMAIN=") - 1; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	pe->envp[0] = pe->sender;
+	pe->envp[1] = pe->recipient;
+	pe->envp[2] = pe->local;
+	pe->envp[3] = pe->domain;
+	pe->envp[4] = path;
+	pe->envp[5] = NULL;
+}
+
+/* Move fd above 0..2, so setting up stdio cannot overwrite it. */
+static int
+above_stdio(int fd)
+{
+	if (fd >= 0 && fd <= 2)
+		return fcntl(fd, F_DUPFD, 3);
+	return fd;
+}
+
+/*
+ * In the child: a process group of its own (so a timeout kills its
+ * children too), default signal dispositions and an empty mask (exec
+ * keeps ignored signals, and smtpd ignores SIGPIPE and SIGXFSZ), stdio
+ * set up, every other descriptor closed.  smtpd marks its own
+ * descriptors FD_CLOEXEC; the close loop is a second line of defence,
+ * capped at CLOSE_FD_MAX so that a limit of millions (containers) does
+ * not cost a million system calls per delivery.
+ *
+ * When execve() fails, say why on stderr and exit 75 (temporary): a
+ * missing or unrunnable program is an admin's mistake to fix, and the
+ * mail should wait for the fix rather than bounce, as a shell's 127
+ * would make it (any exit but 0, 67 and 75 is permanent).
+ */
+static void
+child(char *const argv[], char *const envp[], int in, int err)
+{
+	static const int sigs[] = {
+		SIGPIPE, SIGXFSZ, SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM,
+		SIGALRM, SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU
+	};
+	char msg[256];
+	sigset_t none;
+	long max;
+	size_t i;
+	int null, fd, n;
+
+	setpgid(0, 0);
+	for (i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	null = above_stdio(open("/dev/null", O_WRONLY | O_NOCTTY));
+	in = above_stdio(in);
+	err = above_stdio(err);
+	if (null == -1 || in == -1 || err == -1 || dup2(in, 0) == -1 ||
+	    dup2(null, 1) == -1 || dup2(err, 2) == -1)
+		_exit(EX_TEMPFAIL);
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > CLOSE_FD_MAX)
+		max = CLOSE_FD_MAX;
+	for (fd = 3; fd < max; fd++)
+		close(fd);
+	execve(argv[0], argv, envp);
+	/* one write, so the parent reads the line whole */
+	n = snprintf(msg, sizeof(msg), "%s%s\n", EXEC_FAILED,
+	    strerror(errno));
+	if (n > 0 && write(2, msg, (size_t)n < sizeof(msg) ? (size_t)n :
+	    sizeof(msg) - 1) == -1)
+		_exit(EX_TEMPFAIL);
+	_exit(EX_TEMPFAIL);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* waitpid() through EINTR: 1 when pid is gone, 0 if it runs, -1. */
+static int
+reap(pid_t pid, int *status, int flags)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, status, flags)) == -1 && errno == EINTR)
+		;
+	if (r == -1)
+		return -1;
+	return r == pid;
+}
+
+static void
+feed_close(struct feed *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/*
+ * Write what the pipe takes without blocking, loading the next piece
+ * of the spool as the buffer empties; close at the end (the child's
+ * EOF), or when the child stopped reading (EPIPE, not an error).  Any
+ * other failure is kept in f->error and fails the delivery, whatever
+ * the exit status.
+ */
+static void
+feed_some(struct feed *f)
+{
+	ssize_t n;
+
+	while (f->fd != -1 && f->error == 0) {
+		if (f->pos == f->len) {
+			n = spool_read(f->sp, f->off, f->buf, sizeof(f->buf));
+			if (n == -1) {
+				/* no EOF: the program must not take a cut
+				 * message for a whole one; run() kills it */
+				f->error = errno;
+				return;
+			}
+			if (n == 0) {
+				feed_close(f);
+				return;
+			}
+			f->off += n;
+			f->pos = 0;
+			f->len = (size_t)n;
+		}
+		n = write(f->fd, f->buf + f->pos, f->len - f->pos);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno != EPIPE)
+				f->error = errno;
+			feed_close(f);
+			return;
+		}
+		f->pos += (size_t)n;
+	}
+}
+
+/*
+ * Keep printable ASCII of the first line that has any, up to
+ * PIPE_DETAIL_MAX octets, without leading or trailing spaces: it
+ * becomes part of a reply line, which must stay plain ASCII.  Later
+ * lines are read and dropped, so the program never blocks on stderr.
+ */
+static void
+errline_add(struct errline *e, const char *p, size_t n)
+{
+	unsigned char c;
+
+	for (; n > 0 && !e->done; p++, n--) {
+		c = (unsigned char)*p;
+		if (c == '\n')
+			e->done = e->len > 0;
+		else if (c < 32 || c > 126 || (c == ' ' && e->len == 0))
+			continue;
+		else if (e->len < PIPE_DETAIL_MAX)
+			e->text[e->len++] = (char)c;
+	}
+}
+
+/* The line, without trailing spaces (only now: more may have come). */
+static const char *
+errline_text(struct errline *e)
+{
+	while (e->len > 0 && e->text[e->len - 1] == ' ')
+		e->len--;
+	e->text[e->len] = '\0';
+	return e->text;
+}
+
+/* Read what stderr holds now, boundedly so a flood cannot starve us. */
+static void
+errline_drain(struct errline *e)
+{
+	char buf[4096];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < DRAIN_READS && e->fd != -1; i++) {
+		n = read(e->fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			close(e->fd);
+			e->fd = -1;
+			return;
+		}
+		errline_add(e, buf, (size_t)n);
+	}
+}
+
+/*
+ * Feed stdin and drain stderr until the child is gone or the deadline
+ * passes; then kill its whole group.  The child's exit is seen by
+ * waitpid(WNOHANG) between short polls, not by EOF on stderr: a
+ * grandchild may hold that open for ever.  Returns 1 with the wait
+ * status, 0 on timeout, -1 on a local error (errno set).
+ */
+static int
+run(pid_t pid, struct feed *f, struct errline *e, int timeout_s,
+    int *status)
+{
+	struct pollfd pfd[2];
+	long long deadline = 0, left;
+	int tick = 1, n, r, ifeed, ierr;
+
+	if (timeout_s > 0)
+		deadline = now_ms() + (long long)timeout_s * 1000;
+	for (;;) {
+		if ((r = reap(pid, status, WNOHANG)) != 0)
+			break;
+		if (f->error != 0) {
+			errno = f->error;
+			r = -1;
+			break;
+		}
+		left = timeout_s > 0 ? deadline - now_ms() : TICK_MAX_MS;
+		if (left <= 0)
+			break;
+		n = 0;
+		ifeed = ierr = -1;
+		if (f->fd != -1) {
+			pfd[n].fd = f->fd;
+			pfd[n].events = POLLOUT;
+			ifeed = n++;
+		}
+		if (e->fd != -1) {
+			pfd[n].fd = e->fd;
+			pfd[n].events = POLLIN;
+			ierr = n++;
+		}
+		n = poll(pfd, (nfds_t)n, left < tick ? (int)left : tick);
+		if (n == -1 && errno != EINTR) {
+			r = -1;
+			break;
+		}
+		if (n <= 0) {
+			tick = tick * 2 > TICK_MAX_MS ? TICK_MAX_MS : tick * 2;
+			continue;
+		}
+		tick = 1;
+		if (ifeed != -1 && pfd[ifeed].revents != 0)
+			feed_some(f);
+		if (ierr != -1 && pfd[ierr].revents != 0)
+			errline_drain(e);
+	}
+	if (r == 1) {
+		/* gone: take what stderr already holds, wait no more */
+		errline_drain(e);
+		return 1;
+	}
+	n = errno;
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);	/* in case setpgid() did not happen */
+	reap(pid, status, 0);
+	errno = n;
+	return r;
+}
+
+/* exit 0: delivered; 75: later; 67: no such user; other: failed. */
+static struct deliver_result
+outcome(char *const argv[], const struct envelope *env, int status,
+    const char *line)
+{
+	struct deliver_result res;
+	int code;
+
+	if (WIFSIGNALED(status)) {
+		res = deliver_outcome(DELIVER_TEMP, R_PIPE_CRASHED);
+		snprintf(res.detail, sizeof(res.detail), "%d",
+		    WTERMSIG(status));
+		log_warnx("pipe %s (%s): killed by signal %d%s%s", argv[0],
+		    env->id, WTERMSIG(status), *line != '\0' ? ": " : "",
+		    line);
+		return res;
+	}
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (code == 0) {
+		log_info("pipe %s (%s): delivered", argv[0], env->id);
+		return deliver_outcome(DELIVER_OK, R_DATA_OK);
+	}
+	if (code == EX_TEMPFAIL)
+		res = deliver_outcome(DELIVER_TEMP, R_PIPE_TEMPFAIL);
+	else if (code == EX_NOUSER)
+		res = deliver_outcome(DELIVER_PERM, R_PIPE_NOUSER);
+	else
+		res = deliver_outcome(DELIVER_PERM, R_PIPE_FAILED);
+	if (*line != '\0')
+		util_strlcpy(res.detail, line, sizeof(res.detail));
+	else
+		snprintf(res.detail, sizeof(res.detail), "exit status %d",
+		    code);
+	log_warnx("pipe %s (%s): exit status %d: %s", argv[0], env->id,
+	    code, res.detail);
+	return res;
+}
+
+/*
+ * Run argv (argv[0] an absolute path, every element already expanded
+ * by the caller; envelope data reaches the program only as whole argv
+ * elements and in its environment) with the message on stdin, and map
+ * its end to an outcome.
+ */
+struct deliver_result
+deliver_pipe(char *const argv[], const struct envelope *env,
+    const struct addr *rcpt, struct spool *sp, int timeout_s)
+{
+	static struct feed f;	/* its buffer is too big for the stack */
+	struct errline e;
+	struct pipe_env pe;
+	int in[2], er[2], status, r, n;
+	pid_t pid;
+
+	if (argv[0] == NULL || argv[0][0] != '/') {
+		log_warnx("pipe: the program needs an absolute path");
+		return deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
+	}
+	memset(&pe, 0, sizeof(pe));
+	make_env(&pe, env, rcpt);
+	memset(&e, 0, sizeof(e));
+	f.sp = sp;
+	f.off = 0;
+	f.pos = 0;
+	f.error = 0;
+	n = snprintf(f.buf, sizeof(f.buf), "Return-Path: <%s>\n",
+	    env->sender->mailbox);
+	f.len = (size_t)n;
+	if (pipe(in) == -1)
+		goto fail;
+	if (pipe(er) == -1) {
+		n = errno;
+		close(in[0]);
+		close(in[1]);
+		errno = n;
+		goto fail;
+	}
+	/* our ends: never inherited, never blocking the poll loop */
+	fcntl(in[1], F_SETFD, FD_CLOEXEC);
+	fcntl(er[0], F_SETFD, FD_CLOEXEC);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(er[0], F_SETFL, O_NONBLOCK);
+	if ((pid = fork()) == -1) {
+		n = errno;
+		close(in[0]);
+		close(in[1]);
+		close(er[0]);
+		close(er[1]);
+		errno = n;
+		goto fail;
+	}
+	if (pid == 0)
+		child(argv, pe.envp, in[0], er[1]);
+	close(in[0]);
+	close(er[1]);
+	setpgid(pid, pid);	/* both sides, so kill(-pid) works at once */
+	f.fd = in[1];
+	e.fd = er[0];
+	r = run(pid, &f, &e, timeout_s, &status);
+	n = errno;
+	feed_close(&f);
+	if (e.fd != -1)
+		close(e.fd);
+	if (r == 1 && f.error != 0) {
+		r = -1;
+		n = f.error;
+	}
+	if (r == 1)
+		return outcome(argv, env, status, errline_text(&e));
+	if (r == 0) {
+		log_warnx("pipe %s (%s): timed out after %d s", argv[0],
+		    env->id, timeout_s);
+		return deliver_outcome(DELIVER_TEMP, R_PIPE_TIMEOUT);
+	}
+	errno = n;
+fail:
+	log_warn("pipe %s (%s)", argv[0], env->id);
+	return deliver_result_errno(errno);
+}
