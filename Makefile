@@ -27,8 +27,9 @@ $(O)/%.o: %.c $(HEADERS)
 	$(CC) $(ALLFLAGS) -c -o $@ $<
 
 include tests/tests.mk
+include fuzz/fuzz.mk
 
 clean:
-	rm -rf build build-san smtpd
+	rm -rf build build-san build-fuzz smtpd
 
 .PHONY: all clean

@@ -1,0 +1,153 @@
+/* ISC license. */
+/*
+ * libFuzzer target: a whole session.  The first input octet picks the
+ * configuration (SMTP or LMTP, LF mode, small size and recipient
+ * limits, a -d domain list, mbox or Maildir); the rest is what the
+ * client sends.  Delivery writes into a scratch directory that is
+ * emptied after each input.
+ *
+ * Oracles besides the sanitizers: every reply is well formed (see
+ * fuzz_util.c), and with mbox delivery the mailbox holds exactly as
+ * many messages (From_ lines) as there were "delivered" replies, so a
+ * body can never split into two messages nor a refused one be stored.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "session.h"
+#include "fuzz_util.h"
+
+#define CFG_LMTP	0x01
+#define CFG_LF_MODE	0x02
+#define CFG_SMALL_SIZE	0x04
+#define CFG_FEW_RCPTS	0x08
+#define CFG_DOMAINS	0x10
+#define CFG_MAILDIR	0x20
+
+static char	*in_path, *out_path, *store, *mbox_path;
+static char	*domains[] = { "example.org", "EXAMPLE.net" };
+
+static size_t	count_delivered(const char *, size_t);
+static size_t	count_from_lines(const char *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	setenv("SMTPD_FAKE_TIME", "1700000000", 1);
+	setenv("TZ", "UTC", 1);
+	in_path = fuzz_path("in");
+	out_path = fuzz_path("out");
+	store = fuzz_path("store");
+	mbox_path = fuzz_path("store/mbox");
+	/* the spool file goes to TMPDIR: keep it in the scratch area */
+	setenv("TMPDIR", fuzz_scratch(), 1);
+	return 0;
+}
+
+/* Distinct message ids in "delivered" replies: one per stored copy. */
+static size_t
+count_delivered(const char *out, size_t n)
+{
+	static const char smtp[] = "250 2.0.0 Message ";
+	static const char lmtp[] = " as ";
+	const char *p = out, *end = out + n, *lf, *id;
+	char last[40] = "";
+	size_t count = 0, idlen;
+
+	for (; p < end; p = lf + 1) {
+		lf = memchr(p, '\n', (size_t)(end - p));
+		id = NULL;
+		if (strncmp(p, smtp, sizeof(smtp) - 1) == 0)
+			id = p + sizeof(smtp) - 1;
+		else if (strncmp(p, "250 2.0.0 Delivered to <", 24) == 0) {
+			/* the address may hold " as ": the id is last */
+			for (id = lf; id > p && strncmp(id, lmtp, 4) != 0; id--)
+				;
+			id += 4;
+		}
+		if (id == NULL)
+			continue;
+		idlen = strcspn(id, " \r");
+		if (idlen >= sizeof(last))
+			fuzz_fail("message id too long");
+		if (strncmp(last, id, idlen) != 0 || last[idlen] != '\0') {
+			memcpy(last, id, idlen);
+			last[idlen] = '\0';
+			count++;
+		}
+	}
+	return count;
+}
+
+/* "From " at the start of a line begins a message in an mbox. */
+static size_t
+count_from_lines(const char *m, size_t n)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i + 5 <= n; i++)
+		if ((i == 0 || m[i - 1] == '\n') &&
+		    memcmp(m + i, "From ", 5) == 0)
+			count++;
+	return count;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char *mbox_argv[2], *maildir_argv[2];
+	struct config cfg;
+	char *out, *mbox;
+	size_t outlen, mboxlen, delivered, stored;
+	int in, fd, opts;
+
+	if (size == 0)
+		return 0;
+	opts = data[0];
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.hostname = "mx.fuzz.example";
+	cfg.lmtp = (opts & CFG_LMTP) != 0;
+	cfg.interactive = (opts & CFG_LF_MODE) != 0;
+	cfg.max_size = opts & CFG_SMALL_SIZE ? 200 : 10240000;
+	cfg.max_rcpts = opts & CFG_FEW_RCPTS ? 2 : 100;
+	if (opts & CFG_DOMAINS) {
+		cfg.domains = domains;
+		cfg.ndomains = 2;
+	}
+	cfg.timeout = 5;
+	cfg.pipe_timeout = 5;
+	mbox_argv[0] = mbox_path;
+	maildir_argv[0] = store;
+	cfg.method = opts & CFG_MAILDIR ? METHOD_MAILDIR : METHOD_MBOX;
+	cfg.method_argv = opts & CFG_MAILDIR ? maildir_argv : mbox_argv;
+	cfg.method_argc = 1;
+
+	mkdir(store, 0700);
+	in = fuzz_fd_from_bytes(in_path, data + 1, size - 1);
+	if ((fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
+		fuzz_fail("open %s", out_path);
+	(void)session_run(&cfg, in, fd);
+	close(in);
+	close(fd);
+
+	out = fuzz_read_file(out_path, &outlen);
+	fuzz_check_replies(out, outlen);
+	if (cfg.method == METHOD_MBOX) {
+		delivered = count_delivered(out, outlen);
+		mbox = fuzz_read_file(mbox_path, &mboxlen);
+		stored = mbox != NULL ? count_from_lines(mbox, mboxlen) : 0;
+		if (delivered != stored)
+			fuzz_fail("%zu delivered replies, %zu messages stored",
+			    delivered, stored);
+		free(mbox);
+	}
+	free(out);
+	fuzz_empty_dir(store);
+	return 0;
+}

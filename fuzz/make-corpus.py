@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# ISC license.
+"""Seed corpus for the fuzz targets, cut from the transcript tests.
+
+Usage: python3 fuzz/make-corpus.py tests/transcripts OUTDIR
+Writes OUTDIR/TARGET/NAME files; the first octet of each is the
+target's option octet (see the comment at the top of fuzz/fuzz_*.c).
+"""
+
+import hashlib
+import os
+import sys
+
+
+def put(outdir, target, data):
+    d = os.path.join(outdir, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def session_options(args):
+    """fuzz_session.c's option octet for a transcript's .args words."""
+    opts = 0
+    if "-l" in args:
+        opts |= 0x01
+    if "-d" in args:
+        opts |= 0x10
+    if "maildir" in args:
+        opts |= 0x20
+    return opts
+
+
+def seeds(outdir, name, data, args):
+    put(outdir, "session", bytes([session_options(args)]) + data)
+    put(outdir, "linebuf", bytes([5]) + data)	# limit 510
+    lines = data.split(b"\r\n") if b"\r\n" in data else data.split(b"\n")
+    if b"DATA\r\n" in data:
+        body = data.split(b"DATA\r\n", 1)[1]
+        put(outdir, "data", b"\x00" + body[:65536])
+        put(outdir, "data", b"\x0e" + body[:65536])	# chunks of 8
+    for line in lines:
+        if len(line) > 1000:
+            continue
+        upper = line.upper()
+        if upper.startswith(b"MAIL FROM:") or upper.startswith(b"RCPT TO:"):
+            arg = line.split(b":", 1)[1]
+            put(outdir, "addr", bytes([upper.startswith(b"MAIL")]) + arg)
+            if b">" in arg:
+                put(outdir, "params", arg.split(b">", 1)[1])
+            put(outdir, "command", b"\x03" + line)	# after MAIL
+            put(outdir, "command", b"\x05" + line)	# after RCPT
+        elif line[:4].isalpha():
+            put(outdir, "command", b"\x02" + line)	# after EHLO
+            put(outdir, "command", b"\x00" + line)	# before HELO
+
+
+def main():
+    src, outdir = sys.argv[1], sys.argv[2]
+    for f in sorted(os.listdir(src)):
+        if not f.endswith(".in"):
+            continue
+        base = os.path.join(src, f[:-3])
+        with open(base + ".in", "rb") as fh:
+            data = fh.read()
+        args = []
+        if os.path.exists(base + ".args"):
+            with open(base + ".args") as fh:
+                args = fh.read().split()
+        seeds(outdir, f[:-3], data, args)
+    for target in ("session", "command", "addr", "params", "data",
+                   "linebuf"):
+        d = os.path.join(outdir, target)
+        os.makedirs(d, exist_ok=True)
+        print("%s: %d seeds" % (target, len(os.listdir(d))))
+
+
+if __name__ == "__main__":
+    main()
