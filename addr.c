@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "util.h"
 
 static size_t	scan_atom(const char *);
 static size_t	scan_dot_string(const char *);
@@ -284,6 +285,30 @@ addr_domain(const struct addr *a)
 {
 	return a->mailbox[a->local_len] == '@' ?
 	    a->mailbox + a->local_len + 1 : "";
+}
+
+/*
+ * The local part as a mailbox name: quotes and backslashes of a
+ * Quoted-string removed (RFC 5321 4.1.2 quoted-pairSMTP), ASCII letters
+ * folded to lower case so that Sakura@ and sakura@ share a mailbox.
+ * Always fits: the result is never longer than the local part.
+ */
+void
+addr_local_folded(const struct addr *a, char dst[ADDR_LOCAL_MAX + 1])
+{
+	const char *p = a->mailbox, *end = a->mailbox + a->local_len;
+	size_t o = 0;
+
+	if (*p == '"') {
+		p++;
+		end--;
+	}
+	for (; p < end && o < ADDR_LOCAL_MAX; p++) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		dst[o++] = util_ascii_lower(*p);
+	}
+	dst[o] = '\0';
 }
 
 /*

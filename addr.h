@@ -32,6 +32,7 @@ enum addr_status addr_parse_path(const char *, int, struct addr *,
 int	addr_next_param(const char **, const char **, size_t *,
 	    const char **, size_t *);
 const char *addr_domain(const struct addr *);
+void	addr_local_folded(const struct addr *, char [ADDR_LOCAL_MAX + 1]);
 int	utf8_valid(const char *, size_t);
 
 #endif

@@ -81,20 +81,20 @@ make_env(struct pipe_env *pe, const struct envelope *env,
     const struct addr *rcpt)
 {
 	static char path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	char *p;
+	char local[ADDR_LOCAL_MAX + 1], *p;
 
 	snprintf(pe->sender, sizeof(pe->sender), "SENDER=%s",
 	    env->sender->mailbox);
 	snprintf(pe->recipient, sizeof(pe->recipient), "RECIPIENT=%s",
 	    rcpt->mailbox);
-	snprintf(pe->local, sizeof(pe->local), "LOCAL=%.*s",
-	    (int)rcpt->local_len, rcpt->mailbox);
+	/* LOCAL and DOMAIN are what %u and %d expand to (README) */
+	addr_local_folded(rcpt, local);
+	snprintf(pe->local, sizeof(pe->local), "LOCAL=%s", local);
 	snprintf(pe->domain, sizeof(pe->domain), "DOMAIN=%s",
 	    addr_domain(rcpt));
 	/* domains are case-insensitive (RFC 5321 2.4); ASCII only */
 	for (p = pe->domain + sizeof("DOMAIN=") - 1; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+		*p = util_ascii_lower(*p);
 	pe->envp[0] = pe->sender;
 	pe->envp[1] = pe->recipient;
 	pe->envp[2] = pe->local;

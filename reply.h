@@ -66,10 +66,12 @@
 	X(R_NO_SPACE,        452, "4.3.1", "Insufficient system storage; try again later") \
 	X(R_MAILBOX_BAD,     550, "5.2.0", "Mailbox unavailable") \
 	X(R_BAD_LOCAL_PART,  550, "5.1.3", "Local part not allowed in a mailbox name: %s") \
+	X(R_BAD_DOMAIN_PART, 550, "5.1.2", "Domain not allowed in a mailbox name: %s") \
 	/* pipe delivery: %s is the program's first line on stderr */ \
 	X(R_PIPE_TEMPFAIL,   451, "4.3.0", "Delivery deferred: %s") \
 	X(R_PIPE_NOUSER,     550, "5.1.1", "No such user: %s") \
 	X(R_PIPE_FAILED,     554, "5.3.0", "Delivery failed: %s") \
+	X(R_PIPE_ARG_LONG,   554, "5.3.5", "Delivery program argument too long") \
 	X(R_PIPE_TIMEOUT,    451, "4.3.0", "Delivery program timed out; try again later") \
 	X(R_PIPE_CRASHED,    451, "4.3.0", "Delivery program killed by signal %s; try again later") \
 	/* HELP (RFC 5321 4.1.1.8): multiline, built in session.c */ \

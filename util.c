@@ -89,3 +89,10 @@ util_rfc5322_date(char *buf, size_t size, time_t t)
 	return strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0 ?
 	    -1 : 0;
 }
+
+/* Case folding that no locale can change: A-Z only. */
+char
+util_ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}

@@ -248,7 +248,7 @@ START_TEST(test_environment)
 {
 	static const char want[] =
 	    "DOMAIN=mx.example.org\n"
-	    "LOCAL=Us.er\n"
+	    "LOCAL=us.er\n"
 	    "PATH=/usr/local/bin:/usr/bin:/bin\n"
 	    "RECIPIENT=Us.er@MX.Example.ORG\n"
 	    "SENDER=\n";

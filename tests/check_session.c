@@ -1132,7 +1132,8 @@ START_TEST(test_received_helo_and_peer)
 END_TEST
 
 /* A mailbox that is a directory: 550, and the session goes on. */
-START_TEST(test_delivery_refused)
+/* A mailbox that exists but is no file is refused at RCPT already. */
+START_TEST(test_mailbox_refused_at_rcpt)
 {
 	char *box = test_path(dir, "box.d");
 
@@ -1143,16 +1144,13 @@ START_TEST(test_delivery_refused)
 	    "MAIL FROM:<a@b.example>\r\n"
 	    "RCPT TO:<u@mx.test>\r\n"
 	    "DATA\r\n"
-	    "x\r\n"
-	    ".\r\n"
 	    "NOOP\r\n"
 	    "QUIT\r\n"),
 	    GREET
 	    HELO_OK
 	    SENDER_OK("a@b.example")
-	    RCPT_OK("u@mx.test")
-	    DATA_GO
 	    "550 5.2.0 Mailbox unavailable\r\n"
+	    "503 5.5.1 Send RCPT TO first\r\n"
 	    NOOP_OK
 	    BYE, NULL);
 	/* still an empty directory */
@@ -1247,7 +1245,7 @@ session_suite(void)
 	tcase_add_test(td, test_smuggling);
 	tcase_add_test(td, test_nul_in_data);
 	tcase_add_test(td, test_received_helo_and_peer);
-	tcase_add_test(td, test_delivery_refused);
+	tcase_add_test(td, test_mailbox_refused_at_rcpt);
 	suite_add_tcase(s, td);
 	return s;
 }

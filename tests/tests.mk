@@ -1,8 +1,8 @@
 # Tests: included by the Makefile.
 #   make check      installs Check when missing, then runs every test
 #   make sanitize   the same suite, built with ASan and UBSan
-# Unit tests (Check) link every object but smtpd.o; transcript tests and
-# end-to-end tests run the real binary $(BIN).
+# Unit tests (Check) link every object but smtpd.o; the transcript,
+# delivery and end-to-end tests run the real binary $(BIN).
 
 CHECK_CFLAGS = $$(pkg-config --cflags check)
 CHECK_LIBS   = $$(pkg-config --libs check)
@@ -21,6 +21,7 @@ check-deps:
 check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
 	$(O)/check_smtpd
 	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/run-transcripts.sh
+	SMTPD=./$(BIN) python3 tests/delivery/run.py
 	SMTPD=./$(BIN) sh tests/e2e.sh
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)

@@ -25,17 +25,3 @@ if [ -f "$dir/exit" ]; then
 	exit "$(cat "$dir/exit")"
 fi
 exit 0
-From "$(touch_pwned)"@x.example Tue Nov 14 22:13:20 2023
-Return-Path: <"$(touch pwned)"@x.example>
-Received: from c.example (stdin)
-	by mx.example.org (smtpd) with ESMTP id 6553F100000000001
-	for <"`touch pwned2`;rm -rf x"@y.example>;
-	Tue, 14 Nov 2023 22:13:20 +0000
-From: a@example.org
-Subject: hello
-
->From the start
->>From quoted
-.stuffed
-end
-

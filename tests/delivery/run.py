@@ -183,7 +183,7 @@ def test_pipe(d):
     out, rc, _ = run(["pipe", RECORD, out_dir, "%s", "%r", "%u", "%d",
                       "-%%-"], data, d)
     check("pipe: second recipient deferred to a new transaction",
-          replies(out)[3],
+          replies(out)[-4],
           "452 4.5.3 Too many recipients; send the rest in a new "
           "transaction")
     check("pipe: delivered", replies(out)[-2],
@@ -333,7 +333,7 @@ def test_lmtp(d):
                                      "full@x.example", "ok2@x.example")]
     check("lmtp: RCPT replies", got, [250, 550, 250, 250])
     msg = crlf(["Subject: lmtp"] + ["padding line %d" % i
-                                    for i in range(60)])
+                                    for i in range(200)])
     first = lmtp.data(msg)
     rest = [lmtp.getreply() for _ in range(2)]
     check("lmtp: per-recipient replies after DATA",
@@ -352,9 +352,71 @@ def test_lmtp(d):
           ["lmtp"])
 
 
+def test_postmaster(d):
+    """<postmaster> without a domain has %d = the -n name."""
+    data = crlf(["HELO c.example", "MAIL FROM:<>", "RCPT TO:<PostMaster>",
+                 "DATA", "Subject: pm", "", "hi", ".", "QUIT"])
+    out, rc, _ = run(["mbox", d + "/%u-%d"], data, d)
+    check("postmaster: delivered", replies(out)[-2],
+          "250 2.0.0 Message %s delivered" % msgid(1))
+    check("postmaster: mailbox named by -n", sorted(os.listdir(d)),
+          ["postmaster-mx.example.org"])
+
+
+def test_unsafe_domain(d):
+    """A domain literal cannot carry a '/' into a path."""
+    data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                 "RCPT TO:<u@[x-tag:/etc]>", "RCPT TO:<u@[1.2.3.4]>",
+                 "QUIT"])
+    out, rc, _ = run(["maildir", d + "/%d"], data, d)
+    check("unsafe domain: replies", replies(out)[3:5], [
+        "550 5.1.2 Domain not allowed in a mailbox name: <u@[x-tag:/etc]>",
+        "250 2.1.5 Recipient <u@[1.2.3.4]> OK"])
+    check("unsafe domain: nothing created", os.listdir(d), [])
+
+
+def test_maildir_rollback(d):
+    """A Maildir that fails takes the copy in the other one back."""
+    os.makedirs(d + "/b/tmp")
+    os.makedirs(d + "/b/cur")
+    os.makedirs(d + "/elsewhere")
+    os.symlink(d + "/elsewhere", d + "/b/new")
+    data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                 "RCPT TO:<a@x.example>", "RCPT TO:<b@x.example>", "DATA",
+                 "hi", ".", "QUIT"])
+    out, rc, _ = run(["maildir", d + "/%u"], data, d)
+    check("maildir rollback: refused", replies(out)[-2],
+          "550 5.2.0 Mailbox unavailable")
+    check("maildir rollback: a/new empty again", os.listdir(d + "/a/new"),
+          [])
+    check("maildir rollback: a/tmp empty", os.listdir(d + "/a/tmp"), [])
+    check("maildir rollback: nothing through the symlink",
+          os.listdir(d + "/elsewhere"), [])
+
+
+def test_lmtp_pipe(d):
+    """LMTP with pipe: one run per distinct recipient, a reply each."""
+    out_dir = os.path.join(d, "rec")
+    os.mkdir(out_dir)
+    data = crlf(["LHLO c.example", "MAIL FROM:<s@x.example>",
+                 "RCPT TO:<one@x.example>", "RCPT TO:<two@x.example>",
+                 "RCPT TO:<ONE@X.example>", "DATA", "hi", ".", "QUIT"])
+    out, rc, _ = run(["-l", "pipe", RECORD, out_dir, "%u"], data, d)
+    check("lmtp pipe: a reply per recipient", replies(out)[-4:-1], [
+        "250 2.0.0 Delivered to <one@x.example> as %s" % msgid(1),
+        "250 2.0.0 Delivered to <two@x.example> as %s" % msgid(1),
+        "250 2.0.0 Delivered to <ONE@X.example> as %s" % msgid(1)])
+    check("lmtp pipe: two runs", sorted(os.listdir(out_dir)),
+          ["1.args", "1.env", "1.msg", "2.args", "2.env", "2.msg"])
+    check("lmtp pipe: arguments", [read(out_dir + "/%d.args" % n)
+                                   for n in (1, 2)], ["one\n", "two\n"])
+
+
 def main():
     for test in (test_mbox_per_user, test_maildir, test_pipe,
-                 test_rollback, test_concurrency, test_attacks, test_lmtp):
+                 test_rollback, test_concurrency, test_attacks, test_lmtp,
+                 test_postmaster, test_unsafe_domain, test_maildir_rollback,
+                 test_lmtp_pipe):
         d = tempfile.mkdtemp(prefix="smtpd-delivery.")
         try:
             test(d)
