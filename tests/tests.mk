@@ -23,6 +23,7 @@ check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
 	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/run-transcripts.sh
 	SMTPD=./$(BIN) python3 tests/delivery/run.py
 	SMTPD=./$(BIN) sh tests/e2e.sh
+	SMTPD=./$(BIN) python3 tests/attack/run.py
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)

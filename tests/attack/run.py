@@ -1,0 +1,820 @@
+#!/usr/bin/env python3
+# ISC license.
+"""Attack corpus: hostile clients against the real smtpd binary.
+
+Usage: SMTPD=./smtpd python3 tests/attack/run.py [NAME...]
+
+Each case runs smtpd in a fresh sandbox directory:
+    ROOT/store     the mail store (mbox, Maildir or the pipe recorder's
+                   output): the only place that may change
+    ROOT/outside   files an attacker would like to reach
+    ROOT/cwd       smtpd's working directory, must stay empty
+    ROOT/tmp       TMPDIR, must be empty again afterwards (spool unlinked)
+and checks, besides its own assertions:
+  - smtpd exits 0, never by a signal, and writes nothing on stderr (so
+    a sanitizer report fails the case);
+  - every reply line is well formed: 3 digits, " " or "-", CR LF, at
+    most 512 octets (RFC 5321 4.2, 4.5.3.1.5);
+  - nothing outside the store changed (type, size, mtime, content,
+    symlink target of every file, and no file added or removed);
+  - the store holds exactly the messages the case expects, which each
+    case derives from the replies that said 250.
+
+Prints "ok NAME" or "FAIL NAME: why" per case and "N passed, N failed";
+exits 1 on any failure.  Time: about 30 s, most of it the 1 GB streams
+and the timeouts.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import threading
+import time
+
+SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = os.path.join(os.path.dirname(HERE), "helpers")
+RECORD = os.path.join(HERE, "record.sh")
+SANITIZED = any(k in os.environ for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"))
+
+GB = 1 << 30
+CHUNK = 1 << 20
+
+
+class Fail(Exception):
+    pass
+
+
+def expect(what, got, want):
+    if got != want:
+        raise Fail("%s: got %r, want %r" % (what, got, want))
+
+
+def crlf(*lines):
+    return b"".join((l if isinstance(l, bytes) else l.encode()) + b"\r\n"
+                    for l in lines)
+
+
+# ---------------------------------------------------------------- sandbox
+
+class Sandbox:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="smtpd-attack.")
+        self.store = os.path.join(self.root, "store")
+        self.outside = os.path.join(self.root, "outside")
+        self.cwd = os.path.join(self.root, "cwd")
+        self.tmp = os.path.join(self.root, "tmp")
+        for d in (self.store, self.outside, self.cwd, self.tmp,
+                  os.path.join(self.outside, "etc"),
+                  os.path.join(self.outside, "maildir", "new"),
+                  os.path.join(self.outside, "maildir", "cur"),
+                  os.path.join(self.outside, "maildir", "tmp")):
+            os.makedirs(d, exist_ok=True)
+        for name, text in (("precious", "do not touch\n"),
+                           ("etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
+                           ("mbox", "From x Tue Nov 14 22:13:20 2023\n\n")):
+            with open(os.path.join(self.outside, name), "w") as f:
+                f.write(text)
+        self.before = self.snapshot()
+
+    def snapshot(self):
+        """Everything but the store: path -> what it is and holds."""
+        seen = {}
+        for top, dirs, files in os.walk(self.root):
+            rel = os.path.relpath(top, self.root)
+            if rel == "store" or rel.startswith("store" + os.sep):
+                dirs[:] = []
+                continue
+            for name in dirs + files:
+                p = os.path.join(top, name)
+                st = os.lstat(p)
+                if stat.S_ISLNK(st.st_mode):
+                    what = ("link", os.readlink(p))
+                elif stat.S_ISREG(st.st_mode):
+                    with open(p, "rb") as f:
+                        what = ("file", st.st_size, st.st_mtime_ns,
+                                oct(st.st_mode), st.st_nlink,
+                                hashlib.sha256(f.read()).hexdigest())
+                else:
+                    what = ("dir", oct(st.st_mode))
+                seen[os.path.relpath(p, self.root)] = what
+        return seen
+
+    def check_untouched(self):
+        after = self.snapshot()
+        if after != self.before:
+            changed = sorted(k for k in set(after) | set(self.before)
+                             if after.get(k) != self.before.get(k))
+            raise Fail("changed outside the store: %s" % changed)
+        for d in (self.cwd, self.tmp):
+            if os.listdir(d):
+                raise Fail("left in %s: %s" % (d, os.listdir(d)))
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def remove(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def mbox_count(path):
+    """Messages in an mbox: lines that begin with "From "."""
+    if not os.path.exists(path):
+        return 0
+    with open(path, "rb") as f:
+        data = f.read()
+    return len(re.findall(rb"(?:^|\n)From ", data))
+
+
+def maildir_count(path):
+    new = os.path.join(path, "new")
+    return len(os.listdir(new)) if os.path.isdir(new) else 0
+
+
+def store_files(sb):
+    """Every file under the store, relative, sorted."""
+    out = []
+    for top, _, files in os.walk(sb.store):
+        out += [os.path.relpath(os.path.join(top, f), sb.store)
+                for f in files]
+    return sorted(out)
+
+
+# ---------------------------------------------------------------- running
+
+class Result:
+    pass
+
+
+def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None):
+    """Run one session.  data is sent at once; chunks, if given, is an
+    iterable of byte strings written one after the other (for streams
+    too large to hold).  Returns a Result with out, err, status,
+    maxrss_kb and seconds; checks exit and reply format."""
+    env = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
+           "TZ": "UTC", "TMPDIR": sb.tmp}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(sb.cwd)
+            os.dup2(in_r, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            os.execve(SMTPD, [SMTPD, "-n", "mx.example.org"] + args, env)
+        finally:
+            os._exit(127)
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    got = {"out": [], "err": []}
+
+    def drain(fd, key):
+        while True:
+            b = os.read(fd, 65536)
+            if not b:
+                break
+            got[key].append(b)
+        os.close(fd)
+
+    readers = [threading.Thread(target=drain, args=(out_r, "out")),
+               threading.Thread(target=drain, args=(err_r, "err"))]
+    for t in readers:
+        t.start()
+
+    def feed():
+        try:
+            if delay is not None:
+                for piece in chunks:
+                    os.write(in_w, piece)
+                    time.sleep(delay)
+            else:
+                if data:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(in_w, view):]
+                for piece in chunks or ():
+                    view = memoryview(piece)
+                    while view:
+                        view = view[os.write(in_w, view):]
+        except BrokenPipeError:
+            pass	# smtpd closed the session first: that is allowed
+        finally:
+            os.close(in_w)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    deadline = time.monotonic() + timeout
+    hwm = 0
+    while True:
+        hwm = max(hwm, peak_rss_kb(pid))
+        wpid, status, usage = os.wait4(pid, os.WNOHANG)
+        if wpid == pid:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.wait4(pid, 0)
+            raise Fail("smtpd still running after %d s" % timeout)
+        time.sleep(0.01)
+    r = Result()
+    r.seconds = time.monotonic() - t0
+    writer.join(timeout=30)
+    for t in readers:
+        t.join(timeout=30)
+    r.out = b"".join(got["out"])
+    r.err = b"".join(got["err"])
+    r.maxrss_kb = hwm
+    if os.WIFSIGNALED(status):
+        raise Fail("smtpd killed by signal %d" % os.WTERMSIG(status))
+    r.status = os.WEXITSTATUS(status)
+    expect("exit status", r.status, 0)
+    expect("stderr", r.err, b"")
+    check_reply_format(r.out)
+    r.replies = r.out.decode("utf-8", "replace").split("\r\n")[:-1]
+    r.codes = [int(x[:3]) for x in r.replies if x[3:4] == " "]
+    return r
+
+
+def peak_rss_kb(pid):
+    """VmHWM of pid once it runs smtpd, else 0.  Sampled while it runs:
+    getrusage() would count the Python process it was forked from,
+    since the kernel keeps the larger of the memories before and after
+    exec."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            if not f.read().startswith(SMTPD.encode() + b"\0"):
+                return 0
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def check_reply_format(out):
+    if out and not out.endswith(b"\r\n"):
+        raise Fail("output does not end with CR LF")
+    for line in out.split(b"\r\n")[:-1]:
+        if len(line) + 2 > 512 or not re.match(rb"^[2-5][0-9][0-9][ -]",
+                                                line):
+            raise Fail("malformed reply line %r" % line[:80])
+        if b"\r" in line or b"\n" in line or b"\0" in line:
+            raise Fail("control octet in reply %r" % line[:80])
+
+
+def delivered(r):
+    """How many messages the replies said were delivered (SMTP)."""
+    return sum(1 for x in r.replies if x.startswith("250 2.0.0 Message "))
+
+
+GREETING = "220 mx.example.org ESMTP smtpd ready"
+BYE = "221 2.0.0 mx.example.org closing connection"
+DATA_GO = "354 End data with <CR><LF>.<CR><LF>"
+BAD_NEWLINE = ("554 5.6.0 Message refused: bare CR or LF; end every line "
+               "with CRLF")
+NUL_REFUSED = "554 5.6.0 Message refused: it contains a NUL octet"
+BAD_BYTES = "500 5.5.2 Command contains a NUL or a bare CR"
+TOO_LONG = "500 5.5.2 Line too long: a command has at most 512 octets"
+
+
+def msg_ok(n):
+    return "250 2.0.0 Message 6553F10000000%04X delivered" % n
+
+
+# ---------------------------------------------------------------- cases
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+SMUGGLE_ENDS = [b"\n.\n", b"\n.\r\n", b"\r.\r", b"\r.\r\n", b"\r\n.\r",
+                b"\r\n.\n", b"\n.\r",
+                # with NULs and spaces around the dot
+                b"\r\n.\0\r\n", b"\r\n\0.\r\n", b"\0\n.\n", b"\n.\0\n",
+                b"\r\n .\r\n", b"\r\n. \r\n", b" \n.\n ", b"\r\n.\t\r\n",
+                b"\r\0\n.\r\0\n", b"\n\r.\n\r"]
+SMUGGLED = crlf("MAIL FROM:<evil@attacker.example>",
+                "RCPT TO:<victim@example.org>", "DATA",
+                "Subject: smuggled", "", "evil")
+
+
+@case
+def smuggling(sb):
+    """Every end-of-data variant, then a whole second transaction: at
+    most one message comes out, and never for the smuggled envelope."""
+    for method in (["mbox", sb.store + "/%u"],
+                   ["maildir", sb.store + "/%u"]):
+        for i, end in enumerate(SMUGGLE_ENDS):
+            for f in store_files(sb):
+                os.unlink(os.path.join(sb.store, f))
+            data = (crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                         "RCPT TO:<good@example.org>", "DATA") +
+                    b"Subject: s\r\n\r\nbody" + end + SMUGGLED +
+                    crlf(".", "QUIT"))
+            r = smtpd(sb, method, data)
+            clean = b"\0" not in end and re.search(
+                rb"\r(?!\n)|(?<!\r)\n", end) is None
+            want = (msg_ok(1) if clean else
+                    NUL_REFUSED if b"\0" in end else BAD_NEWLINE)
+            expect("%s %r: replies" % (method[0], end), r.replies[-5:],
+                   ["250 2.1.0 Sender <a@example.org> OK",
+                    "250 2.1.5 Recipient <good@example.org> OK",
+                    DATA_GO, want, BYE])
+            count = (mbox_count if method[0] == "mbox" else maildir_count)
+            expect("%s %r: good's messages" % (method[0], end),
+                   count(os.path.join(sb.store, "good")), delivered(r))
+            expect("%s %r: nothing for the smuggled envelope" %
+                   (method[0], end),
+                   os.path.exists(os.path.join(sb.store, "victim")), False)
+
+
+@case
+def smuggling_lf_mode(sb):
+    """A client in LF mode (its first line ended in LF) ends data with
+    LF . LF or LF . CR LF, but a bare CR still ends nothing: CR . CR
+    and a second envelope after it stay in the body, which is refused."""
+    data = (b"EHLO c.example\nMAIL FROM:<a@example.org>\n"
+            b"RCPT TO:<good@example.org>\nDATA\nSubject: s\n\nbody\r.\r"
+            b"MAIL FROM:<evil@attacker.example>\r"
+            b"RCPT TO:<victim@example.org>\rDATA\r\n.\nQUIT\n")
+    r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+    expect("lf mode replies", r.replies[-3:], [DATA_GO, BAD_NEWLINE, BYE])
+    expect("lf mode: nothing stored", store_files(sb), [])
+
+
+INJECT = [b"\0", b"\r", b"\r\0", b"\x80", b"\xff", b"\xc0\xaf",
+          b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc3\xa9", b"\x1b[2J"]
+TEMPLATES = [  # (state, template): {} is replaced by the hostile octets
+    ("start", b"HELO a{}b.example"), ("start", b"EHLO a{}b.example"),
+    ("start", b"{}HELO a.example"), ("start", b"HE{}LO a.example"),
+    ("greeted", b"MAIL FROM:<a{}b@example.org>"),
+    ("greeted", b"MAIL FROM:<ab@exa{}mple.org>"),
+    ("greeted", b"MAIL FROM:<ab@example.org> SIZE=1{}0"),
+    ("greeted", b"MAIL FROM:<ab@example.org> BODY=8BIT{}MIME"),
+    ("greeted", b"MAIL FROM:<ab@example.org> X{}=1"),
+    ("greeted", b"MAIL FROM:<\"a{}b\"@example.org>"),
+    ("greeted", b"MAIL {}FROM:<ab@example.org>"),
+    ("mail", b"RCPT TO:<a{}b@example.org>"),
+    ("mail", b"RCPT TO:<ab@example.org> NOTIFY={}"),
+    ("mail", b"RCPT TO:<@r{}.example:ab@example.org>"),
+    ("greeted", b"VRFY a{}b"), ("greeted", b"RSET{}"),
+    ("greeted", b"QUIT{}"), ("greeted", b"DATA{}"),
+]
+PREAMBLE = {"start": [], "greeted": ["EHLO c.example"],
+            "mail": ["EHLO c.example", "MAIL FROM:<a@example.org>"]}
+
+
+@case
+def hostile_octets(sb):
+    """NUL, bare CR, 8-bit and invalid UTF-8 in every command and
+    parameter: never accepted, never a change of state, and the session
+    goes on to deliver a normal message afterwards."""
+    for state, tmpl in TEMPLATES:
+        for bad in INJECT:
+            line = tmpl.replace(b"{}", bad)
+            data = (crlf(*PREAMBLE[state]) + line + b"\r\n" +
+                    crlf("RSET", "EHLO c.example", "MAIL FROM:<a@example.org>",
+                         "RCPT TO:<b@example.org>", "RSET", "QUIT"))
+            r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+            reply = r.replies[1 + len(PREAMBLE[state]) +
+                              (6 if state != "start" else 0)]
+            what = "%r" % line
+            if b"\0" in bad or b"\r" in bad:
+                expect(what, reply, BAD_BYTES)
+            elif bad == b"\xc3\xa9" and b"@r{}" in tmpl:
+                # a source route is accepted and ignored (README), so
+                # valid UTF-8 in it changes nothing
+                expect(what, reply, "250 2.1.5 Recipient <ab@example.org> OK")
+            elif bad == b"\xc3\xa9" and b"@" in tmpl and b"NOTIFY" not in \
+                    tmpl and b"SIZE" not in tmpl and b"X{}" not in tmpl:
+                # valid UTF-8 in an address wants SMTPUTF8 (RFC 6531 3.4)
+                if not reply.startswith(("553 5.6.7", "501 ")):
+                    raise Fail("%s: %s" % (what, reply))
+            elif tmpl.startswith(b"VRFY"):
+                # 252 says nothing about any mailbox (RFC 5321 3.5.3)
+                expect(what, reply[:9], "252 2.5.0")
+            elif not reply.startswith("5"):
+                raise Fail("%s accepted: %s" % (what, reply))
+            expect(what + ": then a normal transaction", r.replies[-4:],
+                   ["250 2.1.0 Sender <a@example.org> OK",
+                    "250 2.1.5 Recipient <b@example.org> OK",
+                    "250 2.0.0 Reset; start again with MAIL FROM", BYE])
+            expect(what + ": nothing stored", store_files(sb), [])
+
+
+@case
+def line_lengths(sb):
+    """Command lines of 511, 512, 513 and 100000 octets with CR LF: the
+    limit is 512 (RFC 5321 4.5.3.1.4); longer is refused and the
+    session goes on.  A 100000-octet text line in DATA is stored."""
+    def noop(total):
+        return b"NOOP " + b"x" * (total - 7) + b"\r\n"
+    long_text = b"y" * 100000
+    data = (crlf("EHLO c.example") + noop(511) + noop(512) + noop(513) +
+            noop(100000) + crlf("MAIL FROM:<a@example.org>",
+                                "RCPT TO:<b@example.org>", "DATA") +
+            long_text + b"\r\n.\r\n" + crlf("QUIT"))
+    r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+    expect("replies", r.replies[8:], [
+        "250 2.0.0 OK", "250 2.0.0 OK", TOO_LONG, TOO_LONG,
+        "250 2.1.0 Sender <a@example.org> OK",
+        "250 2.1.5 Recipient <b@example.org> OK", DATA_GO, msg_ok(1), BYE])
+    with open(sb.store + "/b", "rb") as f:
+        expect("long text line stored whole",
+               f.read().count(b"\n" + long_text + b"\n"), 1)
+
+
+def stream(prefix, n, suffix, fill=b"a"):
+    yield prefix
+    block = fill * CHUNK
+    left = n
+    while left > 0:
+        yield block[:min(left, CHUNK)]
+        left -= CHUNK
+    yield suffix
+
+
+# RSS bound for one session: about 200 KiB of buffers on top of libc
+# (README: Limits); sanitizers add their shadow memory and quarantine.
+RSS_BOUND_KB = 96 * 1024 if SANITIZED else 8 * 1024
+
+
+@case
+def gigabyte_without_newline(sb):
+    """1 GiB of command line without LF, then 1 GiB of message data
+    without LF: read through, refused, and memory stays bounded."""
+    r = smtpd(sb, ["mbox", sb.store + "/%u"], chunks=stream(
+        crlf("EHLO c.example") + b"NOOP ", GB, crlf("", "QUIT")))
+    expect("command: replies", r.replies[-2:], [TOO_LONG, BYE])
+    if r.maxrss_kb > RSS_BOUND_KB:
+        raise Fail("command: max RSS %d KiB" % r.maxrss_kb)
+    first = r.maxrss_kb
+    r = smtpd(sb, ["-s", "1000000", "mbox", sb.store + "/%u"],
+              chunks=stream(crlf("EHLO c.example",
+                                 "MAIL FROM:<a@example.org>",
+                                 "RCPT TO:<b@example.org>", "DATA"),
+                            GB, crlf("", ".", "QUIT")))
+    expect("data: replies", r.replies[-2:],
+           ["552 5.3.4 Message too big: the limit is 1000000 octets", BYE])
+    expect("data: nothing stored", store_files(sb), [])
+    if r.maxrss_kb > RSS_BOUND_KB:
+        raise Fail("data: max RSS %d KiB" % r.maxrss_kb)
+    print("    max RSS for 1 GiB: command %d KiB, data %d KiB" %
+          (first, r.maxrss_kb))
+
+
+@case
+def slow_client(sb):
+    """One octet a second: a command line must arrive whole within -t,
+    so 421 comes after about 2 s however steadily bytes trickle in; in
+    DATA each read must arrive within -t, so silence ends it too."""
+    r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
+              chunks=[b"EHLO c.example\r\n"] + [bytes([c]) for c in
+                                                  b"NOOP trickle\r\n"],
+              delay=1.0)
+    expect("command: replies", r.replies[-1],
+           "421 4.4.2 mx.example.org idle timeout, closing connection")
+    if not 1.9 < r.seconds < 6:
+        raise Fail("command: timeout after %.1f s" % r.seconds)
+    r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
+              chunks=[crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                           "RCPT TO:<b@example.org>", "DATA") + b"partial",
+                      b""], delay=4.0)
+    expect("data: replies", r.replies[-2:], [
+        DATA_GO, "421 4.4.2 mx.example.org idle timeout, closing connection"])
+    expect("data: nothing stored", store_files(sb), [])
+
+
+@case
+def many_recipients(sb):
+    """100000 RCPTs pipelined: the first 100 (-r) are taken, the rest
+    get 452 4.5.3, memory stays bounded, one message is delivered."""
+    rcpts = b"".join(b"RCPT TO:<u%d@example.org>\r\n" % i
+                     for i in range(100000))
+    data = (crlf("EHLO c.example", "MAIL FROM:<a@example.org>") + rcpts +
+            crlf("DATA", "Subject: many", "", "x", ".", "QUIT"))
+    r = smtpd(sb, ["mbox", sb.store + "/box"], data)
+    expect("accepted", sum(1 for x in r.replies if
+                           x.startswith("250 2.1.5 Recipient")), 100)
+    expect("deferred", sum(1 for x in r.replies if x.startswith("452 4.5.3")),
+           99900)
+    expect("end", r.replies[-3:], [DATA_GO, msg_ok(1), BYE])
+    expect("one message", mbox_count(sb.store + "/box"), 1)
+    if r.maxrss_kb > RSS_BOUND_KB:
+        raise Fail("max RSS %d KiB" % r.maxrss_kb)
+
+
+def transactions(n):
+    one = crlf("MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>",
+               "RCPT TO:<c@example.org>", "DATA", "Subject: loop", "",
+               "line", ".")
+    return crlf("EHLO c.example") + one * n + crlf("QUIT")
+
+
+@case
+def many_transactions(sb):
+    """10000 transactions in one session: each is delivered, and the
+    peak memory is the same as for 10 (no growth per transaction; the
+    sanitizer build also checks for leaks at exit)."""
+    few = smtpd(sb, ["mbox", sb.store + "/box"], transactions(10))
+    os.unlink(sb.store + "/box")
+    r = smtpd(sb, ["mbox", sb.store + "/box"], transactions(10000),
+              timeout=600)
+    expect("delivered", delivered(r), 10000)
+    expect("stored", mbox_count(sb.store + "/box"), 10000)
+    growth = r.maxrss_kb - few.maxrss_kb
+    if growth > 1024:
+        raise Fail("RSS grew by %d KiB from 10 to 10000 transactions" %
+                   growth)
+    print("    10000 transactions in %.1f s; max RSS %d KiB (10: %d KiB)" %
+          (r.seconds, r.maxrss_kb, few.maxrss_kb))
+
+
+@case
+def talking_before_greeting(sb):
+    """A client that sends everything before the greeting gets the very
+    same bytes as one that waits (smtpd reads only after greeting)."""
+    data = crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                "RCPT TO:<b@example.org>", "DATA", "x", ".", "QUIT")
+    early = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+    os.unlink(sb.store + "/b")
+    polite = smtpd(sb, ["mbox", sb.store + "/%u"],
+                   chunks=[b""] + [crlf(l) for l in (
+                       "EHLO c.example", "MAIL FROM:<a@example.org>",
+                       "RCPT TO:<b@example.org>", "DATA")] +
+                   [crlf("x", ".", "QUIT")], delay=0.2)
+    expect("same replies", early.out, polite.out)
+    expect("starts with the greeting", early.replies[0], GREETING)
+    expect("one message", mbox_count(sb.store + "/b"), 1)
+
+
+@case
+def header_injection(sb):
+    """HELO, MAIL and RCPT text cannot add a header line: the stored
+    headers are Return-Path, Received (with tab continuations) and the
+    client's own, whatever the envelope held."""
+    sessions = [
+        crlf("HELO evil.example\rX-Injected: helo", "HELO a(b);X-Injected:c",
+             "MAIL FROM:<a@example.org>", "RCPT TO:<b@example.org>",
+             "DATA", "Subject: t", "", "x", ".", "QUIT"),
+        crlf("EHLO c.example", "MAIL FROM:<\"a\rX-Injected: 1\"@example.org>",
+             "MAIL FROM:<\"a\\\r\nX-Injected: 2\"@example.org>",
+             "MAIL FROM:<\"x;X-Injected: 3\"@example.org>",
+             "RCPT TO:<\"b\\\nX-Injected: 4\"@example.org>",
+             "RCPT TO:<b@example.org>", "DATA", "Subject: t", "", "x", ".",
+             "QUIT"),
+    ]
+    for n, data in enumerate(sessions):
+        for f in store_files(sb):
+            os.unlink(os.path.join(sb.store, f))
+        r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+        expect("session %d delivered" % n, delivered(r), 1)
+        expect("session %d one mailbox" % n, store_files(sb), ["b"])
+        with open(sb.store + "/b", "rb") as f:
+            head = f.read().split(b"\n\n", 1)[0].split(b"\n")
+        names = [l.split(b":", 1)[0] for l in head[1:]
+                 if not l.startswith(b"\t")]
+        expect("session %d header names" % n, names,
+               [b"Return-Path", b"Received", b"Subject"])
+        if any(b"\r" in l for l in head):
+            raise Fail("CR in a stored header")
+
+
+@case
+def mbox_from_splitting(sb):
+    """Body lines that look like mbox separators stay in one message
+    (mboxrd quoting), read back by Python's mailbox module."""
+    import mailbox
+    body = ["From evil@attacker.example Tue Nov 14 22:13:20 2023",
+            "From: forged@example.org", "", ">From quoted", ">>From more",
+            "From", "From  two spaces", ".From dotted", "From"]
+    data = crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                "RCPT TO:<b@example.org>", "DATA", "Subject: split", "",
+                *(("." + l) if l.startswith(".") else l for l in body),
+                ".", "QUIT")
+    r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+    expect("delivered", delivered(r), 1)
+    expect("one message", mbox_count(sb.store + "/b"), 1)
+    box = mailbox.mbox(sb.store + "/b", create=False)
+    msgs = [box.get_message(k) for k in box.keys()]
+    expect("python sees one message", len(msgs), 1)
+    expect("its subject", msgs[0]["Subject"], "split")
+
+
+TRAVERSALS = ["../x", "../../outside/precious", "..", ".", ".hidden",
+              "a/../../b", "/etc/passwd", "a/b", "x/..", "..\\x", "a\\/b",
+              "~root", "-rf"]
+
+
+@case
+def path_traversal(sb):
+    """Local parts that would leave the store under %u, with mbox and
+    Maildir, with and without %d: refused at RCPT (550 5.1.3) or by the
+    address syntax (501); nothing outside the store is touched, and the
+    harmless ones ("~root", "-rf") are plain mailbox names."""
+    for method in (["mbox", sb.store + "/%u"],
+                   ["maildir", sb.store + "/%d/%u"],
+                   ["mbox", sb.store + "/%u.mbox"]):
+        for f in store_files(sb):
+            os.unlink(os.path.join(sb.store, f))
+        for t in TRAVERSALS:
+            q = t.replace("\\", "\\\\")
+            rcpts = ["RCPT TO:<\"%s\"@example.org>" % q,
+                     "RCPT TO:<%s@example.org>" % t,
+                     "RCPT TO:<%s@EXAMPLE.org>" % t.upper()]
+            data = crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                        *rcpts, "DATA", "x", ".", "QUIT")
+            r = smtpd(sb, method, data)
+            took = [rc for rc, reply in zip(rcpts, r.replies[9:])
+                    if reply.startswith("250")]
+            for rc, reply in zip(rcpts, r.replies[9:]):
+                if not reply.startswith(("250", "550 5.1.3", "501 5.1.3")):
+                    raise Fail("%s: %s" % (rc, reply))
+            harmless = t in ("~root", "-rf")
+            expect("%s %r: taken" % (method[0], t), len(took) > 0,
+                   harmless)
+            expect("%s %r: delivered" % (method[0], t),
+                   r.replies[-2].startswith("250 2.0.0"), harmless)
+        files = store_files(sb)
+        for f in files:
+            if not re.match(r"^(example\.org/)?(~root|-rf)(\.mbox)?"
+                            r"(/(new|tmp|cur)/.*)?$", f):
+                raise Fail("%s: unexpected file %s" % (method[0], f))
+
+
+@case
+def symlinked_mailboxes(sb):
+    """A mailbox, a Maildir or a Maildir subfolder that is a symlink to
+    somewhere else is not followed: 550 5.2.0 (or 451) and the target is
+    unchanged."""
+    os.symlink(sb.path("outside", "mbox"), sb.store + "/victim")
+    os.symlink(sb.path("outside", "etc", "passwd"), sb.store + "/passwd")
+    os.symlink(sb.path("outside", "maildir"), sb.store + "/mdlink")
+    os.makedirs(sb.store + "/sub/cur")
+    os.makedirs(sb.store + "/sub/tmp")
+    os.symlink(sb.path("outside", "maildir", "new"), sb.store + "/sub/new")
+    os.makedirs(sb.store + "/sub2/cur")
+    os.makedirs(sb.store + "/sub2/new")
+    os.symlink(sb.path("outside", "maildir", "tmp"), sb.store + "/sub2/tmp")
+    for method, who in ((["mbox", sb.store + "/%u"], "victim"),
+                        (["mbox", sb.store + "/%u"], "passwd"),
+                        (["maildir", sb.store + "/%u"], "mdlink"),
+                        (["maildir", sb.store + "/%u"], "sub"),
+                        (["maildir", sb.store + "/%u"], "sub2")):
+        data = crlf("HELO c.example", "MAIL FROM:<a@example.org>",
+                    "RCPT TO:<%s@example.org>" % who, "DATA", "x", ".",
+                    "QUIT")
+        r = smtpd(sb, method, data)
+        # refused at RCPT, or accepted there and refused after DATA
+        reply = r.replies[3] if r.replies[3][0] == "5" else r.replies[5]
+        if not reply.startswith(("550 5.2.0", "451 4.3.0")):
+            raise Fail("%s %s: %s" % (method[0], who, reply))
+        expect("%s %s: nothing delivered" % (method[0], who),
+               delivered(r), 0)
+
+
+SHELL = ["$(touch pwned)", "`touch pwned`", "a;touch${IFS}pwned",
+         "a|touch${IFS}pwned", "a&touch${IFS}pwned", "'\"", "*", "?",
+         "{a,b}", "a=b", "$IFS", "!!", "~"]
+
+
+def atom(s):
+    """s as a local part: an atom when RFC 5321 allows it, else quoted."""
+    if re.match(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$", s):
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@case
+def shell_metacharacters(sb):
+    """CVE-2020-7247 class: shell syntax in every envelope field reaches
+    the pipe program as literal argv and environment, never a shell."""
+    rec = sb.store
+    for n, meta in enumerate(SHELL, 1):
+        sender = atom("s" + meta) + "@example.org"
+        rcpt = atom("r" + meta) + "@example.org"
+        helo = "h" + re.sub(r"[^\x21-\x7e]", "", meta)
+        data = crlf("EHLO " + helo, "MAIL FROM:<%s>" % sender,
+                    "RCPT TO:<%s>" % rcpt, "DATA", "Subject: " + meta, "",
+                    meta, ".", "QUIT")
+        r = smtpd(sb, ["pipe", RECORD, rec, "%s", "%r", "%u", "%d",
+                       "lit%%" + meta], data)
+        if r.replies[-2] != msg_ok(1):
+            # a local part unfit for %u is refused at RCPT: fine, but
+            # then nothing may have run
+            expect("%r refused at RCPT" % meta,
+                   r.replies[-4][:9] in ("550 5.1.3", "501 5.1.3"), True)
+            expect("%r: nothing ran" % meta,
+                   os.path.exists("%s/%d.argv" % (rec, n)), False)
+            continue
+        with open("%s/%d.argv" % (rec, n), "rb") as f:
+            argv = f.read().split(b"\0")[:-1]
+        local = rcpt.rsplit("@", 1)[0]
+        if local.startswith('"'):
+            local = local[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        expect("%r: argv" % meta, [a.decode() for a in argv],
+               [sender, rcpt, local.lower(), "example.org",
+                "lit%" + meta])
+        with open("%s/%d.env" % (rec, n)) as f:
+            env = dict(l.split("=", 1) for l in f.read().splitlines()
+                       if "=" in l)
+        expect("%r: SENDER" % meta, env.get("SENDER"), sender)
+        expect("%r: RECIPIENT" % meta, env.get("RECIPIENT"), rcpt)
+    for top, dirs, files in os.walk(sb.root):
+        if "pwned" in files:
+            raise Fail("a shell ran: %s/pwned" % top)
+
+
+def running(pid):
+    """Is pid alive?  A zombie is not: in a container nobody may reap
+    the children smtpd killed after it exited itself."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return "\nState:\tZ" not in f.read()
+    except OSError:
+        return False
+
+
+def pipe_session(sb, prog, extra=(), body=("x",)):
+    data = crlf("HELO c.example", "MAIL FROM:<a@example.org>",
+                "RCPT TO:<b@example.org>", "DATA", *body, ".", "QUIT")
+    return smtpd(sb, list(extra) + ["pipe", os.path.join(HELPERS, prog),
+                                    sb.store + "/out"], data)
+
+
+@case
+def pipe_programs(sb):
+    """Programs that misbehave: flood stdout (never reaches the client),
+    close stdin early on a 1 MB message (its exit status decides),
+    never exit (killed after -T, 451), fork a child that holds the pipe
+    (the reply comes when the program exits)."""
+    r = pipe_session(sb, "pipe-stdout.sh")
+    expect("stdout flood: replies", r.replies[-2:], [msg_ok(1), BYE])
+    expect("stdout flood: nothing extra", len(r.replies), 7)
+    r = pipe_session(sb, "pipe-close-stdin.sh",
+                     body=["z" * 998] * 1100)
+    expect("stdin closed: replies", r.replies[-2:], [msg_ok(1), BYE])
+    r = pipe_session(sb, "pipe-hang.sh", extra=["-T", "2"])
+    expect("never exits: replies", r.replies[-2:], [
+        "451 4.3.0 Delivery program timed out; try again later", BYE])
+    if r.seconds > 8:
+        raise Fail("never exits: took %.1f s" % r.seconds)
+    with open(sb.store + "/out") as f:
+        pids = [int(x) for x in f.read().split()]
+    time.sleep(0.2)
+    for pid in pids:
+        if running(pid):
+            raise Fail("never exits: process %d left running" % pid)
+    r = pipe_session(sb, "pipe-grandchild.sh")
+    with open(sb.store + "/out") as f:
+        child = int(f.read().split()[0])
+    try:
+        os.kill(child, 9)
+    except ProcessLookupError:
+        pass
+    expect("grandchild: replies", r.replies[-2:], [msg_ok(1), BYE])
+    if r.seconds > 8:
+        raise Fail("grandchild: took %.1f s" % r.seconds)
+
+
+def main():
+    names = sys.argv[1:]
+    passed = failed = 0
+    for fn in CASES:
+        if names and fn.__name__ not in names:
+            continue
+        sb = Sandbox()
+        t0 = time.monotonic()
+        try:
+            fn(sb)
+            sb.check_untouched()
+            print("ok %s (%.1f s)" % (fn.__name__, time.monotonic() - t0))
+            passed += 1
+        except Fail as e:
+            print("FAIL %s: %s" % (fn.__name__, e))
+            failed += 1
+        finally:
+            sb.remove()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
