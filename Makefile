@@ -28,6 +28,7 @@ $(O)/%.o: %.c $(HEADERS)
 
 include tests/tests.mk
 include fuzz/fuzz.mk
+include tests/analysis.mk
 
 clean:
 	rm -rf build build-san build-fuzz smtpd

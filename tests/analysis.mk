@@ -1,0 +1,30 @@
+# Static and dynamic analysis: included by the Makefile.
+#   make tidy       clang-tidy with the checks in .clang-tidy, no findings
+#   make valgrind   the transcript suite with smtpd under valgrind memcheck
+# (`make sanitize` in tests.mk is the ASan + UBSan run of the whole suite.)
+
+TIDY       = clang-tidy
+TIDY_FLAGS = -quiet -- $(STD) -I.
+# deliver.c: expand() takes sender == NULL for mailbox paths, where
+# check_template() has refused %s and %r at startup; the analyzer cannot
+# see that invariant, so its non-null check is off for that file only.
+TIDY_DELIVER = --checks=-clang-analyzer-core.NonNullParamChecker
+
+tidy:
+	$(TIDY) $(filter-out deliver.c,$(wildcard *.c)) $(TIDY_FLAGS)
+	$(TIDY) $(TIDY_DELIVER) deliver.c $(TIDY_FLAGS)
+
+# run-transcripts.sh clears the environment, so the wrapper carries the
+# absolute paths.  Errors and definite or indirect leaks exit 99 and
+# print on stderr; either fails the case.
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
+           --errors-for-leak-kinds=definite,indirect
+
+valgrind: $(BIN) $(O)/trickle
+	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$(command -v $(word 1,$(VALGRIND))) \
+	    $(wordlist 2,99,$(VALGRIND))" "$$(pwd)/$(BIN)" >$(O)/valgrind-smtpd
+	chmod +x $(O)/valgrind-smtpd
+	SMTPD=$(O)/valgrind-smtpd TRICKLE=./$(O)/trickle \
+	    sh tests/run-transcripts.sh
+
+.PHONY: tidy valgrind
