@@ -2,22 +2,25 @@
 /*
  * libFuzzer target: a whole session.  The first input octet picks the
  * configuration (SMTP or LMTP, LF mode, small size and recipient
- * limits, a -d domain list, mbox or Maildir); the rest is what the
- * client sends.  Delivery writes into a scratch directory that is
+ * limits, a -d domain list, mbox or Maildir, one mailbox or one per
+ * recipient through %u and %d, or a pipe to /bin/true); the rest is what
+ * the client sends.  Delivery writes into a scratch directory that is
  * emptied after each input.
  *
  * Oracles besides the sanitizers: every reply is well formed (see
- * fuzz_util.c), and with mbox delivery the mailbox holds exactly as
- * many messages (From_ lines) as there were "delivered" replies, so a
- * body can never split into two messages nor a refused one be stored.
+ * fuzz_util.c), and with delivery to one mbox the mailbox holds exactly
+ * as many messages (From_ lines) as there were "delivered" replies, so
+ * a body can never split into two messages nor a refused one be stored.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "session.h"
 #include "fuzz_util.h"
 
@@ -27,8 +30,11 @@
 #define CFG_FEW_RCPTS	0x08
 #define CFG_DOMAINS	0x10
 #define CFG_MAILDIR	0x20
+#define CFG_PER_USER	0x40	/* store/%u or store/%d/%u */
+#define CFG_PIPE	0x80	/* /bin/true %s %r */
 
-static char	*in_path, *out_path, *store, *mbox_path;
+static char	*in_path, *out_path, *store, *mbox_path, *mbox_user,
+		*maildir_user;
 static char	*domains[] = { "example.org", "EXAMPLE.net" };
 
 static size_t	count_delivered(const char *, size_t);
@@ -40,11 +46,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	setenv("SMTPD_FAKE_TIME", "1700000000", 1);
+	/* as main() does: a pipe program that exits early is an EPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	setenv("TZ", "UTC", 1);
 	in_path = fuzz_path("in");
 	out_path = fuzz_path("out");
 	store = fuzz_path("store");
 	mbox_path = fuzz_path("store/mbox");
+	mbox_user = fuzz_path("store/%u");
+	maildir_user = fuzz_path("store/%d/%u");
 	/* the spool file goes to TMPDIR: keep it in the scratch area */
 	setenv("TMPDIR", fuzz_scratch(), 1);
 	return 0;
@@ -102,6 +112,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char *mbox_argv[2], *maildir_argv[2];
+	static char *pipe_argv[] = { "/bin/true", "%s", "%r", "%u@%d", NULL };
 	struct config cfg;
 	char *out, *mbox;
 	size_t outlen, mboxlen, delivered, stored;
@@ -122,11 +133,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cfg.timeout = 5;
 	cfg.pipe_timeout = 5;
-	mbox_argv[0] = mbox_path;
-	maildir_argv[0] = store;
+	mbox_argv[0] = opts & CFG_PER_USER ? mbox_user : mbox_path;
+	maildir_argv[0] = opts & CFG_PER_USER ? maildir_user : store;
 	cfg.method = opts & CFG_MAILDIR ? METHOD_MAILDIR : METHOD_MBOX;
 	cfg.method_argv = opts & CFG_MAILDIR ? maildir_argv : mbox_argv;
 	cfg.method_argc = 1;
+	if (opts & CFG_PIPE) {
+		cfg.method = METHOD_PIPE;
+		cfg.method_argv = pipe_argv;
+		cfg.method_argc = 4;
+	}
+	if (deliver_check_config(&cfg) != NULL)
+		fuzz_fail("configuration refused: %s",
+		    deliver_check_config(&cfg));
 
 	mkdir(store, 0700);
 	in = fuzz_fd_from_bytes(in_path, data + 1, size - 1);
@@ -138,7 +157,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	out = fuzz_read_file(out_path, &outlen);
 	fuzz_check_replies(out, outlen);
-	if (cfg.method == METHOD_MBOX) {
+	if (cfg.method == METHOD_MBOX && !(opts & CFG_PER_USER)) {
 		delivered = count_delivered(out, outlen);
 		mbox = fuzz_read_file(mbox_path, &mboxlen);
 		stored = mbox != NULL ? count_from_lines(mbox, mboxlen) : 0;

@@ -29,11 +29,19 @@ def session_options(args):
         opts |= 0x10
     if "maildir" in args:
         opts |= 0x20
+    if any("%u" in a for a in args):
+        opts |= 0x40
+    if "pipe" in args:
+        opts |= 0x80
     return opts
 
 
 def seeds(outdir, name, data, args):
-    put(outdir, "session", bytes([session_options(args)]) + data)
+    opts = session_options(args)
+    put(outdir, "session", bytes([opts]) + data)
+    # the same session delivered one mailbox per recipient, and by pipe
+    put(outdir, "session", bytes([opts | 0x40]) + data)
+    put(outdir, "session", bytes([opts | 0x80]) + data)
     put(outdir, "linebuf", bytes([5]) + data)	# limit 510
     lines = data.split(b"\r\n") if b"\r\n" in data else data.split(b"\n")
     if b"DATA\r\n" in data:
