@@ -150,7 +150,8 @@ class Result:
     pass
 
 
-def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None):
+def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
+          quarantine=True):
     """Run one session.  data is sent at once; chunks, if given, is an
     iterable of byte strings written one after the other (for streams
     too large to hold).  Returns a Result with out, err, status,
@@ -160,6 +161,10 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None):
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
             env[k] = os.environ[k]
+    if not quarantine and "ASAN_OPTIONS" in env:
+        # ASan keeps freed memory in quarantine (256 MB) to catch use
+        # after free, which looks like growth; leaks it reports itself
+        env["ASAN_OPTIONS"] += ":quarantine_size_mb=0"
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -533,19 +538,23 @@ def transactions(n):
 @case
 def many_transactions(sb):
     """10000 transactions in one session: each is delivered, and the
-    peak memory is the same as for 10 (no growth per transaction; the
-    sanitizer build also checks for leaks at exit)."""
-    few = smtpd(sb, ["mbox", sb.store + "/box"], transactions(10))
+    peak memory is the same as for 1000, once the allocator has warmed
+    up (no growth per transaction; the sanitizer build also checks for
+    leaks at exit)."""
+    few = smtpd(sb, ["mbox", sb.store + "/box"], transactions(1000),
+                quarantine=False)
     os.unlink(sb.store + "/box")
     r = smtpd(sb, ["mbox", sb.store + "/box"], transactions(10000),
-              timeout=600)
+              timeout=600, quarantine=False)
     expect("delivered", delivered(r), 10000)
     expect("stored", mbox_count(sb.store + "/box"), 10000)
     growth = r.maxrss_kb - few.maxrss_kb
-    if growth > 1024:
-        raise Fail("RSS grew by %d KiB from 10 to 10000 transactions" %
+    # under ASan RSS moves by megabytes with shadow pages and allocator
+    # caches whatever the program does; there LeakSanitizer is the check
+    if growth > 512 and not SANITIZED:
+        raise Fail("RSS grew by %d KiB from 1000 to 10000 transactions" %
                    growth)
-    print("    10000 transactions in %.1f s; max RSS %d KiB (10: %d KiB)" %
+    print("    10000 transactions in %.1f s; max RSS %d KiB (1000: %d KiB)" %
           (r.seconds, r.maxrss_kb, few.maxrss_kb))
 
 
