@@ -183,6 +183,7 @@ transcript_client(void *arg, const char *p, size_t n)
 					end_line(t, 0);
 				continue;
 			}
+			t->kept++;
 			end_line(t, !t->pending_cr);
 			t->pending_cr = 0;
 			continue;
