@@ -90,9 +90,16 @@ hint_language(const char *lc_all, const char *lc_messages, const char *lang)
 	return HINT_EN;
 }
 
+/* The first hint: how to start (LHLO in LMTP mode, RFC 2033 4.1). */
 const char *
-hint_greeting(enum hint_lang lang)
+hint_greeting(enum hint_lang lang, int lmtp)
 {
+	if (lmtp)
+		return lang == HINT_JA ?
+		    "LHLO your.host.name で始めます (HELP でコマンド一覧、"
+		    "QUIT で終了)" :
+		    "Start with LHLO your.host.name (HELP lists the commands, "
+		    "QUIT leaves)";
 	return lang == HINT_JA ?
 	    "HELO your.host.name で始めます (HELP でコマンド一覧、QUIT で終了)" :
 	    "Start with HELO your.host.name (HELP lists the commands, QUIT "

@@ -292,7 +292,7 @@ session_run(const struct config *cfg, int in, int out)
 	if (cfg->hints) {
 		outbuf_flush(&s->out);
 		hint_write(STDERR_FILENO, (enum hint_lang)cfg->hint_lang,
-		    hint_greeting((enum hint_lang)cfg->hint_lang));
+		    hint_greeting((enum hint_lang)cfg->hint_lang, cfg->lmtp));
 	}
 	while (!s->done) {
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,

@@ -177,7 +177,9 @@ START_TEST(test_hint_texts)
 	ck_assert_str_eq(hint_after(R_RCPT_EMPTY, HINT_JA),
 	    "5xx は拒否: 応答を読んで直し、打ち直しましょう");
 	ck_assert_ptr_eq(hint_after(R_COUNT, HINT_EN), NULL);
-	ck_assert_str_eq(hint_greeting(HINT_EN), "Start with HELO "
+	ck_assert_str_eq(hint_greeting(HINT_EN, 0), "Start with HELO "
+	    "your.host.name (HELP lists the commands, QUIT leaves)");
+	ck_assert_str_eq(hint_greeting(HINT_EN, 1), "Start with LHLO "
 	    "your.host.name (HELP lists the commands, QUIT leaves)");
 }
 END_TEST
