@@ -21,6 +21,10 @@ struct config {
 	int			  pipe_timeout;	/* -T, seconds */
 	int			  lmtp;		/* -l */
 	int			  interactive;	/* stdin is a terminal */
+	int			  hints;	/* stdin, stderr terminals: hints */
+	int			  hint_lang;	/* enum hint_lang */
+	int			  verbose;	/* -v: a hint after each reply */
+	const char		 *transcript_dir; /* -x */
 	const char		 *peer;		/* client address, NULL if none */
 	enum method		  method;
 	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */

@@ -87,7 +87,7 @@ names_of(const struct addr *a, const char *hostname, struct rcpt_names *n)
 	size_t i;
 
 	addr_local_folded(a, n->local);
-	for (i = 0; d[i] != '\0' && i < ADDR_DOMAIN_MAX; i++)
+	for (i = 0; i < ADDR_DOMAIN_MAX && d[i] != '\0'; i++)
 		n->domain[i] = util_ascii_lower(d[i]);
 	n->domain[i] = '\0';
 }

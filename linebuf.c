@@ -15,6 +15,7 @@
 static long	now_ms(void);
 static enum line_status fill(struct linebuf *, long);
 static int	write_all(int, const char *, size_t);
+static void	tap(struct linebuf *, const char *, size_t);
 
 void
 linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
@@ -24,6 +25,15 @@ linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
 	lb->eof = 0;
 	lb->start = lb->end = 0;
 	lb->flush_first = ob;
+	lb->tap = NULL;
+	lb->tap_arg = NULL;
+}
+
+static void
+tap(struct linebuf *lb, const char *p, size_t n)
+{
+	if (lb->tap != NULL && n > 0)
+		lb->tap(lb->tap_arg, p, n);
 }
 
 static long
@@ -109,6 +119,7 @@ linebuf_getline(struct linebuf *lb, size_t max, char **line, size_t *len,
 		p = lb->buf + lb->start;
 		lf = memchr(p, '\n', lb->end - lb->start);
 		if (lf != NULL) {
+			tap(lb, p, (size_t)(lf + 1 - p));
 			lb->start = (size_t)(lf + 1 - lb->buf);
 			if (discarding)
 				return LINE_TOO_LONG;
@@ -132,6 +143,7 @@ linebuf_getline(struct linebuf *lb, size_t max, char **line, size_t *len,
 		/* max content, one CR, and still no LF: too long */
 		if (lb->end - lb->start > max + 1) {
 			discarding = 1;
+			tap(lb, p, lb->end - lb->start);
 			lb->start = lb->end = 0;
 		}
 		if (lb->eof)
@@ -166,6 +178,7 @@ linebuf_peek(struct linebuf *lb, const char **p, size_t *n)
 void
 linebuf_consume(struct linebuf *lb, size_t n)
 {
+	tap(lb, lb->buf + lb->start, n);
 	lb->start += n;
 }
 

@@ -40,6 +40,9 @@ struct linebuf {
 	int		 eof;
 	size_t		 start, end;	/* unread bytes are buf[start..end) */
 	struct outbuf	*flush_first;	/* flushed before blocking reads */
+	/* told every octet as it is consumed, in order (transcripts) */
+	void		(*tap)(void *, const char *, size_t);
+	void		*tap_arg;
 	char		 buf[LINEBUF_SIZE];
 };
 

@@ -25,6 +25,8 @@
 	X(R_OBSOLETE,        502, "5.5.1", "%s is obsolete (RFC 5321) and not supported") \
 	X(R_NOT_OFFERED,     502, "5.5.1", "%s is not offered by this server") \
 	X(R_UNKNOWN,         500, "5.5.1", "Unknown command; type HELP for the list") \
+	X(R_UNKNOWN_GUESS,   500, "5.5.1", "Unknown command; did you mean %s?") \
+	X(R_UNKNOWN_GLUED,   500, "5.5.1", "Unknown command; put a space after %s") \
 	X(R_LHLO_ONLY,       500, "5.5.1", "This is an LMTP server: say LHLO your.host.name") \
 	X(R_LINE_TOO_LONG,   500, "5.5.2", "Line too long: a command has at most 512 octets") \
 	X(R_BAD_BYTES,       500, "5.5.2", "Command contains a NUL or a bare CR") \
@@ -39,9 +41,15 @@
 	X(R_SYNTAX_MAIL,     501, "5.5.4", "Syntax: MAIL FROM:<you@example.org>") \
 	X(R_SYNTAX_RCPT,     501, "5.5.4", "Syntax: RCPT TO:<them@example.org>") \
 	X(R_SYNTAX_VRFY,     501, "5.5.4", "Syntax: VRFY user@example.org") \
+	X(R_FROM_TYPO,       501, "5.5.4", "Did you mean FROM:?  Syntax: MAIL FROM:<you@example.org>") \
+	X(R_TO_TYPO,         501, "5.5.4", "Did you mean TO:?  Syntax: RCPT TO:<them@example.org>") \
+	X(R_MAIL_EMPTY,      501, "5.5.4", "No address after FROM:; type MAIL FROM:<you@example.org>, or <> for none") \
+	X(R_RCPT_EMPTY,      501, "5.5.4", "No address after TO:; type RCPT TO:<them@example.org>") \
 	X(R_NO_ARGUMENT,     501, "5.5.4", "Syntax: %s takes no argument") \
 	X(R_BAD_SENDER,      501, "5.1.7", "Bad sender address syntax") \
 	X(R_BAD_RCPT,        501, "5.1.3", "Bad recipient address syntax") \
+	X(R_BAD_SENDER_GUESS, 501, "5.1.7", "Bad sender address syntax; did you mean MAIL FROM:%s?") \
+	X(R_BAD_RCPT_GUESS,  501, "5.1.3", "Bad recipient address syntax; did you mean RCPT TO:%s?") \
 	X(R_RCPT_NO_DOMAIN,  501, "5.1.3", "Recipient needs a domain: user@example.org") \
 	X(R_SENDER_NO_DOMAIN, 501, "5.1.7", "Sender needs a domain: user@example.org, or <> for none") \
 	X(R_NEED_UTF8,       553, "5.6.7", "Non-ASCII address needs MAIL FROM:<...> SMTPUTF8") \
@@ -74,8 +82,9 @@
 	X(R_PIPE_ARG_LONG,   554, "5.3.5", "Delivery program argument too long") \
 	X(R_PIPE_TIMEOUT,    451, "4.3.0", "Delivery program timed out; try again later") \
 	X(R_PIPE_CRASHED,    451, "4.3.0", "Delivery program killed by signal %s; try again later") \
-	/* HELP (RFC 5321 4.1.1.8): multiline, built in session.c */ \
-	X(R_HELP,            214, "2.0.0", "%s")
+	/* HELP (RFC 5321 4.1.1.8): multiline, built from help.c */ \
+	X(R_HELP,            214, "2.0.0", "%s") \
+	X(R_HELP_UNKNOWN,    504, "5.5.4", "No HELP for %s; type HELP for the list")
 
 #define REPLY_ENUM(id, code, esc, text) id,
 enum reply_id {

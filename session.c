@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "help.h"
+#include "hint.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -121,6 +123,12 @@ static enum reply_id receive_body(struct session *);
 static void	log_txn(const struct session *, const char *);
 static void	reply_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
+static void	reply_unknown(struct session *, const char *, size_t);
+static enum reply_id word_typo(const char *, const char *, enum reply_id,
+		    enum reply_id);
+static int	guess_path(const char *, int, char *, size_t);
+static void	hint(struct session *, enum reply_id);
+static void	hints_after_reply(struct session *);
 
 /*
  * Write one reply: "code SP [esc SP] text CR LF", the table text's
@@ -141,6 +149,7 @@ reply_with(struct session *s, enum reply_id id, const char *arg)
 		util_strlcpy(text, r->text, sizeof(text));
 	lines[0] = text;
 	reply_lines(s, r->code, r->esc, lines, 1);
+	s->last_id = id;
 }
 
 static void
@@ -163,6 +172,7 @@ reply_lines(struct session *s, int code, const char *esc,
 		    i + 1 < n ? '-' : ' ', esc != NULL ? esc : "",
 		    esc != NULL ? " " : "", 500, lines[i]);
 		outbuf_put(&s->out, buf, (size_t)len);
+		transcript_server(s->transcript, buf, (size_t)len);
 	}
 	s->last_code = code;
 }
@@ -273,8 +283,17 @@ session_run(const struct config *cfg, int in, int out)
 
 	if ((s = session_new(cfg, in, out)) == NULL)
 		return EX_TEMPFAIL;
+	if ((s->transcript = transcript_open(cfg)) != NULL) {
+		s->in.tap = transcript_client;
+		s->in.tap_arg = s->transcript;
+	}
 	reply_with(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING,
 	    cfg->hostname);
+	if (cfg->hints) {
+		outbuf_flush(&s->out);
+		hint_write(STDERR_FILENO, (enum hint_lang)cfg->hint_lang,
+		    hint_greeting((enum hint_lang)cfg->hint_lang, cfg->lmtp));
+	}
 	while (!s->done) {
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,
 		    &flags);
@@ -290,6 +309,7 @@ session_run(const struct config *cfg, int in, int out)
 			s->lf_mode = 1;
 		s->seen_line = 1;
 		s->last_code = 0;
+		s->last_id = R_COUNT;
 		if (st == LINE_TOO_LONG)
 			reply(s, R_LINE_TOO_LONG);
 		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL))
@@ -298,10 +318,14 @@ session_run(const struct config *cfg, int in, int out)
 			dispatch(s, line, len);
 		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED) {
 			reply_with(s, R_TOO_MANY_ERRORS, cfg->hostname);
+			hints_after_reply(s);
 			break;
 		}
+		hints_after_reply(s);
 	}
 	outbuf_flush(&s->out);
+	transcript_close(s->transcript);
+	s->transcript = NULL;
 	if (s->state >= ST_MAIL)
 		log_info("session ended during a transaction; "
 		    "nothing delivered");
@@ -353,7 +377,7 @@ dispatch(struct session *s, char *line, size_t len)
 		arg++;
 	c = lookup(s, line, verblen);
 	if (c->verb == NULL) {
-		reply(s, R_UNKNOWN);
+		reply_unknown(s, line, verblen);
 		return;
 	}
 	if (!(c->states & STATE_BIT(s->state))) {
@@ -413,6 +437,7 @@ greet(struct session *s, char *arg, const char *verb, int esmtp)
 
 		snprintf(size, sizeof(size), "SIZE %llu", s->cfg->max_size);
 		reply_lines(s, 250, NULL, lines, sizeof(lines) / sizeof(*lines));
+		s->last_id = R_HELO;
 	}
 }
 
@@ -505,11 +530,20 @@ cmd_mail(struct session *s, char *arg)
 	enum addr_status as;
 	enum reply_id r;
 
-	if (strncasecmp(arg, "FROM:", 5) != 0 || is_blank(arg + 5)) {
-		reply(s, R_SYNTAX_MAIL);
+	if (strncasecmp(arg, "FROM:", 5) != 0) {
+		reply(s, word_typo(arg, "FROM", R_FROM_TYPO, R_SYNTAX_MAIL));
+		return;
+	}
+	if (is_blank(arg + 5)) {
+		reply(s, R_MAIL_EMPTY);
 		return;
 	}
 	as = addr_parse_path(arg + 5, 1, &s->txn.sender, &rest);
+	if (as == ADDR_SYNTAX && guess_path(arg + 5, 1, shown,
+	    sizeof(shown)) == 0) {
+		reply_with(s, R_BAD_SENDER_GUESS, shown);
+		return;
+	}
 	if (as != ADDR_OK || s->txn.sender.postmaster) {
 		reply(s, as == ADDR_SYNTAX ? R_BAD_SENDER : R_SENDER_NO_DOMAIN);
 		return;
@@ -555,11 +589,20 @@ cmd_rcpt(struct session *s, char *arg)
 	enum addr_status as;
 	int r;
 
-	if (strncasecmp(arg, "TO:", 3) != 0 || is_blank(arg + 3)) {
-		reply(s, R_SYNTAX_RCPT);
+	if (strncasecmp(arg, "TO:", 3) != 0) {
+		reply(s, word_typo(arg, "TO", R_TO_TYPO, R_SYNTAX_RCPT));
+		return;
+	}
+	if (is_blank(arg + 3)) {
+		reply(s, R_RCPT_EMPTY);
 		return;
 	}
 	as = addr_parse_path(arg + 3, 0, &a, &rest);
+	if (as == ADDR_SYNTAX && guess_path(arg + 3, 0, shown,
+	    sizeof(shown)) == 0) {
+		reply_with(s, R_BAD_RCPT_GUESS, shown);
+		return;
+	}
 	if (as != ADDR_OK) {
 		reply(s, as == ADDR_SYNTAX ? R_BAD_RCPT : R_RCPT_NO_DOMAIN);
 		return;
@@ -736,7 +779,10 @@ cmd_data(struct session *s, char *arg)
 	(void)arg;
 	util_make_id(s->txn.id, sizeof(s->txn.id));
 	reply(s, R_DATA_GO);
+	hint(s, R_DATA_GO);
+	transcript_data(s->transcript, 1);
 	r = receive_body(s);
+	transcript_data(s->transcript, 0);
 	if (r == R_TIMEOUT || r == R_SHUTDOWN) {
 		if (r == R_TIMEOUT)
 			reply_with(s, R_TIMEOUT, s->cfg->hostname);
@@ -769,6 +815,7 @@ cmd_data(struct session *s, char *arg)
 		if (i == 0 || s->cfg->lmtp)
 			reply_outcome(s, res, &s->txn.rcpts[i]);
 	}
+	s->stored = ok > 0;
 	if (ok == s->txn.nrcpts)
 		snprintf(outcome, sizeof(outcome), "delivered");
 	else if (ok == 0)
@@ -844,22 +891,31 @@ cmd_expn(struct session *s, char *arg)
 	reply(s, R_EXPN);
 }
 
+/*
+ * HELP lists every command; HELP VERB explains one, with an example
+ * (RFC 5321 4.1.1.8: 214, multiline).  An unknown topic gets 504.
+ */
 static void
 cmd_help(struct session *s, char *arg)
 {
-	static const char *const lines[] = {
-		"Commands, in the order a session uses them:",
-		"  HELO your.host.name   or EHLO, to start",
-		"  MAIL FROM:<you@example.org>   the envelope sender",
-		"  RCPT TO:<them@example.org>    a recipient; repeat for more",
-		"  DATA   then the message; a line with a single . ends it",
-		"  RSET   start over    NOOP   do nothing    QUIT   leave",
-		"  VRFY, EXPN: not revealed here.  SEND, SOML, SAML, TURN: obsolete",
-		"End"
-	};
+	char text[HELP_LINES_MAX][HELP_LINE_SIZE], shown[24];
+	const char *lines[HELP_LINES_MAX];
+	size_t len = strcspn(arg, " "), i;
+	int n;
 
-	(void)arg;
-	reply_lines(s, 214, "2.0.0", lines, sizeof(lines) / sizeof(*lines));
+	arg[len] = '\0';	/* HELP MAIL FROM: explains MAIL */
+	if ((n = help_text(arg, s->cfg->lmtp, text, HELP_LINES_MAX)) == 0) {
+		/* echo only printable ASCII, and not much of it */
+		for (i = 0; arg[i] != '\0' && i + 1 < sizeof(shown); i++)
+			shown[i] = arg[i] > ' ' && arg[i] < 127 ? arg[i] : '?';
+		shown[i] = '\0';
+		reply_with(s, R_HELP_UNKNOWN, shown);
+		return;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		lines[i] = text[i];
+	reply_lines(s, 214, "2.0.0", lines, (size_t)n);
+	s->last_id = R_HELP;
 }
 
 static void
@@ -874,4 +930,124 @@ cmd_not_offered(struct session *s, char *arg)
 {
 	(void)arg;
 	reply_with(s, R_NOT_OFFERED, s->verb);
+}
+
+/*
+ * An unknown verb: guess what was meant when one guess fits (a typing
+ * slip, HLEO for HELO; a missing space, MAILFROM:), else point to HELP.
+ */
+static void
+reply_unknown(struct session *s, const char *line, size_t verblen)
+{
+	const struct command *c;
+	const char *guess;
+	char glued[16];
+
+	if ((guess = help_guess_verb(line, verblen, s->cfg->lmtp)) != NULL) {
+		/* MAIL and RCPT are never typed without their keyword */
+		if (strcmp(guess, "MAIL") == 0)
+			guess = "MAIL FROM:";
+		else if (strcmp(guess, "RCPT") == 0)
+			guess = "RCPT TO:";
+		reply_with(s, R_UNKNOWN_GUESS, guess);
+		return;
+	}
+	c = lookup(s, line, 4);
+	if (verblen > 4 && c->verb != NULL && c->handler != cmd_obsolete &&
+	    c->handler != cmd_not_offered) {
+		if (strncasecmp(c->verb, "MAIL", 4) == 0 &&
+		    strncasecmp(line + 4, "FROM", 4) == 0)
+			reply_with(s, R_UNKNOWN_GUESS, "MAIL FROM:");
+		else if (strncasecmp(c->verb, "RCPT", 4) == 0 &&
+		    strncasecmp(line + 4, "TO", 2) == 0)
+			reply_with(s, R_UNKNOWN_GUESS, "RCPT TO:");
+		else {
+			util_strlcpy(glued, c->verb, sizeof(glued));
+			reply_with(s, R_UNKNOWN_GLUED, glued);
+		}
+		return;
+	}
+	reply(s, R_UNKNOWN);
+}
+
+/*
+ * MAIL or RCPT without its FROM: or TO:.  If the argument starts with
+ * a word one slip from want ("form:", "FROM <a@b>", "TP:"), the typo
+ * reply, else the plain syntax reply.
+ */
+static enum reply_id
+word_typo(const char *arg, const char *want, enum reply_id typo,
+    enum reply_id plain)
+{
+	size_t n = 0;
+
+	while ((arg[n] >= 'a' && arg[n] <= 'z') || (arg[n] >= 'A' &&
+	    arg[n] <= 'Z'))
+		n++;
+	if (n == 0 || !(arg[n] == ':' || arg[n] == ' ' || arg[n] == '<' ||
+	    arg[n] == '\0'))
+		return plain;
+	return help_is_near(arg, n, want) ? typo : plain;
+}
+
+/*
+ * A path that did not parse, often for a missing or extra < or >: if
+ * its first word with exactly one pair of brackets parses, put that in
+ * buf as a guess (is_mail as for addr_parse_path).  Returns 0 with a
+ * guess, -1 without.
+ */
+static int
+guess_path(const char *path, int is_mail, char *buf, size_t size)
+{
+	struct addr a;
+	const char *rest;
+	size_t start, end;
+
+	path += strspn(path, " ");
+	end = strcspn(path, " ");
+	for (start = 0; start < end && path[start] == '<'; start++)
+		;
+	while (end > start && path[end - 1] == '>')
+		end--;
+	if (end - start + 3 > size || end - start > ADDR_MAILBOX_MAX)
+		return -1;
+	snprintf(buf, size, "<%.*s>", (int)(end - start), path + start);
+	if (addr_parse_path(buf, is_mail, &a, &rest) != ADDR_OK ||
+	    *rest != '\0' || a.utf8 || (is_mail && a.postmaster))
+		return -1;
+	return 0;
+}
+
+/* One hint about reply id, after the reply itself is on the screen. */
+static void
+hint(struct session *s, enum reply_id id)
+{
+	enum hint_lang lang = (enum hint_lang)s->cfg->hint_lang;
+
+	if (!s->cfg->hints || !s->cfg->verbose)
+		return;
+	outbuf_flush(&s->out);
+	hint_write(STDERR_FILENO, lang, hint_after(id, lang));
+}
+
+/*
+ * After a command's replies: with -v what the last one means, and
+ * after a delivery, always, where the message went.
+ */
+static void
+hints_after_reply(struct session *s)
+{
+	enum hint_lang lang = (enum hint_lang)s->cfg->hint_lang;
+	char where[700];
+
+	if (!s->cfg->hints)
+		return;
+	if (s->last_id != R_COUNT)
+		hint(s, s->last_id);
+	if (s->stored) {
+		s->stored = 0;
+		outbuf_flush(&s->out);
+		if (hint_stored(where, sizeof(where), s->cfg, lang) == 0)
+			hint_write(STDERR_FILENO, lang, where);
+	}
 }

@@ -12,6 +12,7 @@
 #include "linebuf.h"
 #include "reply.h"
 #include "spool.h"
+#include "transcript.h"
 
 /* RFC 5321 4.5.3.1.4: 512 octets with CR LF */
 #define COMMAND_LINE_MAX	510
@@ -42,6 +43,8 @@ struct session {
 	int			 seen_line;	/* a command line was read */
 	int			 done;		/* end the session */
 	int			 last_code;	/* of the latest reply */
+	enum reply_id		 last_id;	/* of the latest reply, for hints */
+	int			 stored;	/* a message was just delivered */
 	unsigned		 rejected;	/* 5xx replies to commands */
 	const char		*verb;		/* of the command at hand */
 	char			 helo[256];
@@ -49,6 +52,7 @@ struct session {
 	struct outbuf		 out;
 	struct linebuf		 in;
 	struct spool		 spool;
+	struct transcript	*transcript;	/* -x, or NULL */
 	char			 decoded[LINEBUF_SIZE + DATA_OUT_SLACK];
 };
 

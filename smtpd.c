@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "hint.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -27,8 +28,8 @@
 #define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
 
 static const char usage_text[] =
-    "usage: smtpd [-l] [-n name] [-d domain]... [-s bytes] [-r count] "
-    "[-T seconds] [-t seconds] [mbox path | maildir dir | "
+    "usage: smtpd [-lv] [-n name] [-d domain]... [-s bytes] [-r count] "
+    "[-T seconds] [-t seconds] [-x dir] [mbox path | maildir dir | "
     "pipe program [arg ...]]";
 
 static void	usage(const char *) __attribute__((noreturn));
@@ -171,7 +172,7 @@ main(int argc, char **argv)
 	cfg.domains = calloc((size_t)argc, sizeof(char *));
 	if (cfg.domains == NULL)
 		return EX_TEMPFAIL;
-	while ((ch = getopt(argc, argv, "d:ln:r:s:T:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:ln:r:s:T:t:vx:")) != -1) {
 		switch (ch) {
 		case 'd':
 			if (!is_word(optarg))
@@ -199,6 +200,14 @@ main(int argc, char **argv)
 		case 'T':
 			cfg.pipe_timeout = (int)number(optarg, 1, 86400, "-T");
 			break;
+		case 'v':
+			cfg.verbose = 1;
+			break;
+		case 'x':
+			if (*optarg == '\0')
+				usage("-x takes a directory");
+			cfg.transcript_dir = optarg;
+			break;
 		default:
 			usage("unknown option or missing value");
 		}
@@ -211,6 +220,11 @@ main(int argc, char **argv)
 		cfg.hostname = host;
 	}
 	cfg.interactive = isatty(0);
+	/* hints only for a person at a terminal: under inetd stderr is
+	 * the client's socket, and a pipe may be a test comparing bytes */
+	cfg.hints = cfg.interactive && isatty(2);
+	cfg.hint_lang = hint_language(getenv("LC_ALL"),
+	    getenv("LC_MESSAGES"), getenv("LANG"));
 	cfg.peer = peer_address(peer, sizeof(peer));
 
 	/* a vanished client is an EPIPE; a file size limit is an EFBIG */

@@ -48,6 +48,12 @@
 #define BAD_BYTES	"500 5.5.2 Command contains a NUL or a bare CR\r\n"
 #define SYNTAX_MAIL	"501 5.5.4 Syntax: MAIL FROM:<you@example.org>\r\n"
 #define SYNTAX_RCPT	"501 5.5.4 Syntax: RCPT TO:<them@example.org>\r\n"
+#define MAIL_EMPTY	"501 5.5.4 No address after FROM:; type MAIL FROM:<you@example.org>, or <> for none\r\n"
+#define RCPT_EMPTY	"501 5.5.4 No address after TO:; type RCPT TO:<them@example.org>\r\n"
+#define FROM_TYPO	"501 5.5.4 Did you mean FROM:?  Syntax: MAIL FROM:<you@example.org>\r\n"
+#define TO_TYPO		"501 5.5.4 Did you mean TO:?  Syntax: RCPT TO:<them@example.org>\r\n"
+#define GUESS(v)	"500 5.5.1 Unknown command; did you mean " v "?\r\n"
+#define GLUED(v)	"500 5.5.1 Unknown command; put a space after " v "\r\n"
 #define BAD_SENDER	"501 5.1.7 Bad sender address syntax\r\n"
 #define BAD_RCPT	"501 5.1.3 Bad recipient address syntax\r\n"
 #define NEED_UTF8	"553 5.6.7 Non-ASCII address needs MAIL FROM:<...> SMTPUTF8\r\n"
@@ -414,11 +420,11 @@ START_TEST(test_syntax_helo_mail)
 	    HELO_OK
 	    SYNTAX_MAIL
 	    SYNTAX_MAIL
-	    SYNTAX_MAIL
-	    SYNTAX_MAIL
-	    SYNTAX_MAIL
+	    MAIL_EMPTY
+	    MAIL_EMPTY
+	    FROM_TYPO
 	    BAD_SENDER
-	    BAD_SENDER
+	    "501 5.1.7 Bad sender address syntax; did you mean MAIL FROM:<a@b.example>?\r\n"
 	    "501 5.1.7 Sender needs a domain: user@example.org, or <> for none\r\n"
 	    "501 5.1.7 Sender needs a domain: user@example.org, or <> for none\r\n"
 	    SYNTAX_MAIL
@@ -455,7 +461,7 @@ START_TEST(test_syntax_rcpt_and_others)
 	    SENDER_OK("a@b.example")
 	    SYNTAX_RCPT
 	    SYNTAX_RCPT
-	    SYNTAX_RCPT
+	    RCPT_EMPTY
 	    BAD_RCPT
 	    BAD_RCPT
 	    "501 5.1.3 Recipient needs a domain: user@example.org\r\n"
@@ -485,6 +491,10 @@ START_TEST(test_other_commands)
 	    "AUTH PLAIN\r\n"
 	    "BDAT 10 LAST\r\n"
 	    "HELP\r\n"
+	    "help quit\r\n"
+	    "HELP quit now\r\n"
+	    "HELP FOO\r\n"
+	    "HELP \x1b[2J\r\n"
 	    "QUIT   \r\n"
 	    "NOOP\r\n";
 
@@ -499,14 +509,91 @@ START_TEST(test_other_commands)
 	    "502 5.5.1 STARTTLS is not offered by this server\r\n"
 	    "502 5.5.1 AUTH is not offered by this server\r\n"
 	    "502 5.5.1 BDAT is not offered by this server\r\n"
-	    "214-2.0.0 Commands, in the order a session uses them:\r\n"
-	    "214-2.0.0   HELO your.host.name   or EHLO, to start\r\n"
-	    "214-2.0.0   MAIL FROM:<you@example.org>   the envelope sender\r\n"
-	    "214-2.0.0   RCPT TO:<them@example.org>    a recipient; repeat for more\r\n"
-	    "214-2.0.0   DATA   then the message; a line with a single . ends it\r\n"
-	    "214-2.0.0   RSET   start over    NOOP   do nothing    QUIT   leave\r\n"
-	    "214-2.0.0   VRFY, EXPN: not revealed here.  SEND, SOML, SAML, TURN: obsolete\r\n"
-	    "214 2.0.0 End\r\n"
+	    "214-2.0.0 Commands, in the order a session uses them (any letter case):\r\n"
+	    "214-2.0.0   EHLO your.host.name          start the session, listing the extensions (ESMTP)\r\n"
+	    "214-2.0.0   HELO your.host.name          start the session: say who you are\r\n"
+	    "214-2.0.0   MAIL FROM:<you@example.org>  the envelope sender: where bounces go; <> for none\r\n"
+	    "214-2.0.0   RCPT TO:<them@example.org>   a recipient: where the message really goes; repeat for more\r\n"
+	    "214-2.0.0   DATA                         then the message: headers, blank line, body, and . alone\r\n"
+	    "214-2.0.0   RSET                         forget the sender and recipients; start again with MAIL\r\n"
+	    "214-2.0.0   NOOP                         do nothing; the server answers 250\r\n"
+	    "214-2.0.0   QUIT                         end the session\r\n"
+	    "214-2.0.0   VRFY user@example.org        does the mailbox exist?  252: never told here (privacy)\r\n"
+	    "214-2.0.0   EXPN list                    who is on a list?  502: never told here (privacy)\r\n"
+	    "214-2.0.0   HELP [command]               this list, or more on one command\r\n"
+	    "214-2.0.0   SEND FROM:<you@example.org>  RFC 821: to a terminal; obsolete, refused with 502\r\n"
+	    "214-2.0.0   SOML FROM:<you@example.org>  RFC 821: to a terminal or mailbox; obsolete, refused with 502\r\n"
+	    "214-2.0.0   SAML FROM:<you@example.org>  RFC 821: to a terminal and mailbox; obsolete, refused with 502\r\n"
+	    "214-2.0.0   TURN                         RFC 821: swap client and server; unsafe, refused with 502\r\n"
+	    "214-2.0.0 HELP MAIL (or another command) shows an example\r\n"
+	    "214 2.0.0 End of HELP\r\n"
+	    "214-2.0.0 QUIT\r\n"
+	    "214-2.0.0   end the session\r\n"
+	    "214-2.0.0 Example: QUIT\r\n"
+	    "214 2.0.0 End of HELP QUIT\r\n"
+	    "214-2.0.0 QUIT\r\n"
+	    "214-2.0.0   end the session\r\n"
+	    "214-2.0.0 Example: QUIT\r\n"
+	    "214 2.0.0 End of HELP QUIT\r\n"
+	    "504 5.5.4 No HELP for FOO; type HELP for the list\r\n"
+	    "504 5.5.4 No HELP for ?[2J; type HELP for the list\r\n"
+	    BYE, NULL);
+}
+END_TEST
+
+/*
+ * Mistyped verbs, keywords and brackets get a guess where one fits;
+ * a guess never echoes more than a parsed address.
+ */
+START_TEST(test_guesses)
+{
+	static const char in[] =
+	    "HLEO client.test\r\n"
+	    "HELOclient.test\r\n"
+	    "ehelo client.test\r\n"
+	    "HELO client.test\r\n"
+	    "MIAL FROM:<a@b.example>\r\n"
+	    "mailfrom:<a@b.example>\r\n"
+	    "MAIL form:a@b.example\r\n"
+	    "MAIL FROM:a@b.example>\r\n"
+	    "MAIL FROM:<<a@b.example>> SIZE=1\r\n"
+	    "MAIL FROM:<a@@b.example>\r\n"
+	    "MAIL FROM:<postmaster\r\n"
+	    "MAIL FROM:<\r\n"
+	    "MAIL FROM:<a@b.example>\r\n"
+	    "RCTP TO:<u@mx.test>\r\n"
+	    "RCPTTO:<u@mx.test>\r\n"
+	    "RCPT OT:<u@mx.test>\r\n"
+	    "RCPT TO <u@mx.test>\r\n"
+	    "RCPT TO:u@mx.test>\r\n"
+	    "RCPT TO:<u@mx.test>\r\n"
+	    "DATE\r\n"
+	    "SEDN\r\n"
+	    "QUIT\r\n";
+
+	check_session(S(in),
+	    GREET
+	    GUESS("HELO")
+	    GLUED("HELO")
+	    GUESS("EHLO")
+	    HELO_OK
+	    GUESS("MAIL FROM:")
+	    GUESS("MAIL FROM:")
+	    FROM_TYPO
+	    "501 5.1.7 Bad sender address syntax; did you mean MAIL FROM:<a@b.example>?\r\n"
+	    "501 5.1.7 Bad sender address syntax; did you mean MAIL FROM:<a@b.example>?\r\n"
+	    BAD_SENDER
+	    BAD_SENDER
+	    "501 5.1.7 Bad sender address syntax; did you mean MAIL FROM:<>?\r\n"
+	    SENDER_OK("a@b.example")
+	    GUESS("RCPT TO:")
+	    GUESS("RCPT TO:")
+	    TO_TYPO
+	    TO_TYPO
+	    "501 5.1.3 Bad recipient address syntax; did you mean RCPT TO:<u@mx.test>?\r\n"
+	    RCPT_OK("u@mx.test")
+	    GUESS("DATA")
+	    UNKNOWN
 	    BYE, NULL);
 }
 END_TEST
@@ -1219,6 +1306,7 @@ session_suite(void)
 	tcase_add_test(tc, test_syntax_helo_mail);
 	tcase_add_test(tc, test_syntax_rcpt_and_others);
 	tcase_add_test(tc, test_other_commands);
+	tcase_add_test(tc, test_guesses);
 	tcase_add_test(tc, test_params);
 	tcase_add_test(tc, test_size_param_limit);
 	tcase_add_test(tc, test_params_after_helo);

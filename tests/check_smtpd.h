@@ -24,6 +24,7 @@ Suite	*session_suite(void);
 Suite	*mbox_suite(void);
 Suite	*maildir_suite(void);
 Suite	*pipe_suite(void);
+Suite	*help_suite(void);
 
 void	 test_env(void);
 char	*test_tmpdir(void);

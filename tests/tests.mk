@@ -8,7 +8,7 @@ CHECK_CFLAGS = $$(pkg-config --cflags check)
 CHECK_LIBS   = $$(pkg-config --libs check)
 UNIT_SRCS    = tests/check_main.c tests/check_linebuf.c tests/check_addr.c \
                tests/check_data.c tests/check_session.c tests/check_mbox.c \
-               tests/check_maildir.c tests/check_pipe.c
+               tests/check_maildir.c tests/check_pipe.c tests/check_help.c
 SAN_FLAGS    = -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
@@ -22,6 +22,8 @@ check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
 	$(O)/check_smtpd
 	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/run-transcripts.sh
 	SMTPD=./$(BIN) python3 tests/delivery/run.py
+	SMTPD=./$(BIN) sh tests/replay.sh
+	SMTPD=./$(BIN) python3 tests/terminal.py
 	SMTPD=./$(BIN) sh tests/e2e.sh
 	SMTPD=./$(BIN) python3 tests/attack/run.py
 

@@ -44,6 +44,64 @@ VRFY = '252 2.5.0 Cannot VRFY users; send the mail and delivery will be tried\r\
 EXPN = '502 5.5.1 EXPN is disabled: lists are not revealed\r\n'
 
 
+def multiline(code, esc, lines):
+    """A multiline reply: code-esc on every line but the last (RFC 5321
+    4.2.1, RFC 2034 4)."""
+    return ''.join('%d%s%s %s\r\n' % (code, '-' if i < len(lines) - 1
+                                       else ' ', esc, l)
+                   for i, l in enumerate(lines))
+
+
+# HELP (RFC 5321 4.1.1.8): each command with its syntax and meaning, in
+# session order, the RFC 821 leftovers last with why they are refused
+# (as the table of seed 001 lists them).
+HELP_ROWS = [
+    ('EHLO your.host.name',
+     'start the session, listing the extensions (ESMTP)'),
+    ('HELO your.host.name', 'start the session: say who you are'),
+    ('MAIL FROM:<you@example.org>',
+     'the envelope sender: where bounces go; <> for none'),
+    ('RCPT TO:<them@example.org>',
+     'a recipient: where the message really goes; repeat for more'),
+    ('DATA', 'then the message: headers, blank line, body, and . alone'),
+    ('RSET', 'forget the sender and recipients; start again with MAIL'),
+    ('NOOP', 'do nothing; the server answers 250'),
+    ('QUIT', 'end the session'),
+    ('VRFY user@example.org',
+     'does the mailbox exist?  252: never told here (privacy)'),
+    ('EXPN list', 'who is on a list?  502: never told here (privacy)'),
+    ('HELP [command]', 'this list, or more on one command'),
+    ('SEND FROM:<you@example.org>',
+     'RFC 821: to a terminal; obsolete, refused with 502'),
+    ('SOML FROM:<you@example.org>',
+     'RFC 821: to a terminal or mailbox; obsolete, refused with 502'),
+    ('SAML FROM:<you@example.org>',
+     'RFC 821: to a terminal and mailbox; obsolete, refused with 502'),
+    ('TURN', 'RFC 821: swap client and server; unsafe, refused with 502'),
+]
+HELP = multiline(214, '2.0.0', [
+    'Commands, in the order a session uses them (any letter case):'] +
+    ['  %-28s %s' % row for row in HELP_ROWS] +
+    ['HELP MAIL (or another command) shows an example', 'End of HELP'])
+HELP_MAIL = multiline(214, '2.0.0', [
+    'MAIL FROM:<you@example.org>',
+    '  the envelope sender: where bounces go; <> for none',
+    '  It need not match the From: header; the header is only text in '
+    'the message.',
+    'Example: MAIL FROM:<mimori@puni.net>',
+    'End of HELP MAIL'])
+FROM_TYPO = ('501 5.5.4 Did you mean FROM:?  Syntax: '
+             'MAIL FROM:<you@example.org>\r\n')
+MAIL_EMPTY = ('501 5.5.4 No address after FROM:; type '
+              'MAIL FROM:<you@example.org>, or <> for none\r\n')
+RCPT_EMPTY = ('501 5.5.4 No address after TO:; type '
+              'RCPT TO:<them@example.org>\r\n')
+
+
+def guess(what):
+    return '500 5.5.1 Unknown command; did you mean %s?\r\n' % what
+
+
 def helo(name):
     return '250 %s Hello %s\r\n' % (H, name)
 
@@ -160,7 +218,7 @@ case('seed001-typo-then-lowercase',
      crlf('HELO vine42.st.seiai.ed.jp', 'MAIL form:c1e08@st.seiai.ed.jp',
           'mail from:c1e08@st.seiai.ed.jp', 'rcpt to:c1e08@st.seiai.ed.jp',
           'data', *s001_1, '.', 'quit'),
-     GREET + helo('vine42.st.seiai.ed.jp') + SYN_MAIL +
+     GREET + helo('vine42.st.seiai.ed.jp') + FROM_TYPO +
      mail_ok('c1e08@st.seiai.ed.jp') + rcpt_ok('c1e08@st.seiai.ed.jp') +
      DATA + done(1) + QUIT,
      mbox('c1e08@st.seiai.ed.jp', 'vine42.st.seiai.ed.jp', 1,
@@ -198,16 +256,7 @@ case('seed003-postfix-tutorial',
           ['recipient@recipient.com'], '\n'.join(s003) + '\n'))
 
 # ------------------------------------------------------------- protocol
-HELP = ''.join('214%s2.0.0 %s\r\n' % ('-' if i < 7 else ' ', l) for i, l in
-               enumerate([
-                   'Commands, in the order a session uses them:',
-                   '  HELO your.host.name   or EHLO, to start',
-                   '  MAIL FROM:<you@example.org>   the envelope sender',
-                   '  RCPT TO:<them@example.org>    a recipient; repeat for more',
-                   '  DATA   then the message; a line with a single . ends it',
-                   '  RSET   start over    NOOP   do nothing    QUIT   leave',
-                   '  VRFY, EXPN: not revealed here.  SEND, SOML, SAML, TURN: obsolete',
-                   'End']))
+
 
 case('proto-ehlo',
      crlf('EHLO client.example.net', 'QUIT'),
@@ -223,7 +272,7 @@ case('proto-noop-rset-vrfy-expn-help',
           'QUIT'),
      GREET + OK + OK + RSET + VRFY +
      '501 5.5.4 Syntax: VRFY user@example.org\r\n' + EXPN + EXPN + HELP +
-     HELP + syntax('RSET') + QUIT)
+     HELP_MAIL + syntax('RSET') + QUIT)
 
 
 def obsolete(v):
@@ -250,7 +299,8 @@ case('proto-not-offered',
 case('proto-unknown-command',
      crlf('HELO a.example', 'FOO', 'MAILFROM:<a@a.example>', '',
           'HELOa.example', 'QUIT'),
-     GREET + helo('a.example') + UNKNOWN * 4 + QUIT)
+     GREET + helo('a.example') + UNKNOWN + guess('MAIL FROM:') + UNKNOWN +
+     '500 5.5.1 Unknown command; put a space after HELO\r\n' + QUIT)
 
 case('proto-mixed-case',
      crlf('hElO Mixed.Example', 'MaIl FrOm:<Ann@Mixed.Example>',
@@ -298,8 +348,9 @@ case('seq-data-refused-pipelined',
      crlf('EHLO a.example', 'MAIL FROM:<a@a.example>',
           'RCPT TO:<b@b.example>>', 'DATA', 'hello', '.', 'QUIT'),
      GREET + ehlo('a.example') + mail_ok('a@a.example') +
-     '501 5.1.3 Bad recipient address syntax\r\n' + NEED_RCPT +
-     UNKNOWN + UNKNOWN + QUIT)
+     '501 5.1.3 Bad recipient address syntax; did you mean '
+     'RCPT TO:<b@b.example>?\r\n' + NEED_RCPT +
+     guess('HELO') + UNKNOWN + QUIT)
 
 # 501: syntax
 case('syntax-501',
@@ -315,9 +366,11 @@ case('syntax-501',
      GREET + '501 5.5.4 Syntax: HELO your.host.name\r\n' +
      '501 5.5.4 Syntax: EHLO your.host.name\r\n' +
      '501 5.5.4 Syntax: HELO your.host.name\r\n' + helo('a.example') +
-     SYN_MAIL * 4 + '501 5.1.7 Bad sender address syntax\r\n' +
+     SYN_MAIL * 2 + MAIL_EMPTY * 2 +
+     '501 5.1.7 Bad sender address syntax; did you mean '
+     'MAIL FROM:<a@a.example>?\r\n' +
      '501 5.1.7 Sender needs a domain: user@example.org, or <> for none\r\n' * 2 +
-     mail_ok('a@a.example') + SYN_RCPT * 3 +
+     mail_ok('a@a.example') + SYN_RCPT * 2 + RCPT_EMPTY +
      '501 5.1.3 Bad recipient address syntax\r\n' +
      '501 5.1.3 Recipient needs a domain: user@example.org\r\n' +
      '501 5.1.3 Bad recipient address syntax\r\n' +

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+# ISC license.
+"""Terminal mode, driven for real under pseudo-terminals.
+
+usage: SMTPD=./smtpd python3 tests/terminal.py
+
+smtpd runs with its stdin on one pty and its stderr on another (or on
+a pipe), and stdout on a pipe, so each stream is checked alone: stdout
+must hold exactly the SMTP replies, and stderr exactly the hints, only
+when both stdin and stderr are terminals.  A last case puts all three
+on one pty, as in a real terminal, and checks that each hint comes
+after its reply.  CI has no terminal: the ptys are made here.
+"""
+import errno
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+SMTPD = os.path.abspath(os.environ.get('SMTPD', './smtpd'))
+H = 'mx.example.org'
+WAIT = 10.0
+
+SESSION = [
+    ('HLEO a.example', '500 5.5.1 Unknown command; did you mean HELO?\r\n'),
+    ('helo a.example', '250 %s Hello a.example\r\n' % H),
+    ('mail from:<a@a.example>', '250 2.1.0 Sender <a@a.example> OK\r\n'),
+    ('rcpt to:<b@b.example>', '250 2.1.5 Recipient <b@b.example> OK\r\n'),
+    ('data', '354 End data with <CR><LF>.<CR><LF>\r\n'),
+    ('Subject: practice', ''),
+    ('', ''),
+    ('..one dot', ''),
+    ('.', '250 2.0.0 Message 6553F100000000001 delivered\r\n'),
+    ('quit', '221 2.0.0 %s closing connection\r\n' % H),
+]
+
+MBOX = ('From a@a.example Tue Nov 14 22:13:20 2023\n'
+        'Return-Path: <a@a.example>\n'
+        'Received: from a.example (stdin)\n'
+        '\tby %s (smtpd) with SMTP id 6553F100000000001\n'
+        '\tfor <b@b.example>;\n'
+        '\tTue, 14 Nov 2023 22:13:20 +0000\n'
+        'Subject: practice\n\n.one dot\n\n' % H)
+
+EN = {
+    'greet': 'hint: Start with HELO your.host.name (HELP lists the '
+             'commands, QUIT leaves)',
+    'guess': 'hint: Not a command; retype it as the reply suggests',
+    'helo': 'hint: Hello done.  Next, the sender: MAIL FROM:<you@example.org>',
+    'mail': 'hint: Sender set.  Next, a recipient: RCPT TO:<them@example.org>',
+    'rcpt': 'hint: Recipient added.  Another RCPT TO:<...>, or DATA to '
+            'write the message',
+    'data': 'hint: Type the headers, an empty line, the body, then a line '
+            'with only . to end',
+    'done': 'hint: Accepted.  Another MAIL FROM:<...> for a new message, '
+            'or QUIT',
+    'stored': 'hint: The message is stored in ./mbox.  Look at it with: '
+              'cat ./mbox',
+    'quit': 'hint: Session over.  Look at the mailbox to see the message',
+}
+JA = {
+    'greet': 'ヒント: HELO your.host.name で始めます (HELP でコマンド一覧、'
+             'QUIT で終了)',
+    'guess': 'ヒント: コマンドではありません。応答の案のとおりに打ち直しましょう',
+    'helo': 'ヒント: 挨拶できました。次は差出人: MAIL FROM:<you@example.org>',
+    'mail': 'ヒント: 差出人を設定しました。次は宛先: RCPT TO:<them@example.org>',
+    'rcpt': 'ヒント: 宛先を追加しました。宛先を増やすなら RCPT TO:<...>、'
+            '本文を書くなら DATA',
+    'data': 'ヒント: ヘッダ、空行、本文の順に入力し、最後に「.」だけの行で'
+            '終わります',
+    'done': 'ヒント: 受け付けました。もう1通なら MAIL FROM:<...>、'
+            '終わるなら QUIT',
+    'stored': 'ヒント: メッセージは ./mbox に保存されました。見るには: '
+              'cat ./mbox',
+    'quit': 'ヒント: おしまいです。メールボックスを見て届いたメールを'
+            '確かめましょう',
+}
+VERBOSE = ['greet', 'guess', 'helo', 'mail', 'rcpt', 'data', 'done',
+           'stored', 'quit']
+QUIET = ['greet', 'stored']
+
+failures = 0
+
+
+def no_echo(fd):
+    attr = termios.tcgetattr(fd)
+    attr[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, attr)
+
+
+def read_until(fd, buf, want, deadline):
+    """Read fd into buf until it ends with want (or the deadline)."""
+    while not buf.endswith(want):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([fd], [], [], left)
+        if not r:
+            return False
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError as e:
+            if e.errno == errno.EIO:
+                return False
+            raise
+        if not chunk:
+            return False
+        buf += chunk
+    return True
+
+
+def drain(fd, deadline):
+    """Everything left on fd until its other end is closed."""
+    out = bytearray()
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+        if not r:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError as e:
+            if e.errno == errno.EIO:  # Linux: pty slave closed
+                break
+            raise
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
+def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints):
+    """One typed session; stdout and stderr checked byte for byte."""
+    global failures
+    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC'}
+    for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
+        if v in os.environ:
+            env[v] = os.environ[v]
+    env.update(env_extra)
+    problems = []
+    with tempfile.TemporaryDirectory() as d:
+        if stdin_tty:
+            in_master, in_slave = os.openpty()
+            no_echo(in_slave)
+        else:
+            in_slave, in_master = os.pipe()
+        if stderr_tty:
+            err_master, err_slave = os.openpty()
+        else:
+            err_master, err_slave = os.pipe()
+        p = subprocess.Popen([SMTPD, '-n', H] + args, stdin=in_slave,
+                             stdout=subprocess.PIPE, stderr=err_slave,
+                             cwd=d, env=env)
+        os.close(in_slave)
+        os.close(err_slave)
+        out = bytearray()
+        deadline = time.monotonic() + WAIT
+        expected = b'220 %s ESMTP smtpd ready\r\n' % H.encode()
+        if not read_until(p.stdout.fileno(), out, expected, deadline):
+            problems.append('no greeting: %r' % bytes(out))
+        for line, reply in SESSION:
+            if problems:
+                break
+            os.write(in_master, line.encode() + b'\n')
+            expected += reply.encode()
+            if reply and not read_until(p.stdout.fileno(), out, expected,
+                                        deadline):
+                problems.append('after %r stdout is %r' % (line,
+                                                           bytes(out)))
+        err = drain(err_master, deadline)
+        try:
+            p.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            problems.append('smtpd did not exit')
+        out += p.stdout.read()
+        p.stdout.close()
+        os.close(in_master)
+        os.close(err_master)
+        if bytes(out) != expected:
+            problems.append('stdout %r, expected %r' % (bytes(out),
+                                                        expected))
+        want_err = ''.join(h + '\n' for h in want_hints).encode()
+        got_err = err.replace(b'\r\n', b'\n')  # the pty's ONLCR
+        if got_err != want_err:
+            problems.append('stderr:\n%s\nexpected:\n%s' % (
+                got_err.decode('utf-8', 'replace'),
+                want_err.decode()))
+        try:
+            with open(os.path.join(d, 'mbox')) as f:
+                mbox = f.read()
+        except OSError as e:
+            mbox = str(e)
+        if not problems and mbox != MBOX:
+            problems.append('mbox %r' % mbox)
+        if p.returncode != 0:
+            problems.append('exit status %d' % p.returncode)
+    if problems:
+        failures += 1
+        print('FAIL %s' % name)
+        for pr in problems:
+            print('    ' + pr.replace('\n', '\n    '))
+    else:
+        print('ok %s' % name)
+
+
+def one_terminal():
+    """stdin, stdout and stderr on one pty, as a person would have it:
+    each hint follows its reply, the typed line is echoed before both."""
+    global failures
+    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': 'C'}
+    master, slave = os.openpty()
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.Popen([SMTPD, '-v', '-n', H], stdin=slave,
+                             stdout=slave, stderr=slave, cwd=d, env=env)
+        os.close(slave)
+        screen = bytearray()
+        deadline = time.monotonic() + WAIT
+        ok = read_until(master, screen, (EN['greet'] + '\r\n').encode(),
+                        deadline)
+        for line, hint in (('helo a.example', EN['helo']),
+                           ('mail from:<a@a.example>', EN['mail']),
+                           ('quit', EN['quit'])):
+            if not ok:
+                break
+            os.write(master, line.encode() + b'\n')
+            ok = read_until(master, screen, (hint + '\r\n').encode(),
+                            deadline)
+        screen += drain(master, deadline)
+        p.wait(timeout=WAIT)
+        os.close(master)
+    want = ('220 %s ESMTP smtpd ready\n%s\n'
+            'helo a.example\n250 %s Hello a.example\n%s\n'
+            'mail from:<a@a.example>\n250 2.1.0 Sender <a@a.example> OK\n'
+            '%s\nquit\n221 2.0.0 %s closing connection\n%s\n' % (
+                H, EN['greet'], H, EN['helo'], EN['mail'], H, EN['quit']))
+    # the tty turns each \n into \r\n, and smtpd's \r\n into \r\r\n
+    got = bytes(screen).replace(b'\r', b'').decode('utf-8', 'replace')
+    if got != want:
+        failures += 1
+        print('FAIL one terminal for all three\n    got:\n%s\n    want:\n%s'
+              % (got, want))
+    else:
+        print('ok one terminal for all three, hints after replies')
+
+
+def pick(table, keys):
+    return [table[k] for k in keys]
+
+
+run('terminal: greeting and delivery hints', [], {'LANG': 'en_US.UTF-8'},
+    True, True, pick(EN, QUIET))
+run('terminal -v: a hint after each reply', ['-v'], {}, True, True,
+    pick(EN, VERBOSE))
+run('terminal -v, LANG=ja_JP.UTF-8: Japanese', ['-v'],
+    {'LANG': 'ja_JP.UTF-8'}, True, True, pick(JA, VERBOSE))
+run('terminal, LC_MESSAGES=ja over LANG=en', [],
+    {'LANG': 'en_US.UTF-8', 'LC_MESSAGES': 'ja_JP'}, True, True,
+    pick(JA, QUIET))
+run('terminal -v, LC_ALL=C over LANG=ja: English', ['-v'],
+    {'LANG': 'ja_JP.UTF-8', 'LC_ALL': 'C'}, True, True, pick(EN, VERBOSE))
+run('stderr a pipe: no hints at all', ['-v'], {'LANG': 'ja_JP.UTF-8'},
+    True, False, [])
+run('stdin a pipe, stderr a terminal: no hints', ['-v'], {}, False, True,
+    [])
+one_terminal()
+sys.exit(1 if failures else 0)
