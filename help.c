@@ -169,13 +169,15 @@ distance(const char *w, size_t n, const char *v)
 	for (i = 1; i <= n; i++) {
 		for (j = 1; j <= m; j++) {
 			a = upper((unsigned char)w[i - 1]);
-			b = v[j - 1];
+			/* as unsigned char, like a: a verb is ASCII today,
+			 * but a signed char compares wrong past 127 */
+			b = (unsigned char)v[j - 1];
 			best = d[i - 1][j - 1] + (a != b);
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a == v[j - 2] &&
+			if (i > 1 && j > 1 && a == (unsigned char)v[j - 2] &&
 			    upper((unsigned char)w[i - 2]) == b &&
 			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
