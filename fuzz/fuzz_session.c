@@ -1,10 +1,10 @@
 /* ISC license. */
 /*
- * libFuzzer target: a whole session.  The first input octet picks the
- * configuration (SMTP or LMTP, LF mode, small size and recipient
+ * libFuzzer target: a whole session.  The first two input octets pick
+ * the configuration (SMTP or LMTP, LF mode, small size and recipient
  * limits, a -d domain list, mbox or Maildir, one mailbox or one per
- * recipient through %u and %d, or a pipe to /bin/true); the rest is what
- * the client sends.  Delivery writes into a scratch directory that is
+ * recipient through %u and %d, or a pipe to /bin/true; then a session
+ * transcript, -x); the rest is what the client sends.  Delivery writes into a scratch directory that is
  * emptied after each input.
  *
  * Oracles besides the sanitizers: every reply is well formed (see
@@ -32,9 +32,11 @@
 #define CFG_MAILDIR	0x20
 #define CFG_PER_USER	0x40	/* store/%u or store/%d/%u */
 #define CFG_PIPE	0x80	/* /bin/true %s %r */
+/* second octet */
+#define CFG_TRANSCRIPT	0x01	/* -x store/x */
 
 static char	*in_path, *out_path, *store, *mbox_path, *mbox_user,
-		*maildir_user;
+		*maildir_user, *transcripts;
 static char	*domains[] = { "example.org", "EXAMPLE.net" };
 
 static size_t	count_delivered(const char *, size_t);
@@ -55,6 +57,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	mbox_path = fuzz_path("store/mbox");
 	mbox_user = fuzz_path("store/%u");
 	maildir_user = fuzz_path("store/%d/%u");
+	transcripts = fuzz_path("store/x");
 	/* the spool file goes to TMPDIR: keep it in the scratch area */
 	setenv("TMPDIR", fuzz_scratch(), 1);
 	return 0;
@@ -71,7 +74,8 @@ count_delivered(const char *out, size_t n)
 	size_t count = 0, idlen;
 
 	for (; p < end; p = lf + 1) {
-		lf = memchr(p, '\n', (size_t)(end - p));
+		if ((lf = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;	/* fuzz_check_replies() has refused this */
 		id = NULL;
 		if (strncmp(p, smtp, sizeof(smtp) - 1) == 0)
 			id = p + sizeof(smtp) - 1;
@@ -118,7 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t outlen, mboxlen, delivered, stored;
 	int in, fd, opts;
 
-	if (size == 0)
+	if (size < 2)
 		return 0;
 	opts = data[0];
 	memset(&cfg, 0, sizeof(cfg));
@@ -148,7 +152,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    deliver_check_config(&cfg));
 
 	mkdir(store, 0700);
-	in = fuzz_fd_from_bytes(in_path, data + 1, size - 1);
+	if (data[1] & CFG_TRANSCRIPT) {
+		mkdir(transcripts, 0700);
+		cfg.transcript_dir = transcripts;
+	}
+	in = fuzz_fd_from_bytes(in_path, data + 2, size - 2);
 	if ((fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
 		fuzz_fail("open %s", out_path);
 	(void)session_run(&cfg, in, fd);

@@ -21,7 +21,8 @@ def put(outdir, target, data):
 
 
 def session_options(args):
-    """fuzz_session.c's option octet for a transcript's .args words."""
+    """fuzz_session.c's first option octet for a transcript's .args
+    words (the second, 0 or 1, says whether to record with -x)."""
     opts = 0
     if "-l" in args:
         opts |= 0x01
@@ -38,10 +39,12 @@ def session_options(args):
 
 def seeds(outdir, name, data, args):
     opts = session_options(args)
-    put(outdir, "session", bytes([opts]) + data)
-    # the same session delivered one mailbox per recipient, and by pipe
-    put(outdir, "session", bytes([opts | 0x40]) + data)
-    put(outdir, "session", bytes([opts | 0x80]) + data)
+    put(outdir, "session", bytes([opts, 0]) + data)
+    # the same session delivered one mailbox per recipient, by pipe,
+    # and recorded with -x
+    put(outdir, "session", bytes([opts | 0x40, 0]) + data)
+    put(outdir, "session", bytes([opts | 0x80, 0]) + data)
+    put(outdir, "session", bytes([opts, 1]) + data)
     put(outdir, "linebuf", bytes([5]) + data)	# limit 510
     lines = data.split(b"\r\n") if b"\r\n" in data else data.split(b"\n")
     if b"DATA\r\n" in data:

@@ -135,6 +135,16 @@ def maildir_count(path):
     return len(os.listdir(new)) if os.path.isdir(new) else 0
 
 
+def empty_store(sb):
+    """Remove everything in the store (Maildirs too), keep the store."""
+    for name in os.listdir(sb.store):
+        p = os.path.join(sb.store, name)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        else:
+            os.unlink(p)
+
+
 def store_files(sb):
     """Every file under the store, relative, sorted."""
     out = []
@@ -322,14 +332,17 @@ SMUGGLED = crlf("MAIL FROM:<evil@attacker.example>",
 
 @case
 def smuggling(sb):
-    """Every end-of-data variant, then a whole second transaction: at
-    most one message comes out, and never for the smuggled envelope."""
+    """Every end-of-data variant, then a whole second transaction, in
+    SMTP to mbox and Maildir and in LMTP: at most one message comes out,
+    and never for the smuggled envelope."""
     for method in (["mbox", sb.store + "/%u"],
-                   ["maildir", sb.store + "/%u"]):
+                   ["maildir", sb.store + "/%u"],
+                   ["-l", "mbox", sb.store + "/%u"]):
+        lmtp = method[0] == "-l"
         for i, end in enumerate(SMUGGLE_ENDS):
-            for f in store_files(sb):
-                os.unlink(os.path.join(sb.store, f))
-            data = (crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+            empty_store(sb)
+            data = (crlf("LHLO c.example" if lmtp else "EHLO c.example",
+                         "MAIL FROM:<a@example.org>",
                          "RCPT TO:<good@example.org>", "DATA") +
                     b"Subject: s\r\n\r\nbody" + end + SMUGGLED +
                     crlf(".", "QUIT"))
@@ -338,13 +351,17 @@ def smuggling(sb):
                 rb"\r(?!\n)|(?<!\r)\n", end) is None
             want = (msg_ok(1) if clean else
                     NUL_REFUSED if b"\0" in end else BAD_NEWLINE)
+            if lmtp and clean:
+                want = ("250 2.0.0 Delivered to <good@example.org> as "
+                        "6553F100000000001")
             expect("%s %r: replies" % (method[0], end), r.replies[-5:],
                    ["250 2.1.0 Sender <a@example.org> OK",
                     "250 2.1.5 Recipient <good@example.org> OK",
                     DATA_GO, want, BYE])
-            count = (mbox_count if method[0] == "mbox" else maildir_count)
+            count = maildir_count if method[0] == "maildir" else mbox_count
             expect("%s %r: good's messages" % (method[0], end),
-                   count(os.path.join(sb.store, "good")), delivered(r))
+                   count(os.path.join(sb.store, "good")),
+                   1 if want.startswith("250") else 0)
             expect("%s %r: nothing for the smuggled envelope" %
                    (method[0], end),
                    os.path.exists(os.path.join(sb.store, "victim")), False)
@@ -593,8 +610,7 @@ def header_injection(sb):
              "QUIT"),
     ]
     for n, data in enumerate(sessions):
-        for f in store_files(sb):
-            os.unlink(os.path.join(sb.store, f))
+        empty_store(sb)
         r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
         expect("session %d delivered" % n, delivered(r), 1)
         expect("session %d one mailbox" % n, store_files(sb), ["b"])
@@ -643,8 +659,7 @@ def path_traversal(sb):
     for method in (["mbox", sb.store + "/%u"],
                    ["maildir", sb.store + "/%d/%u"],
                    ["mbox", sb.store + "/%u.mbox"]):
-        for f in store_files(sb):
-            os.unlink(os.path.join(sb.store, f))
+        empty_store(sb)
         for t in TRAVERSALS:
             q = t.replace("\\", "\\\\")
             rcpts = ["RCPT TO:<\"%s\"@example.org>" % q,
