@@ -1,3 +1,4 @@
+# ISC license.
 # Fuzzing: included by the Makefile.  See fuzz/README.
 #   make fuzz        build the libFuzzer targets and their seed corpus
 #   make fuzz-run    run each target for FUZZ_SECONDS (default 30)

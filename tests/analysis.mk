@@ -1,3 +1,4 @@
+# ISC license.
 # Static and dynamic analysis: included by the Makefile.
 #   make tidy       clang-tidy with the checks in .clang-tidy, no findings
 #   make valgrind   the transcript suite with smtpd under valgrind memcheck
