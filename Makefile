@@ -12,11 +12,11 @@ LDLIBS   ?=
 O         = build
 BIN       = smtpd
 LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o \
-            deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o util.o \
+            deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o priv.o util.o \
             help.o hint.o transcript.o
 HEADERS   = reply.h config.h session.h linebuf.h data.h addr.h spool.h \
             deliver.h deliver_mbox.h deliver_maildir.h deliver_pipe.h \
-            log.h util.h help.h hint.h transcript.h
+            log.h priv.h util.h help.h hint.h transcript.h
 
 all: $(BIN)
 
