@@ -284,9 +284,9 @@ client_snail() {
 	fi
 	printf 'one line from s-nail\n' >"$DIR/snail.body"
 	if HOME=$DIR MAILRC=/dev/null SOURCE_DATE_EPOCH=$FAKE_TIME TZ=UTC \
-	    timeout $CLIENT_TIMEOUT s-nail -n -: / -Sv15-compat \
+	    timeout $CLIENT_TIMEOUT s-nail -: / -Sv15-compat \
 	    -Smta="smtp://$HOST:$PORT" -Shostname=snail.example \
-	    -Ssmtp-hostname=snail.example -Sstealthmua=all \
+	    -Ssmtp-hostname=snail.example -Ssmtp-auth=none -Sstealthmua=all \
 	    -Sexpandaddr=fail,-all,+addr -Ssendcharsets=us-ascii \
 	    -r a@example.org -s 'from s-nail' b@example.org \
 	    <"$DIR/snail.body" >"$DIR/snail.log" 2>&1; then
@@ -448,8 +448,8 @@ test_inetd() {
 # to a file, the environment set for the tests.
 xinetd_conf() {
 	sed -e "s|^service smtp\$|service smtpd-test|" \
-	    -e "s|smtpd\$|$RUNUSER|" \
-	    -e "s|mail\$|$RUNGROUP|" \
+	    -e "s|^\\([[:space:]]*user[[:space:]]*=[[:space:]]*\\).*|\\1$RUNUSER|" \
+	    -e "s|^\\([[:space:]]*group[[:space:]]*=[[:space:]]*\\).*|\\1$RUNGROUP|" \
 	    -e "s|/usr/local/sbin/smtpd|$BIN|" \
 	    -e "s|/var/mail/incoming|$MBOX|" \
 	    -e "s|^{\$|{\\
@@ -651,7 +651,7 @@ test_systemd_lmtp() {
 		return
 	fi
 	DIR=$TMP/lmtp
-	mkdir "$DIR" && mail_dir "$DIR/vmail"
+	mail_dir "$DIR" && mail_dir "$DIR/vmail"
 	mail_dir "$DIR/vmail/example.org"
 	chmod 0755 "$DIR"
 	UNIT=smtpd-lmtp@.service
@@ -674,8 +674,8 @@ test_systemd_lmtp() {
 		printf '250 2.1.5 Recipient <b@example.org> OK\n'
 		printf '250 2.1.5 Recipient <c@example.org> OK\n'
 		printf '354 End data with <CR><LF>.<CR><LF>\n'
-		printf '250 2.0.0 <b@example.org> delivered as 6553F100000000001\n'
-		printf '250 2.0.0 <c@example.org> delivered as 6553F100000000001\n'
+		printf '250 2.0.0 Delivered to <b@example.org> as 6553F100000000001\n'
+		printf '250 2.0.0 Delivered to <c@example.org> as 6553F100000000001\n'
 		printf '221 2.0.0 mx.example.org closing connection\n'
 	} >"$DIR/want"
 	check_same "lmtp python smtplib.LMTP replies" "$DIR/lmtp.out" \
