@@ -49,8 +49,9 @@ def lmtp(sock, path, rcpts):
         show(s.rcpt(r))
     s.putcmd("data")
     show(s.getreply())
+    # the file ends in a line end, so only the dot line follows
     s.send(smtplib.quotedata(crlf(path).decode("utf-8")).encode("utf-8")
-           + b"\r\n.\r\n")
+           + b".\r\n")
     for _ in rcpts:
         show(s.getreply())
     show(s.quit())
