@@ -1,4 +1,5 @@
-# smtpd: see README.  `make`, `make check`, `make sanitize`, `make clean`.
+# smtpd: see README.  `make`, `make check`, `make sanitize`, `make clean`,
+# `make install`, `make uninstall`.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -28,6 +29,7 @@ $(O)/%.o: %.c $(HEADERS)
 	$(CC) $(ALLFLAGS) -c -o $@ $<
 
 include tests/tests.mk
+include install.mk
 
 clean:
 	rm -rf build build-san smtpd
