@@ -33,7 +33,7 @@ check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
 	    python3 tests/terminal.py
 	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- sh tests/e2e.sh
 	SMTPD=./$(BIN) sh tests/launchers.sh
-	SMTPD=./$(BIN) sh tests/install.sh
+	SMTPD=./$(BIN) O=$(O) sh tests/install.sh
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)
