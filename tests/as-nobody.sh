@@ -10,7 +10,8 @@
 # files COMMAND reads) are copied into a fresh directory owned by
 # nobody, since the clone itself may sit where nobody cannot read (such
 # as /root), and COMMAND runs there as nobody, with the same
-# environment and no supplementary groups.
+# environment (PATH keeps only the directories nobody can search) and
+# no supplementary groups.
 
 set -u
 
@@ -40,4 +41,20 @@ tar cf - $files | (cd "$dir" && tar xf -) || exit 2
 chown -R "$user:$group" "$dir"
 chmod 0755 "$dir"
 cd "$dir" || exit 2
-setpriv --reuid="$user" --regid="$group" --clear-groups -- "$@"
+
+as_user() {
+	setpriv --reuid="$user" --regid="$group" --clear-groups -- "$@"
+}
+
+# PATH without the directories the user cannot search (root's own, such
+# as ~/.pyenv/shims), so commands resolve to ones the user can run.
+path=
+old_ifs=$IFS
+IFS=:
+for d in $PATH; do
+	if [ -n "$d" ] && as_user test -x "$d"; then
+		path=${path:+$path:}$d
+	fi
+done
+IFS=$old_ifs
+PATH=$path as_user "$@"
