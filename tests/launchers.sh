@@ -59,6 +59,7 @@ stop_launcher() {
 }
 
 cleanup() {
+	stop_postfix
 	stop_launcher
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
@@ -90,16 +91,6 @@ RUNGROUP=$(id -gn "$RUNUSER")
 # A directory the sessions may write in.
 mail_dir() {
 	mkdir -p "$1" && chown "$RUNUSER:$RUNGROUP" "$1"
-}
-
-# Run as the sessions' user (systemd's User= for the units).
-as_user() {
-	if [ $ROOT -eq 1 ]; then
-		setpriv --reuid="$RUNUSER" --regid="$RUNGROUP" --clear-groups \
-		    -- "$@"
-	else
-		"$@"
-	fi
 }
 
 random_port() {
@@ -582,13 +573,19 @@ exec_start() {
 # Accept=yes: one process per connection, the connection on fds 0
 # and 1 (--inetd); as root it runs as the sessions' user, as User=.
 start_socket_activate() {
-	set -- -l "$1"
+	set -- --accept --inetd -l "$1"
 	for v in $SMTPD_ENV; do
 		set -- "$@" -E "$v"
 	done
 	# shellcheck disable=SC2046 # ExecStart is split into words
-	as_user systemd-socket-activate --accept --inetd "$@" \
-	    $(exec_start "$UNIT") >/dev/null 2>"$DIR/launcher.log" &
+	set -- systemd-socket-activate "$@" $(exec_start "$UNIT")
+	if [ $ROOT -eq 1 ]; then
+		set -- setpriv --reuid="$RUNUSER" --regid="$RUNGROUP" \
+		    --clear-groups -- "$@"
+	fi
+	# one process from here to systemd-socket-activate (setpriv
+	# execs it), so stop_launcher's kill reaches it
+	"$@" >/dev/null 2>"$DIR/launcher.log" &
 	LPID=$!
 }
 
@@ -704,6 +701,147 @@ test_systemd_lmtp() {
 	stop_launcher
 }
 
+# --- Postfix in front, LMTP to smtpd-lmtp.socket -------------------
+
+POSTFIX_CONF=
+
+stop_postfix() {
+	if [ -n "$POSTFIX_CONF" ]; then
+		postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1
+		POSTFIX_CONF=
+	fi
+}
+
+# A Postfix instance of its own (configuration, queue and log under
+# DIR; the system's Postfix, if any, is not touched), listening on
+# 127.0.0.1:$1 and relaying example.org over LMTP to the Unix socket $2,
+# as the README's mailbox_transport / virtual_transport recipe does.
+postfix_conf() {
+	mkdir -p "$DIR/postfix" "$DIR/queue" "$DIR/data"
+	chown postfix "$DIR/data"
+	cp /etc/postfix/master.cf "$DIR/postfix/master.cf"
+	cat >"$DIR/postfix/main.cf" <<MAINCF
+compatibility_level = 3.6
+meta_directory = /etc/postfix
+queue_directory = $DIR/queue
+data_directory = $DIR/data
+maillog_file_prefixes = $DIR
+maillog_file = $DIR/maillog
+myhostname = relay.example
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_peername_lookup = no
+smtpd_relay_restrictions = permit_mynetworks, reject
+relay_domains = example.org
+relay_transport = lmtp:unix:$2
+alias_maps =
+alias_database =
+biff = no
+MAINCF
+	c=$DIR/postfix
+	postconf -c "$c" -Me "127.0.0.1:$1/inet=127.0.0.1:$1 inet n - n - - smtpd"
+	postconf -c "$c" -MX smtp/inet
+	postconf -c "$c" -F '*/*/chroot = n'
+}
+
+# Postfix's own trace header (its queue id and the time vary) is the
+# one thing taken out before the comparison: header lines from
+# "Received: from python.example" to the next that is no continuation.
+drop_postfix_received() {
+	awk 'skip && /^[ \t]/ { next } { skip = 0 }
+	    /^Received: from python\.example / { skip = 1; next } { print }' "$1"
+}
+
+test_postfix() {
+	if [ ! -x /usr/sbin/postfix ] || ! have systemd-socket-activate ||
+	    ! have python3; then
+		skip "Postfix over LMTP (postfix, systemd or python3 is not installed)"
+		return
+	fi
+	if [ $ROOT -eq 0 ]; then
+		skip "Postfix over LMTP (Postfix starts only as root)"
+		return
+	fi
+	DIR=$TMP/postfix
+	mail_dir "$DIR" && mail_dir "$DIR/sock" && mail_dir "$DIR/vmail"
+	mail_dir "$DIR/vmail/example.org"
+	chmod 0755 "$DIR"
+	free_port
+	postfix_conf "$PORT" "$DIR/sock/lmtp.sock"
+	UNIT=smtpd-lmtp@.service
+	start_socket_activate "$DIR/sock/lmtp.sock"
+	i=0
+	while [ $i -lt 50 ] && [ ! -S "$DIR/sock/lmtp.sock" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# what SocketUser=postfix and SocketMode=0600 in the unit do
+	chown postfix:postfix "$DIR/sock/lmtp.sock"
+	chmod 0600 "$DIR/sock/lmtp.sock"
+	if ! postfix -c "$DIR/postfix" start >"$DIR/start.log" 2>&1; then
+		fail "Postfix did not start"
+		show "$DIR/start.log"
+		stop_launcher
+		return
+	fi
+	POSTFIX_CONF=$DIR/postfix
+	LPID_SAVED=$LPID
+	LPID=$(cat "$DIR/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+	wait_listen "$PORT"
+	LPID=$LPID_SAVED
+	echo "# Postfix on 127.0.0.1 port $PORT, LMTP to $DIR/sock/lmtp.sock"
+	timeout $CLIENT_TIMEOUT python3 "$L/client.py" smtp 127.0.0.1 "$PORT" \
+	    python.example "$L/message.eml" >"$DIR/python.out" 2>&1
+	if grep -q '^250 2.0.0 Ok: queued as ' "$DIR/python.out"; then
+		pass "postfix: accepted the message from smtplib"
+	else
+		fail "postfix: did not accept the message"
+		show "$DIR/python.out"
+	fi
+	# Postfix delivers on its own time: wait (at most 20 s)
+	i=0
+	while [ $i -lt 200 ]; do
+		set -- "$DIR"/vmail/example.org/b/new/*
+		[ -f "$1" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	{
+		printf 'Return-Path: <a@example.org>\n'
+		printf 'Delivered-To: b@example.org\n'
+		printf 'Received: from relay.example (stdin)\n'
+		printf '\tby mx.example.org (smtpd) with LMTP id 6553F100000000001\n'
+		printf '\tfor <b@example.org>;\n'
+		printf '\tTue, 14 Nov 2023 22:13:20 +0000\n'
+		cat "$L/message.eml"
+	} >"$DIR/want"
+	if [ -f "$1" ]; then
+		drop_postfix_received "$1" >"$DIR/got"
+		check_same "postfix: LMTP into the Maildir, message intact" \
+		    "$DIR/got" "$DIR/want"
+		if grep -q '^	by relay.example (Postfix) with ESMTP id ' "$1"; then
+			pass "postfix: its own Received header is there"
+		else
+			fail "postfix: no Received header from Postfix"
+		fi
+	else
+		fail "postfix: nothing delivered within 20 s"
+		show "$DIR/maillog"
+	fi
+	if grep -q 'status=sent (250 2.0.0 Delivered to <b@example.org> as 6553F100000000001)' \
+	    "$DIR/maillog"; then
+		pass "postfix: logs the LMTP reply as sent"
+	else
+		fail "postfix: no status=sent in its log"
+		show "$DIR/maillog"
+	fi
+	stop_postfix
+	check_exits postfix '^Connection from ' ' died with code ' ' code 0$'
+	stop_launcher
+}
+
 # --- privileges ----------------------------------------------------
 
 # As root smtpd refuses to start without -u; with -u it runs as that
@@ -769,6 +907,7 @@ test_tcpserver
 test_units
 test_systemd_socket
 test_systemd_lmtp
+test_postfix
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ] || exit 1
