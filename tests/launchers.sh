@@ -842,6 +842,45 @@ test_postfix() {
 	stop_launcher
 }
 
+# --- the client's address from the environment ----------------------
+
+# stdin not a socket: the address a launcher put in the environment,
+# checked to be one, else "stdin"; IPv4-mapped IPv6 shown as IPv4.
+# $1 the check's name, $2 what the Received header must say in
+# parentheses, the rest the environment.
+peer_check() {
+	name=$1
+	want=$2
+	shift 2
+	printf 'HELO e.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nSubject: peer\r\n\r\n.\r\nQUIT\r\n' |
+	    env -i $SMTPD_ENV "$@" "$BIN" -u "$RUNUSER" -n mx.example.org \
+	    mbox "$DIR/mail/mbox" >"$DIR/out" 2>&1
+	got=$(sed -n 's/^Received: from e\.example (\(.*\))$/\1/p' \
+	    "$DIR/mail/mbox")
+	if [ "$got" = "$want" ]; then
+		pass "peer: $name: ($want)"
+	else
+		fail "peer: $name: ($got), want ($want)"
+		show "$DIR/out"
+	fi
+	rm -f "$DIR/mail/mbox"
+}
+
+test_peer() {
+	DIR=$TMP/peer
+	mkdir "$DIR" && mail_dir "$DIR/mail"
+	peer_check "no socket, no variable" stdin
+	peer_check "TCPREMOTEIP (tcpserver)" '[192.0.2.7]' TCPREMOTEIP=192.0.2.7
+	peer_check "REMOTE_ADDR, IPv4-mapped" '[192.0.2.8]' \
+	    REMOTE_ADDR=::ffff:192.0.2.8
+	peer_check "REMOTE_HOST, IPv6" '[IPv6:2001:db8::1]' \
+	    REMOTE_HOST=2001:db8::1
+	peer_check "TCPREMOTEIP not an address" stdin \
+	    'TCPREMOTEIP=1.2.3.4) (forged'
+	peer_check "TCPREMOTEIP before REMOTE_ADDR" '[192.0.2.9]' \
+	    TCPREMOTEIP=192.0.2.9 REMOTE_ADDR=192.0.2.10
+}
+
 # --- privileges ----------------------------------------------------
 
 # As root smtpd refuses to start without -u; with -u it runs as that
@@ -901,6 +940,7 @@ test_privileges() {
 }
 
 test_privileges
+test_peer
 test_inetd
 test_xinetd
 test_tcpserver
