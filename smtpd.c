@@ -188,10 +188,13 @@ leave_root(const char *user)
 	if (user == NULL) {
 		if (geteuid() != 0)
 			return;
-		usage("started as root: name the user to run as with -u user");
-	}
-	if ((why = priv_drop(user, &status)) == NULL)
+		why = "started as root: name the user to run as with -u user";
+		status = EX_USAGE;
+	} else if ((why = priv_drop(user, &status)) == NULL)
 		return;
+	/* under inetd stderr is the client: tell the admin in syslog too */
+	log_open();
+	log_warnx("%s", why);
 	if (status == EX_USAGE)
 		usage(why);
 	fprintf(stderr, "smtpd: %s\n", why);
