@@ -907,7 +907,9 @@ test_privileges() {
 	fi
 	printf 'QUIT\r\n' | "$BIN" -n mx.example.org >"$DIR/out" 2>"$DIR/err"
 	rc=$?
-	printf 'smtpd: started as root: name the user to run as with -u user; usage: smtpd [-l] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [mbox path | maildir dir | pipe program [arg ...]]\n' >"$DIR/want"
+	# the usage part as smtpd prints it for any wrong command line, so
+	# a new option elsewhere does not break this check
+	"$BIN" -Z 2>&1 </dev/null | sed 's/^smtpd: [^;]*; /smtpd: started as root: name the user to run as with -u user; /' >"$DIR/want"
 	if [ $rc -eq 64 ] && [ ! -s "$DIR/out" ] && cmp -s "$DIR/want" "$DIR/err"; then
 		pass "privileges: root without -u refused, exit 64, no greeting"
 	else
