@@ -1,5 +1,5 @@
-# smtpd: see README.  `make`, `make check`, `make sanitize`, `make clean`,
-# `make install`, `make uninstall`.
+# smtpd: see README.  `make`, `make check`, `make sanitize`, `make bench`,
+# `make clean`, `make install`, `make uninstall`.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -30,6 +30,7 @@ $(O)/%.o: %.c $(HEADERS)
 
 include tests/tests.mk
 include install.mk
+include bench/bench.mk
 
 clean:
 	rm -rf build build-san smtpd
