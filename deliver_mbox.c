@@ -19,7 +19,8 @@
 
 #define LOCK_WAIT_S	30	/* then 451 4.2.0 */
 #define DOTLOCK_STALE_S	300	/* an older PATH.lock is a dead locker's */
-#define LOCK_POLL_NS	50000000L
+#define LOCK_POLL_MIN_NS	1000000L	/* first wait for a busy lock */
+#define LOCK_POLL_MAX_NS	50000000L	/* doubling up to this */
 
 struct mbox_out {
 	int	 fd;
@@ -34,7 +35,7 @@ struct mbox_out {
 static int	open_mbox(const char *, int *);
 static int	dotlock(const char *, char *, size_t);
 static int	fcntl_lock(int, time_t);
-static void	pause_briefly(void);
+static void	pause_briefly(long *);
 static void	out_put(struct mbox_out *, const char *, size_t);
 static void	out_flush(struct mbox_out *);
 static void	out_quoted(struct mbox_out *, const char *, size_t);
@@ -42,12 +43,20 @@ static void	out_pending(struct mbox_out *);
 static int	write_message(int, off_t, const struct envelope *,
 		    struct spool *);
 
+/*
+ * Wait for a busy lock, *ns long, and double *ns for next time.  Short
+ * first waits matter when many sessions append to one mailbox: the
+ * holder keeps it for well under a millisecond, so a fixed 50 ms poll
+ * left the mailbox idle most of the time.
+ */
 static void
-pause_briefly(void)
+pause_briefly(long *ns)
 {
-	struct timespec ts = { 0, LOCK_POLL_NS };
+	struct timespec ts = { 0, *ns };
 
 	nanosleep(&ts, NULL);
+	if (*ns < LOCK_POLL_MAX_NS)
+		*ns = *ns * 2 < LOCK_POLL_MAX_NS ? *ns * 2 : LOCK_POLL_MAX_NS;
 }
 
 /*
@@ -88,6 +97,7 @@ static int
 dotlock(const char *path, char *lockpath, size_t size)
 {
 	time_t deadline = time(NULL) + LOCK_WAIT_S;
+	long wait_ns = LOCK_POLL_MIN_NS;
 	struct stat st;
 	int fd;
 
@@ -116,13 +126,14 @@ dotlock(const char *path, char *lockpath, size_t size)
 			errno = EAGAIN;
 			return -1;
 		}
-		pause_briefly();
+		pause_briefly(&wait_ns);
 	}
 }
 
 static int
 fcntl_lock(int fd, time_t deadline)
 {
+	long wait_ns = LOCK_POLL_MIN_NS;
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
@@ -137,7 +148,7 @@ fcntl_lock(int fd, time_t deadline)
 			errno = EAGAIN;
 			return -1;
 		}
-		pause_briefly();
+		pause_briefly(&wait_ns);
 	}
 }
 
