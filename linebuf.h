@@ -30,6 +30,8 @@ enum line_status {
 struct outbuf {
 	int	 fd;
 	int	 failed;	/* a write failed: the client is gone */
+	void	(*before_flush)(void);	/* run before bytes leave, and so
+					 * before any wait for input */
 	size_t	 len;
 	char	 buf[OUTBUF_SIZE];
 };

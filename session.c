@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "deliver_mbox.h"
 #include "help.h"
 #include "hint.h"
 #include "log.h"
@@ -255,6 +256,10 @@ session_new(const struct config *cfg, int in, int out)
 	outbuf_init(&s->out, out);
 	linebuf_init(&s->in, in, cfg->timeout, &s->out);
 	spool_init(&s->spool);
+	/* pipelined messages to one mbox share its open and its locks,
+	 * held only until smtpd writes to the client or waits for it */
+	deliver_mbox_keep(1);
+	s->out.before_flush = deliver_mbox_release;
 	return s;
 }
 
@@ -263,6 +268,7 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
+	deliver_mbox_keep(0);
 	spool_reset(&s->spool);
 	free(s->txn.rcpts);
 	free(s);

@@ -23,8 +23,6 @@
 
 #define FROM_LINE	"From a@b.example Tue Nov 14 22:13:20 2023\n"
 #define RETURN_PATH	"Return-Path: <a@b.example>\n"
-/* write_message() reads the spool in pieces of this size */
-#define MBOX_CHUNK	16384
 
 static char		*dir, *mbox_path, *lock_path;
 static struct spool	 sp;
