@@ -8,6 +8,11 @@
  *   bench-gen check MBOX COUNT     exit 0 when MBOX holds messages 0 to
  *                                  COUNT-1, each once and byte for byte
  *                                  as generated (mboxrd quoting included)
+ *   bench-gen line SIZE            a session of one message whose text
+ *                                  is a single line of SIZE octets
+ *   bench-gen checkline MBOX SIZE  exit 0 when MBOX holds that message,
+ *                                  read as a stream (the line may be far
+ *                                  larger than memory allows)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +27,17 @@ static int	check(const char *, unsigned long);
 static int	check_message(FILE *, char **, size_t *, unsigned long,
 		    unsigned char *);
 static ssize_t	next_line(FILE *, char **, size_t *);
+static int	long_line(unsigned long);
+static int	check_line(const char *, unsigned long);
+
+/* The long line: printable ASCII in a cycle, never "From " or ".". */
+#define LINE_OCTET(i)	((char)('0' + (i) % 64))
 
 static void
 usage(void)
 {
-	fputs("usage: bench-gen session COUNT SIZE | check MBOX COUNT\n",
-	    stderr);
+	fputs("usage: bench-gen session COUNT SIZE | check MBOX COUNT | "
+	    "line SIZE | checkline MBOX SIZE\n", stderr);
 	exit(2);
 }
 
@@ -157,6 +167,61 @@ out:
 	return ok ? 0 : 1;
 }
 
+static int
+long_line(unsigned long size)
+{
+	static char obuf[1 << 16];
+	unsigned long i;
+
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	printf("EHLO bench.example\r\nMAIL FROM:<bench@example.org>\r\n"
+	    "RCPT TO:<user@example.org>\r\nDATA\r\nX-Bench-Line: %lu\r\n"
+	    "\r\n", size);
+	for (i = 0; i < size; i++)
+		putchar(LINE_OCTET(i));
+	fputs("\r\n.\r\nQUIT\r\n", stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Skip to the blank line after X-Bench-Line, then compare octets. */
+static int
+check_line(const char *path, unsigned long size)
+{
+	static char ibuf[1 << 16];
+	char header[64];
+	unsigned long i;
+	int c, seen = 0;
+	FILE *f;
+	size_t hl;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		return 1;
+	}
+	setvbuf(f, ibuf, _IOFBF, sizeof(ibuf));
+	hl = (size_t)snprintf(header, sizeof(header), "\nX-Bench-Line: %lu\n",
+	    size);
+	/* the header line, found as a stream */
+	for (i = 0; seen < (int)hl && (c = getc(f)) != EOF; i++)
+		seen = c == header[seen] ? seen + 1 : c == header[0];
+	if (seen < (int)hl || getc(f) != '\n') {
+		fputs("bench-gen: no X-Bench-Line header\n", stderr);
+		return 1;
+	}
+	for (i = 0; i < size; i++)
+		if ((c = getc(f)) != LINE_OCTET(i)) {
+			fprintf(stderr, "bench-gen: the line differs at octet "
+			    "%lu\n", i);
+			return 1;
+		}
+	if (getc(f) != '\n' || getc(f) != '\n' || getc(f) != EOF) {
+		fputs("bench-gen: wrong end of the message\n", stderr);
+		return 1;
+	}
+	fclose(f);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,5 +229,9 @@ main(int argc, char **argv)
 		return session(number(argv[2]), number(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return check(argv[2], number(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "line") == 0)
+		return long_line(number(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "checkline") == 0)
+		return check_line(argv[2], number(argv[3]));
 	usage();
 }
