@@ -271,8 +271,14 @@ write_message(int fd, off_t size, int ends_in_lf,
 	off_t off;
 	const char *sender = env->sender->mailbox;
 
-	memset(&o, 0, sizeof(o));
+	/* every field but the buffer: clearing 64 KiB per message showed
+	 * in the profile of many small messages */
 	o.fd = fd;
+	o.failed = 0;
+	o.at_bol = 0;
+	o.gt = o.from = 0;
+	o.written = 0;
+	o.len = 0;
 	/* the previous message must end in a newline, or ours joins it */
 	if (size > 0 && !ends_in_lf && pread(fd, &c, 1, size - 1) == 1 &&
 	    c != '\n')

@@ -19,12 +19,14 @@
 #
 # Environment: SMTPD (./smtpd), BENCH_BIN (build), BENCH_RUNS (5),
 # BENCH_DIR (a directory on the local disk; default build/bench-work),
-# BENCH_BIG (octets in case c, default 200000000).
+# BENCH_BIG (octets in case c, default 200000000), BENCH_CASES (the
+# cases to run, default "a b c d").
 set -eu
 
 SMTPD=$(cd "$(dirname "${SMTPD:-./smtpd}")" && pwd)/$(basename "${SMTPD:-./smtpd}")
 BIN=$(cd "${BENCH_BIN:-build}" && pwd)
 RUNS=${BENCH_RUNS:-5}
+CASES=${BENCH_CASES:-a b c d}
 BIG=${BENCH_BIG:-200000000}
 SMALL=2000		# octets of text per message in b and d
 NB=2000			# messages in b
@@ -220,21 +222,36 @@ rm -rf "$DISK"
 mkdir -p "$DISK"
 DISK=$(cd "$DISK" && pwd)
 find_tmpfs
-"$BIN/bench-gen" session $NB $SMALL >"$DISK/b.in"
-"$BIN/bench-gen" session 1 "$BIG" >"$DISK/c.in"
+
+wanted() {
+	case " $CASES " in
+	*" $1 "*)	return 0 ;;
+	esac
+	return 1
+}
 
 echo "smtpd benchmark: median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
 row case smtpd floor ratio target
-case_a
-case_b "$DISK" disk
-if [ -n "$TMPFS" ]; then
-	case_b "$TMPFS" tmpfs
-else
-	echo "(no tmpfs: b on tmpfs skipped)"
+if wanted a; then
+	case_a
 fi
-case_c "$DISK" disk
-[ -z "$TMPFS" ] || case_c "$TMPFS" tmpfs
-if ! command -v tcpserver >/dev/null; then
+if wanted b; then
+	"$BIN/bench-gen" session $NB $SMALL >"$DISK/b.in"
+	case_b "$DISK" disk
+	if [ -n "$TMPFS" ]; then
+		case_b "$TMPFS" tmpfs
+	else
+		echo "(no tmpfs: b on tmpfs skipped)"
+	fi
+fi
+if wanted c; then
+	"$BIN/bench-gen" session 1 "$BIG" >"$DISK/c.in"
+	case_c "$DISK" disk
+	[ -z "$TMPFS" ] || case_c "$TMPFS" tmpfs
+fi
+if ! wanted d; then
+	:
+elif ! command -v tcpserver >/dev/null; then
 	echo "(no tcpserver: d skipped; apt-get install ucspi-tcp)"
 elif [ -n "$TMPFS" ]; then
 	case_d "$TMPFS" tmpfs
