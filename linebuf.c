@@ -182,6 +182,13 @@ linebuf_consume(struct linebuf *lb, size_t n)
 	lb->start += n;
 }
 
+/* How many octets were read but not yet used: pipelined input. */
+size_t
+linebuf_pending(const struct linebuf *lb)
+{
+	return lb->end - lb->start;
+}
+
 void
 outbuf_init(struct outbuf *ob, int fd)
 {

@@ -53,6 +53,7 @@ enum line_status linebuf_getline(struct linebuf *, size_t, char **,
 	    size_t *, int *);
 enum line_status linebuf_peek(struct linebuf *, const char **, size_t *);
 void	linebuf_consume(struct linebuf *, size_t);
+size_t	linebuf_pending(const struct linebuf *);
 
 void	outbuf_init(struct outbuf *, int);
 void	outbuf_put(struct outbuf *, const char *, size_t);

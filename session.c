@@ -811,6 +811,10 @@ cmd_data(struct session *s, char *arg)
 		env.id = s->txn.id;
 		env.when = util_now();
 		deliver(s->cfg, &env, &s->spool, each);
+		/* no next command at hand: keeping the mailbox locked
+		 * would only make other sessions wait for our syslog */
+		if (linebuf_pending(&s->in) == 0)
+			deliver_mbox_release();
 	}
 	for (i = 0; i < s->txn.nrcpts; i++) {
 		const struct deliver_result *res = each != NULL ? &each[i] :
