@@ -226,6 +226,10 @@ mkdir -p "$DISK"
 DISK=$(cd "$DISK" && pwd)
 find_tmpfs
 
+# The load average before the first run: other work on the machine
+# moves every figure, so the table says how busy it was.
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
+
 wanted() {
 	case " $CASES " in
 	*" $1 "*)	return 0 ;;
@@ -233,7 +237,7 @@ wanted() {
 	return 1
 }
 
-echo "smtpd benchmark: median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs"
+echo "smtpd benchmark: median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs${LOAD:+, load $LOAD}"
 row case smtpd floor ratio target
 if wanted a; then
 	case_a
