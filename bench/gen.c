@@ -67,8 +67,10 @@ session(unsigned long count, unsigned long size)
 		fputs("MAIL FROM:<bench@example.org>\r\n"
 		    "RCPT TO:<user@example.org>\r\nDATA\r\n", stdout);
 		msg_begin(&m, i, size);
-		while (msg_next(&m, line, &n))
-			fwrite(wire, 1, msg_smtp_line(line, n, wire), stdout);
+		while (msg_next(&m, line, &n)) {
+			n = msg_smtp_line(line, n, wire);
+			fwrite(wire, 1, n, stdout);
+		}
 		fputs(".\r\n", stdout);
 	}
 	fputs("QUIT\r\n", stdout);
@@ -142,8 +144,10 @@ check(const char *path, unsigned long count)
 		return 1;
 	}
 	setvbuf(f, ibuf, _IOFBF, sizeof(ibuf));
-	if ((seen = calloc(count + 1, 1)) == NULL)
+	if ((seen = calloc(count + 1, 1)) == NULL) {
+		fclose(f);
 		return 1;
+	}
 	while (next_line(f, &buf, &cap) != -1) {
 		if (strncmp(buf, "From ", 5) != 0) {
 			fputs("bench-gen: a message without a From_ line\n",
@@ -206,20 +210,23 @@ check_line(const char *path, unsigned long size)
 		seen = c == header[seen] ? seen + 1 : c == header[0];
 	if (seen < (int)hl || getc(f) != '\n') {
 		fputs("bench-gen: no X-Bench-Line header\n", stderr);
-		return 1;
+		goto fail;
 	}
 	for (i = 0; i < size; i++)
 		if ((c = getc(f)) != LINE_OCTET(i)) {
 			fprintf(stderr, "bench-gen: the line differs at octet "
 			    "%lu\n", i);
-			return 1;
+			goto fail;
 		}
 	if (getc(f) != '\n' || getc(f) != '\n' || getc(f) != EOF) {
 		fputs("bench-gen: wrong end of the message\n", stderr);
-		return 1;
+		goto fail;
 	}
 	fclose(f);
 	return 0;
+fail:
+	fclose(f);
+	return 1;
 }
 
 int

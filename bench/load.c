@@ -260,8 +260,10 @@ client(unsigned short port, unsigned long first, unsigned long count,
 		    conn_reply(&c) != 250 || conn_reply(&c) != 354)
 			return 1;
 		msg_begin(&m, i, size);
-		while (msg_next(&m, line, &n))
-			conn_put(&c, wire, msg_smtp_line(line, n, wire));
+		while (msg_next(&m, line, &n)) {
+			n = msg_smtp_line(line, n, wire);
+			conn_put(&c, wire, n);
+		}
 		conn_put(&c, ".\r\n", 3);
 		if (conn_flush(&c) == -1 || conn_reply(&c) != 250)
 			return 1;
