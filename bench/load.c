@@ -5,10 +5,12 @@
  *   bench-load run IN OUT PROG [ARG...]
  *       PROG with stdin from IN and stdout to OUT; prints its wall time
  *       in seconds and its peak RSS in KiB (getrusage), fails if PROG does
- *   bench-load seq N PROG [ARG...]
+ *   bench-load seq N PROG [ARG...] [-- PROG2 [ARG...]]
  *       N sessions one after another, each a new PROG on a pair of
  *       pipes: greeting, EHLO, QUIT; prints the wall time of all N and
- *       fails unless each answered 220 ... 250 ... 221
+ *       fails unless each answered 220 ... 250 ... 221.  With PROG2,
+ *       its sessions alternate with PROG's, so that both meet the same
+ *       load from the rest of the machine, and both times are printed
  *   bench-load tcp PORT CLIENTS MESSAGES SIZE
  *       CLIENTS connections at once to 127.0.0.1:PORT, each sending
  *       MESSAGES messages of about SIZE octets (numbered so that
@@ -162,15 +164,31 @@ one_session(char **argv)
 static int
 seq(unsigned long n, char **argv)
 {
+	char **other = NULL;
+	double t0, spent[2] = { 0, 0 };
 	unsigned long i;
-	double t0 = now();
+	int k;
 
-	for (i = 0; i < n; i++)
-		if (one_session(argv) == -1) {
-			fprintf(stderr, "bench-load: session %lu failed\n", i);
-			return 1;
+	for (k = 0; argv[k] != NULL; k++)
+		if (strcmp(argv[k], "--") == 0) {
+			argv[k] = NULL;
+			other = argv + k + 1;
+			break;
 		}
-	printf("%.6f\n", now() - t0);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < (other != NULL ? 2 : 1); k++) {
+			t0 = now();
+			if (one_session(k == 0 ? argv : other) == -1) {
+				fprintf(stderr, "bench-load: session %lu failed\n",
+				    i);
+				return 1;
+			}
+			spent[k] += now() - t0;
+		}
+	if (other != NULL)
+		printf("%.6f %.6f\n", spent[0], spent[1]);
+	else
+		printf("%.6f\n", spent[0]);
 	return 0;
 }
 
@@ -314,6 +332,7 @@ main(int argc, char **argv)
 		return tcp(number(argv[2]), number(argv[3]), number(argv[4]),
 		    number(argv[5]));
 	fputs("usage: bench-load run IN OUT PROG [ARG...] | "
-	    "seq N PROG [ARG...] | tcp PORT CLIENTS MESSAGES SIZE\n", stderr);
+	    "seq N PROG [ARG...] [-- PROG2 [ARG...]] | "
+	    "tcp PORT CLIENTS MESSAGES SIZE\n", stderr);
 	return 2;
 }
