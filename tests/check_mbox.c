@@ -61,6 +61,7 @@ setup(void)
 	env.id = "6553F100000000001";
 	env.when = 1700000000;
 	spool_init(&sp);
+	deliver_mbox_keep(0);	/* as deliver_mbox() is used without a session */
 }
 
 static void
