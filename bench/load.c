@@ -3,7 +3,8 @@
  * bench-load: drives the programs being measured and times them.
  *
  *   bench-load run IN OUT PROG [ARG...]
- *       PROG with stdin from IN and stdout to OUT; prints its wall time
+ *       PROG with stdin from IN ("-": this program's own stdin) and
+ *       stdout to OUT; prints its wall time
  *       in seconds and its peak RSS in KiB (getrusage), fails if PROG does
  *   bench-load seq N PROG [ARG...] [-- PROG2 [ARG...]]
  *       N sessions one after another, each a new PROG on a pair of
@@ -107,8 +108,13 @@ run(const char *inpath, const char *outpath, char **argv)
 	int in, out, status;
 	pid_t pid;
 
-	if ((in = open(inpath, O_RDONLY)) == -1 ||
-	    (out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1) {
+	if (strcmp(inpath, "-") == 0)
+		in = 0;
+	else if ((in = open(inpath, O_RDONLY)) == -1) {
+		perror(inpath);
+		return 1;
+	}
+	if ((out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1) {
 		perror("bench-load run");
 		return 1;
 	}

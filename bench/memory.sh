@@ -25,12 +25,19 @@ else
 fi
 trap 'rm -rf "$dir"' EXIT
 export TMPDIR="$dir"
+# started as root, smtpd needs -u (README "Privileges"); nobody then
+# writes the spool file and the mailbox here
+runas=
+if [ "$(id -u)" = 0 ]; then
+	runas="-u nobody"
+	chown nobody "$dir"
+fi
 
 # Run one session from a generator; print its peak RSS in KiB.
 session() {	# GENERATOR-ARGS...
 	rm -f "$dir/mbox"
 	"$BIN/bench-gen" "$@" | "$BIN/bench-load" run /dev/stdin "$dir/out" \
-	    "$SMTPD" -n bench.example -s $((SIZE * 2)) mbox "$dir/mbox" |
+	    "$SMTPD" $runas -n bench.example -s $((SIZE * 2)) mbox "$dir/mbox" |
 	    cut -d' ' -f2
 	grep -q '^250 2\.0\.0 Message .* delivered' "$dir/out" || {
 		echo "memory: not delivered: $*" >&2

@@ -83,8 +83,24 @@ find_tmpfs() {
 	fi
 }
 
+# As root, everything measured runs as nobody, the way the launchers in
+# README "Running it" start smtpd (inetd's user field, systemd's User=):
+# AS_USER for the drivers, TCP_USER for tcpserver.  Case a also runs
+# once more as root with -u nobody, where smtpd drops privileges itself.
+AS_USER=
+TCP_USER=
+if [ "$(id -u)" = 0 ]; then
+	AS_USER="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
+	TCP_USER="-u $(id -u nobody) -g $(id -g nobody)"
+fi
+
 smtpd_args() {
 	echo "-n bench.example -s $((BIG + BIG / 10))"
+}
+
+# Let nobody write in the directories given.
+give_away() {
+	[ -z "$AS_USER" ] || chown nobody "$@"
 }
 
 # Count the "250 ... delivered" replies in a session's output and
@@ -96,13 +112,16 @@ check_replies() {	# OUT EXPECTED
 	tail -n 1 "$1" | grep -q '^221 ' || fail "no 221 at the end of $1"
 }
 
-# a: per-connection cost.
-case_a() {
-	local i t f
+# a: per-connection cost.  With "root", as root with -u nobody.
+case_a() {	# [root]
+	local i t f as=$AS_USER label="$SESSIONS sessions, pipe" u=
+	if [ "${1:-}" = root ]; then
+		as= label="$SESSIONS sessions, -u nobody" u="-u nobody"
+	fi
 	: >"$DISK/a.times"
 	for i in $(seq "$RUNS"); do
-		# shellcheck disable=SC2046
-		"$BIN/bench-load" seq "$SESSIONS" "$SMTPD" $(smtpd_args) \
+		# shellcheck disable=SC2046,SC2086
+		$as "$BIN/bench-load" seq "$SESSIONS" "$SMTPD" $u $(smtpd_args) \
 		    mbox "$DISK/a.mbox" -- "$BIN/bench-floor-smtpd" \
 		    >>"$DISK/a.times" || fail "a: sessions failed"
 	done
@@ -111,7 +130,7 @@ case_a() {
 	cut -d' ' -f2 "$DISK/a.times" >"$DISK/a.floor"
 	t=$(median <"$DISK/a.smtpd")
 	f=$(median <"$DISK/a.floor")
-	row "a  $SESSIONS sessions, pipe" \
+	row "a  $label" \
 	    "$(awk -v t="$t" -v n=$SESSIONS 'BEGIN { printf "%.0f us/sess", t * 1e6 / n }')" \
 	    "$(awk -v t="$f" -v n=$SESSIONS 'BEGIN { printf "%.0f us/sess", t * 1e6 / n }')" \
 	    "$(ratio "$DISK/a.smtpd" "$DISK/a.floor" floor)" \
@@ -124,13 +143,14 @@ case_b() {	# DIR LABEL
 	: >"$DISK/b-smtpd.times" >"$DISK/b-floor.times"
 	for i in $(seq "$RUNS"); do
 		rm -f "$dir/b.mbox" "$dir/b.floor"
-		# shellcheck disable=SC2046
-		"$BIN/bench-load" run "$DISK/b.in" "$DISK/b.out" "$SMTPD" \
+		# shellcheck disable=SC2046,SC2086
+		$AS_USER "$BIN/bench-load" run "$DISK/b.in" "$DISK/b.out" "$SMTPD" \
 		    $(smtpd_args) mbox "$dir/b.mbox" >>"$DISK/b-smtpd.times"
 		check_replies "$DISK/b.out" $NB
 		"$BIN/bench-gen" check "$dir/b.mbox" $NB ||
 		    fail "b: the mailbox is wrong"
-		"$BIN/bench-load" run /dev/null /dev/null \
+		# shellcheck disable=SC2086
+		$AS_USER "$BIN/bench-load" run /dev/null /dev/null \
 		    "$BIN/bench-floor-append" "$dir/b.mbox" "$dir/b.floor" \
 		    >>"$DISK/b-floor.times"
 		cmp -s "$dir/b.mbox" "$dir/b.floor" || fail "b: floor differs"
@@ -153,14 +173,16 @@ case_c() {	# DIR LABEL
 	for i in $(seq "$RUNS"); do
 		rm -f "$dir/c.mbox" "$dir/c.cat"
 		# shellcheck disable=SC2046
-		cat "$DISK/c.in" | TMPDIR=$dir "$BIN/bench-load" run /dev/stdin \
+		# shellcheck disable=SC2086
+		cat "$DISK/c.in" | TMPDIR=$dir $AS_USER "$BIN/bench-load" run - \
 		    "$DISK/c.out" "$SMTPD" $(smtpd_args) mbox "$dir/c.mbox" \
 		    >>"$DISK/c-smtpd.times"
 		check_replies "$DISK/c.out" 1
 		"$BIN/bench-gen" check "$dir/c.mbox" 1 ||
 		    fail "c: the mailbox is wrong"
 		rm -f "$dir/c.mbox"
-		cat "$DISK/c.in" | "$BIN/bench-load" run /dev/stdin \
+		# shellcheck disable=SC2086
+		cat "$DISK/c.in" | $AS_USER "$BIN/bench-load" run - \
 		    "$dir/c.cat" /bin/cat >>"$DISK/c-floor.times"
 		cmp -s "$DISK/c.in" "$dir/c.cat" || fail "c: cat differs"
 		rm -f "$dir/c.cat"
@@ -180,7 +202,8 @@ serve() {
 	local try
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		PORT=$((20000 + (RANDOM % 20000)))
-		tcpserver -q -HRl0 -c 40 127.0.0.1 "$PORT" "$@" &
+		# shellcheck disable=SC2086
+		tcpserver -q -HRl0 -c 40 $TCP_USER 127.0.0.1 "$PORT" "$@" &
 		TCPPID=$!
 		for _ in $(seq 50); do
 			if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -237,6 +260,7 @@ row() {
 mkdir -p "${BENCH_DIR:-build}"
 DISK=$(cd "$(mktemp -d "${BENCH_DIR:-build}/bench.XXXXXX")" && pwd)
 find_tmpfs
+give_away "$DISK" ${TMPFS:+"$TMPFS"}
 
 # The load average before the first run: other work on the machine
 # moves every figure, so the table says how busy it was.
@@ -253,6 +277,7 @@ echo "smtpd benchmark: median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $
 row case smtpd floor ratio target
 if wanted a; then
 	case_a
+	[ -z "$AS_USER" ] || case_a root
 fi
 if wanted b; then
 	"$BIN/bench-gen" session $NB $SMALL >"$DISK/b.in"
