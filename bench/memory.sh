@@ -7,8 +7,8 @@
 # checked byte for byte in the mailbox.
 #
 # Environment: SMTPD (./smtpd), BENCH_BIN (build), MEMORY_SIZE (octets,
-# default 1000000000).  Works in /dev/shm when it is a tmpfs (2 GB for a
-# moment: the spool file and the mailbox), else in build/.
+# default 1000000000).  Works in /dev/shm when it is a tmpfs with room
+# for twice SIZE (the spool file and the mailbox), else in build/.
 set -eu
 
 SMTPD=${SMTPD:-./smtpd}
@@ -17,11 +17,22 @@ SIZE=${MEMORY_SIZE:-1000000000}
 MARGIN=512
 LIMIT=4096
 
-if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+# KiB free in a directory's filesystem
+free_kib() {
+	df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'
+}
+
+need=$((SIZE / 1024 * 2 + 65536))
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+    [ "$(free_kib /dev/shm)" -gt "$need" ]; then
 	dir=$(mktemp -d /dev/shm/smtpd-memory.XXXXXX)
 else
 	mkdir -p build
 	dir=$(mktemp -d build/memory.XXXXXX)
+	if [ "$(free_kib "$dir")" -le "$need" ]; then
+		echo "memory: need $need KiB free in /dev/shm or build/" >&2
+		exit 1
+	fi
 fi
 trap 'rm -rf "$dir"' EXIT
 export TMPDIR="$dir"

@@ -71,13 +71,22 @@ ratio() {	# SMTPD-TIMES FLOOR-TIMES smtpd|floor (which one divides)
 	    median | awk '{ printf "%.2f", $1 }'
 }
 
-# A tmpfs directory: /dev/shm where it is one, else a new mount (root).
+# A tmpfs directory: /dev/shm where it is one with room for case c (a
+# container's is often 64 MB), else a new mount (root).
 find_tmpfs() {
-	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	local need=$((BIG / 1024 * 3))
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+	    [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt "$need" ]
+	then
 		TMPFS=$(mktemp -d /dev/shm/smtpd-bench.XXXXXX)
 	elif [ "$(id -u)" = 0 ]; then
 		MOUNTED=$(mktemp -d /tmp/smtpd-bench-tmpfs.XXXXXX)
-		mount -t tmpfs -o size=1g tmpfs "$MOUNTED" || return 0
+		if ! mount -t tmpfs -o size=$((need / 1024 + 64))m tmpfs \
+		    "$MOUNTED"; then
+			rmdir "$MOUNTED"
+			MOUNTED=
+			return 0
+		fi
 		TMPFS=$MOUNTED/w
 		mkdir "$TMPFS"
 	fi
