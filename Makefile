@@ -1,4 +1,5 @@
-# smtpd: see README.  `make`, `make check`, `make sanitize`, `make clean`.
+# smtpd: see README.  `make`, `make check`, `make sanitize`, `make bench`,
+# `make clean`, `make install`, `make uninstall`.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -12,11 +13,11 @@ LDLIBS   ?=
 O         = build
 BIN       = smtpd
 LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o \
-            deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o util.o \
+            deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o priv.o util.o \
             help.o hint.o transcript.o
 HEADERS   = reply.h config.h session.h linebuf.h data.h addr.h spool.h \
             deliver.h deliver_mbox.h deliver_maildir.h deliver_pipe.h \
-            log.h util.h help.h hint.h transcript.h
+            log.h priv.h util.h help.h hint.h transcript.h
 
 all: $(BIN)
 
@@ -28,6 +29,8 @@ $(O)/%.o: %.c $(HEADERS)
 	$(CC) $(ALLFLAGS) -c -o $@ $<
 
 include tests/tests.mk
+include install.mk
+include bench/bench.mk
 include fuzz/fuzz.mk
 include tests/analysis.mk
 

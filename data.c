@@ -28,6 +28,27 @@ enum {
 	DS_MID_CR	/* CR inside a line */
 };
 
+static size_t	plain_run(const char *, size_t);
+
+/*
+ * How many octets at p are plain text: neither CR, LF nor NUL.  Three
+ * memchr() passes (the C library's vectorised scan) instead of a loop
+ * over octets: this is the inner loop for every byte of every message.
+ */
+static size_t
+plain_run(const char *p, size_t n)
+{
+	const char *stop;
+
+	if ((stop = memchr(p, '\n', n)) != NULL)
+		n = (size_t)(stop - p);
+	if ((stop = memchr(p, '\r', n)) != NULL)
+		n = (size_t)(stop - p);
+	if ((stop = memchr(p, '\0', n)) != NULL)
+		n = (size_t)(stop - p);
+	return n;
+}
+
 void
 data_begin(struct data_state *ds, int lf_mode)
 {
@@ -48,7 +69,6 @@ data_feed(struct data_state *ds, const char *in, size_t n, char *out,
     size_t *outlen, int *done)
 {
 	size_t i = 0, o = 0, run;
-	const char *stop;
 	char c;
 
 	*done = 0;
@@ -86,14 +106,7 @@ data_feed(struct data_state *ds, const char *in, size_t n, char *out,
 			continue;
 		case DS_MID:
 			/* fast path: copy up to the next CR, LF or NUL */
-			run = n - i;
-			stop = in + i;
-			while (run > 0 && *stop != '\r' && *stop != '\n' &&
-			    *stop != '\0') {
-				stop++;
-				run--;
-			}
-			run = (size_t)(stop - (in + i));
+			run = plain_run(in + i, n - i);
 			memcpy(out + o, in + i, run);
 			o += run;
 			i += run;

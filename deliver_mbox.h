@@ -7,10 +7,14 @@
 
 #include <sys/types.h>
 
+/* Size of the pieces the spool is read and the mailbox written in. */
+#define MBOX_CHUNK	65536
+
 struct mbox_tx {
 	int	 fd;
 	int	 dotlocked;	/* 1 when lockpath is ours to remove */
 	off_t	 size;		/* before our append */
+	off_t	 end;		/* after it; -1 until it succeeded */
 	char	 lockpath[4096];
 };
 
@@ -20,5 +24,7 @@ struct deliver_result deliver_mbox_write(const char *,
 	    const struct envelope *, struct spool *, struct mbox_tx *);
 void	deliver_mbox_undo(struct mbox_tx *);
 void	deliver_mbox_done(struct mbox_tx *);
+void	deliver_mbox_keep(int);
+void	deliver_mbox_release(void);
 
 #endif

@@ -182,12 +182,20 @@ linebuf_consume(struct linebuf *lb, size_t n)
 	lb->start += n;
 }
 
+/* How many octets were read but not yet used: pipelined input. */
+size_t
+linebuf_pending(const struct linebuf *lb)
+{
+	return lb->end - lb->start;
+}
+
 void
 outbuf_init(struct outbuf *ob, int fd)
 {
 	ob->fd = fd;
 	ob->failed = 0;
 	ob->len = 0;
+	ob->before_flush = NULL;
 }
 
 void
@@ -212,9 +220,16 @@ outbuf_puts(struct outbuf *ob, const char *s)
 	outbuf_put(ob, s, strlen(s));
 }
 
+/*
+ * Write what is collected.  before_flush runs first, even with nothing
+ * to write: fill() flushes before every read that could block, so it
+ * is the moment to let go of anything a slow client must not hold.
+ */
 int
 outbuf_flush(struct outbuf *ob)
 {
+	if (ob->before_flush != NULL)
+		ob->before_flush();
 	if (ob->failed)
 		return -1;
 	if (ob->len > 0 && write_all(ob->fd, ob->buf, ob->len) == -1) {

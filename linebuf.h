@@ -30,6 +30,8 @@ enum line_status {
 struct outbuf {
 	int	 fd;
 	int	 failed;	/* a write failed: the client is gone */
+	void	(*before_flush)(void);	/* run before bytes leave, and so
+					 * before any wait for input */
 	size_t	 len;
 	char	 buf[OUTBUF_SIZE];
 };
@@ -51,6 +53,7 @@ enum line_status linebuf_getline(struct linebuf *, size_t, char **,
 	    size_t *, int *);
 enum line_status linebuf_peek(struct linebuf *, const char **, size_t *);
 void	linebuf_consume(struct linebuf *, size_t);
+size_t	linebuf_pending(const struct linebuf *);
 
 void	outbuf_init(struct outbuf *, int);
 void	outbuf_put(struct outbuf *, const char *, size_t);

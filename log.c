@@ -11,10 +11,15 @@
 static void	vlog(int, int, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
 
+/*
+ * No LOG_NDELAY: the socket to syslogd is opened by the first message,
+ * so a session that logs nothing (greeting, EHLO, QUIT) costs no
+ * socket(2) and connect(2) at start-up.
+ */
 void
 log_open(void)
 {
-	openlog("smtpd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	openlog("smtpd", LOG_PID, LOG_MAIL);
 }
 
 static void

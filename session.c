@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "deliver_mbox.h"
 #include "help.h"
 #include "hint.h"
 #include "log.h"
@@ -255,6 +256,10 @@ session_new(const struct config *cfg, int in, int out)
 	outbuf_init(&s->out, out);
 	linebuf_init(&s->in, in, cfg->timeout, &s->out);
 	spool_init(&s->spool);
+	/* pipelined messages to one mbox share its open and its locks,
+	 * held only until smtpd writes to the client or waits for it */
+	deliver_mbox_keep(1);
+	s->out.before_flush = deliver_mbox_release;
 	return s;
 }
 
@@ -263,6 +268,7 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
+	deliver_mbox_keep(0);
 	spool_reset(&s->spool);
 	free(s->txn.rcpts);
 	free(s);
@@ -805,6 +811,10 @@ cmd_data(struct session *s, char *arg)
 		env.id = s->txn.id;
 		env.when = util_now();
 		deliver(s->cfg, &env, &s->spool, each);
+		/* no next command at hand: keeping the mailbox locked
+		 * would only make other sessions wait for our syslog */
+		if (linebuf_pending(&s->in) == 0)
+			deliver_mbox_release();
 	}
 	for (i = 0; i < s->txn.nrcpts; i++) {
 		const struct deliver_result *res = each != NULL ? &each[i] :

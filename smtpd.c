@@ -19,6 +19,7 @@
 #include "deliver.h"
 #include "hint.h"
 #include "log.h"
+#include "priv.h"
 #include "session.h"
 #include "util.h"
 
@@ -29,15 +30,17 @@
 
 static const char usage_text[] =
     "usage: smtpd [-lv] [-n name] [-d domain]... [-s bytes] [-r count] "
-    "[-T seconds] [-t seconds] [-x dir] [mbox path | maildir dir | "
-    "pipe program [arg ...]]";
+    "[-T seconds] [-t seconds] [-u user] [-x dir] "
+    "[mbox path | maildir dir | pipe program [arg ...]]";
 
 static void	usage(const char *) __attribute__((noreturn));
 static unsigned long long number(const char *, unsigned long long,
 		    unsigned long long, const char *);
 static int	is_word(const char *);
+static int	format_address(char *, size_t, int, const void *);
 static const char *peer_address(char *, size_t);
 static void	parse_method(struct config *, int, char **);
+static void	leave_root(const char *);
 
 /* One line on stderr: the session has not started, so it is ours. */
 static void
@@ -82,6 +85,30 @@ is_word(const char *s)
 }
 
 /*
+ * One address as text for the Received header: IPv4 dotted, IPv6 as
+ * RFC 5321 4.1.3 writes it in an address literal.  An IPv4 client on a
+ * dual-stack socket arrives as ::ffff:a.b.c.d (RFC 4291 2.5.5.2) and is
+ * shown as the IPv4 address it is.
+ */
+static int
+format_address(char *buf, size_t size, int family, const void *bin)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff };
+	const unsigned char *b = bin;
+	char text[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET6 && memcmp(b, v4mapped, 12) == 0) {
+		family = AF_INET;
+		b += 12;
+	}
+	if (inet_ntop(family, b, text, sizeof(text)) == NULL)
+		return 0;
+	snprintf(buf, size, "%s%s", family == AF_INET6 ? "IPv6:" : "", text);
+	return 1;
+}
+
+/*
  * The client's address: from the socket on fd 0, else from what
  * tcpserver or another launcher put in the environment (checked to be
  * an address), else NULL: the session runs on a terminal or a pipe.
@@ -94,35 +121,26 @@ peer_address(char *buf, size_t size)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	unsigned char bin[16];
-	char text[INET6_ADDRSTRLEN];
 	const char *v;
 	size_t i;
 
 	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET && inet_ntop(AF_INET,
-		    &((struct sockaddr_in *)&ss)->sin_addr, text,
-		    sizeof(text)) != NULL) {
-			snprintf(buf, size, "%s", text);
+		if (ss.ss_family == AF_INET && format_address(buf, size,
+		    AF_INET, &((struct sockaddr_in *)&ss)->sin_addr))
 			return buf;
-		}
-		if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6,
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr, text,
-		    sizeof(text)) != NULL) {
-			snprintf(buf, size, "IPv6:%s", text);
+		if (ss.ss_family == AF_INET6 && format_address(buf, size,
+		    AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr))
 			return buf;
-		}
 	}
 	for (i = 0; vars[i] != NULL; i++) {
 		if ((v = getenv(vars[i])) == NULL)
 			continue;
-		if (inet_pton(AF_INET, v, bin) == 1) {
-			snprintf(buf, size, "%s", v);
+		if (inet_pton(AF_INET, v, bin) == 1 &&
+		    format_address(buf, size, AF_INET, bin))
 			return buf;
-		}
-		if (inet_pton(AF_INET6, v, bin) == 1) {
-			snprintf(buf, size, "IPv6:%s", v);
+		if (inet_pton(AF_INET6, v, bin) == 1 &&
+		    format_address(buf, size, AF_INET6, bin))
 			return buf;
-		}
 	}
 	return NULL;
 }
@@ -156,10 +174,38 @@ parse_method(struct config *cfg, int argc, char **argv)
 		usage(why);
 }
 
+/*
+ * Never a session as root.  Started as root, smtpd needs -u and becomes
+ * that user before it reads a byte from the client; a launcher that has
+ * already switched users needs no -u.
+ */
+static void
+leave_root(const char *user)
+{
+	const char *why;
+	int status;
+
+	if (user == NULL) {
+		if (geteuid() != 0)
+			return;
+		why = "started as root: name the user to run as with -u user";
+		status = EX_USAGE;
+	} else if ((why = priv_drop(user, &status)) == NULL)
+		return;
+	/* under inetd stderr is the client: tell the admin in syslog too */
+	log_open();
+	log_warnx("%s", why);
+	if (status == EX_USAGE)
+		usage(why);
+	fprintf(stderr, "smtpd: %s\n", why);
+	exit(status);
+}
+
 int
 main(int argc, char **argv)
 {
 	static char host[256], peer[80];
+	const char *user = NULL;
 	struct config cfg;
 	int ch, status;
 
@@ -172,7 +218,7 @@ main(int argc, char **argv)
 	cfg.domains = calloc((size_t)argc, sizeof(char *));
 	if (cfg.domains == NULL)
 		return EX_TEMPFAIL;
-	while ((ch = getopt(argc, argv, "d:ln:r:s:T:t:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:ln:r:s:T:t:u:vx:")) != -1) {
 		switch (ch) {
 		case 'd':
 			if (!is_word(optarg))
@@ -200,6 +246,9 @@ main(int argc, char **argv)
 		case 'T':
 			cfg.pipe_timeout = (int)number(optarg, 1, 86400, "-T");
 			break;
+		case 'u':
+			user = optarg;
+			break;
 		case 'v':
 			cfg.verbose = 1;
 			break;
@@ -213,6 +262,7 @@ main(int argc, char **argv)
 		}
 	}
 	parse_method(&cfg, argc - optind, argv + optind);
+	leave_root(user);
 	if (cfg.hostname == NULL) {
 		if (gethostname(host, sizeof(host) - 1) == -1 ||
 		    !is_word(host))
@@ -231,6 +281,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	log_open();
+	log_info("connection from %s", cfg.peer != NULL ? cfg.peer : "stdin");
 	status = session_run(&cfg, 0, 1);
 	free(cfg.domains);
 	return status;

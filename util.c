@@ -48,6 +48,7 @@ void
 util_make_id(char *buf, size_t size)
 {
 	static unsigned int counter;
+	static unsigned long own_pid;	/* one getpid(2) per session */
 	unsigned long pid;
 	time_t t;
 
@@ -55,7 +56,9 @@ util_make_id(char *buf, size_t size)
 		pid = 0;
 	else {
 		t = time(NULL);
-		pid = (unsigned long)getpid();
+		if (own_pid == 0)
+			own_pid = (unsigned long)getpid();
+		pid = own_pid;
 	}
 	snprintf(buf, size, "%llX%05lX%04X", (unsigned long long)t,
 	    pid & 0xfffffUL, ++counter & 0xffffU);

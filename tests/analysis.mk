@@ -23,16 +23,20 @@ tidy:
 	    exit $$st
 
 # run-transcripts.sh clears the environment, so the wrapper carries the
-# absolute paths.  Errors and definite or indirect leaks exit 99 and
-# print on stderr; either fails the case.
+# valgrind options and finds smtpd next to its own directory (it may run
+# from a copy: as root, tests/as-nobody.sh runs the suite as nobody).
+# Errors and definite or indirect leaks exit 99 and print on stderr;
+# either fails the case.
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect
 
 valgrind: $(BIN) $(O)/trickle
-	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$(command -v $(word 1,$(VALGRIND))) \
-	    $(wordlist 2,99,$(VALGRIND))" "$$(pwd)/$(BIN)" >$(O)/valgrind-smtpd
+	printf '#!/bin/sh\nexec %s %s "$$(dirname "$$0")/../%s" "$$@"\n' \
+	    "$$(command -v $(word 1,$(VALGRIND)))" \
+	    "$(wordlist 2,99,$(VALGRIND))" "$(BIN)" >$(O)/valgrind-smtpd
 	chmod +x $(O)/valgrind-smtpd
-	SMTPD=$(O)/valgrind-smtpd TRICKLE=./$(O)/trickle \
+	SMTPD=./$(O)/valgrind-smtpd TRICKLE=./$(O)/trickle sh tests/as-nobody.sh \
+	    $(BIN) $(O)/trickle $(O)/valgrind-smtpd tests -- \
 	    sh tests/run-transcripts.sh
 
 .PHONY: tidy valgrind

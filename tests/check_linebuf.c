@@ -449,6 +449,46 @@ START_TEST(test_outbuf_flush_before_read)
 END_TEST
 
 /* A client gone (EPIPE) fails the flush and so the read. */
+static int	before_flush_calls;
+
+static void
+count_before_flush(void)
+{
+	before_flush_calls++;
+}
+
+/*
+ * before_flush runs before every read that could block, even with no
+ * reply to write, and not while input is still buffered; pending says
+ * how much input that is.
+ */
+START_TEST(test_outbuf_before_flush)
+{
+	int in[2], out[2];
+
+	make_pipe(in);
+	make_pipe(out);
+	outbuf_init(&ob, out[1]);
+	ob.before_flush = count_before_flush;
+	before_flush_calls = 0;
+	linebuf_init(&lb, in[0], 5, &ob);
+	put(in[1], "A\r\nBC\r\n", 7);
+	expect_line("A", 1, LINE_CRLF);
+	ck_assert_int_eq(before_flush_calls, 1);
+	ck_assert_uint_eq(linebuf_pending(&lb), 4);
+	expect_line("BC", 2, LINE_CRLF);	/* buffered: no wait */
+	ck_assert_int_eq(before_flush_calls, 1);
+	ck_assert_uint_eq(linebuf_pending(&lb), 0);
+	outbuf_puts(&ob, "r\r\n");
+	ck_assert_int_eq(outbuf_flush(&ob), 0);
+	ck_assert_int_eq(before_flush_calls, 2);
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+END_TEST
+
 START_TEST(test_outbuf_client_gone)
 {
 	char *line;
@@ -497,6 +537,7 @@ linebuf_suite(void)
 	tcase_add_test(to, test_outbuf_batching);
 	tcase_add_test(to, test_outbuf_flush_before_read);
 	tcase_add_test(to, test_outbuf_client_gone);
+	tcase_add_test(to, test_outbuf_before_flush);
 	suite_add_tcase(s, to);
 	return s;
 }

@@ -23,8 +23,6 @@
 
 #define FROM_LINE	"From a@b.example Tue Nov 14 22:13:20 2023\n"
 #define RETURN_PATH	"Return-Path: <a@b.example>\n"
-/* write_message() reads the spool in pieces of this size */
-#define MBOX_CHUNK	16384
 
 static char		*dir, *mbox_path, *lock_path;
 static struct spool	 sp;
@@ -63,11 +61,13 @@ setup(void)
 	env.id = "6553F100000000001";
 	env.when = 1700000000;
 	spool_init(&sp);
+	deliver_mbox_keep(0);	/* as deliver_mbox() is used without a session */
 }
 
 static void
 teardown(void)
 {
+	deliver_mbox_keep(0);
 	spool_reset(&sp);
 	test_rmtree(dir);
 	free(lock_path);
@@ -511,6 +511,113 @@ START_TEST(test_file_size_limit)
 }
 END_TEST
 
+/*
+ * deliver_mbox_keep(1), as a session asks: after a delivery the mailbox
+ * stays locked; the next message to it is appended exactly as if it had
+ * been opened again; deliver_mbox_release() lets it go.
+ */
+START_TEST(test_kept_between_messages)
+{
+	char *one, *both;
+	size_t len, len2;
+	struct stat st;
+
+	deliver_mbox_keep(1);
+	ck_assert_int_eq(deliver_body(mbox_path, "one\n", 4).status,
+	    DELIVER_OK);
+	ck_assert_msg(lstat(lock_path, &st) == 0, "kept without its lock");
+	ck_assert_int_eq(deliver_body(mbox_path, "From two\n", 9).status,
+	    DELIVER_OK);
+	deliver_mbox_release();
+	expect_no_lock();
+	one = expected("", 0, "one\n", 4, &len);
+	both = expected(one, len, "From two\n", 9, &len2);
+	expect_file(mbox_path, both, len2);
+	free(both);
+	free(one);
+	/* turned off: nothing is kept */
+	deliver_mbox_keep(0);
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	expect_no_lock();
+}
+END_TEST
+
+/* A delivery to another mailbox first lets the kept one go. */
+START_TEST(test_kept_released_for_another)
+{
+	char *other = test_path(dir, "other"), *other_lock;
+	struct stat st;
+
+	other_lock = test_path(dir, "other.lock");
+	deliver_mbox_keep(1);
+	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
+	    DELIVER_OK);
+	ck_assert_int_eq(deliver_body(other, "b\n", 2).status, DELIVER_OK);
+	expect_no_lock();
+	ck_assert_msg(lstat(other_lock, &st) == 0, "%s not kept", other_lock);
+	deliver_mbox_release();
+	ck_assert_msg(lstat(other_lock, &st) == -1 && errno == ENOENT,
+	    "%s left behind", other_lock);
+	free(other_lock);
+	free(other);
+}
+END_TEST
+
+/*
+ * A failure while appending to the kept mailbox cuts it back to the
+ * bytes it had before that message, and releases it (in a child: the
+ * file size limit must not outlive the test).
+ */
+START_TEST(test_kept_failure_rolls_back)
+{
+	char *one, *got;
+	size_t len, glen;
+	struct rlimit rl;
+	struct deliver_result r;
+	int res[2], outcome[2];
+	pid_t pid;
+
+	one = expected("", 0, "one\n", 4, &len);
+	ck_assert_int_eq(pipe(res), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(res[0]);
+		signal(SIGXFSZ, SIG_IGN);
+		memset(&r, 0, sizeof(r));
+		r.status = (enum deliver_status)-1;
+		deliver_mbox_keep(1);
+		if (deliver_body(mbox_path, "one\n", 4).status == DELIVER_OK &&
+		    getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+			rl.rlim_cur = (rlim_t)(len + 30);
+			if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
+				r = deliver_body(mbox_path, "a longer second "
+				    "message\nthat does not fit\n", 42);
+		}
+		outcome[0] = (int)r.status;
+		outcome[1] = (int)r.reply;
+		if (write(res[1], outcome, sizeof(outcome)) !=
+		    (ssize_t)sizeof(outcome))
+			_exit(1);
+		_exit(0);
+	}
+	close(res[1]);
+	ck_assert_int_eq(read(res[0], outcome, sizeof(outcome)),
+	    (ssize_t)sizeof(outcome));
+	close(res[0]);
+	test_reap(pid);
+	ck_assert_int_eq(outcome[0], DELIVER_TEMP);
+	ck_assert_int_eq(outcome[1], R_NO_SPACE);
+	got = test_read_file(mbox_path, &glen);
+	ck_assert_ptr_nonnull(got);
+	ASSERT_BYTES(got, glen, one, len);
+	free(got);
+	free(one);
+	expect_no_lock();
+}
+END_TEST
+
 /* A PATH.lock older than the stale age is a dead locker's: removed. */
 START_TEST(test_stale_lock)
 {
@@ -644,6 +751,9 @@ mbox_suite(void)
 	tcase_add_test(tl, test_stale_lock);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
+	tcase_add_test(tl, test_kept_between_messages);
+	tcase_add_test(tl, test_kept_released_for_another);
+	tcase_add_test(tl, test_kept_failure_rolls_back);
 	suite_add_tcase(s, tl);
 	return s;
 }

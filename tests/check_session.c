@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "check_smtpd.h"
@@ -83,6 +84,7 @@ static char	*expand(const char *, unsigned);
 static char	*run_session(const char *, size_t, size_t, size_t *);
 static void	check_session(const char *, size_t, const char *,
 		    const char *);
+static void	read_until(int, char *, size_t, size_t *, const char *);
 
 static void
 setup(void)
@@ -1218,6 +1220,95 @@ START_TEST(test_received_helo_and_peer)
 }
 END_TEST
 
+/* Read from fd, after the n octets in buf, until they end with tail. */
+static void
+read_until(int fd, char *buf, size_t size, size_t *n, const char *tail)
+{
+	size_t t = strlen(tail);
+	ssize_t r;
+
+	while (*n < t || memcmp(buf + *n - t, tail, t) != 0) {
+		ck_assert_uint_lt(*n, size);
+		r = read(fd, buf + *n, size - *n);
+		ck_assert_msg(r > 0, "no more replies after %zu octets: %.*s",
+		    *n, (int)*n, buf);
+		*n += (size_t)r;
+	}
+}
+
+/*
+ * Pipelined messages share the mailbox's locks (deliver_mbox_keep), but
+ * once smtpd has answered and waits for the client, it holds neither
+ * PATH.lock nor the fcntl lock: a silent client cannot lock a mailbox.
+ */
+START_TEST(test_no_lock_while_waiting)
+{
+	static const char in[] =
+	    "EHLO client.test\r\n"
+	    "MAIL FROM:<a@b.example>\r\nRCPT TO:<u@mx.test>\r\nDATA\r\n"
+	    "one\r\n.\r\n"
+	    "MAIL FROM:<a@b.example>\r\nRCPT TO:<u@mx.test>\r\nDATA\r\n"
+	    "two\r\n.\r\n";
+	static char got[4096];
+	struct timeval tv = { 10, 0 };
+	struct flock fl;
+	struct stat st;
+	char *lock_path = test_path(dir, "mbox.lock"), *want, *mbox;
+	size_t n = 0, mlen;
+	unsigned base = id_base();
+	int sv[2], fd;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[1]);
+		_exit(session_run(&cfg, sv[0], sv[0]));
+	}
+	close(sv[0]);
+	ck_assert_int_eq(write(sv[1], in, sizeof(in) - 1),
+	    (ssize_t)sizeof(in) - 1);
+	want = expand(GREET EHLO_OK
+	    SENDER_OK("a@b.example") RCPT_OK("u@mx.test") DATA_GO
+	    DELIVERED("@ID1@")
+	    SENDER_OK("a@b.example") RCPT_OK("u@mx.test") DATA_GO
+	    DELIVERED("@ID2@"), base);
+	read_until(sv[1], got, sizeof(got), &n, want);
+	/* both answered, so smtpd now waits for the client */
+	ck_assert_msg(lstat(lock_path, &st) == -1 && errno == ENOENT,
+	    "PATH.lock held while waiting for the client");
+	ck_assert_int_ne(fd = open(mbox_path, O_RDWR), -1);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	ck_assert_int_eq(fcntl(fd, F_GETLK, &fl), 0);
+	close(fd);
+	ck_assert_msg(fl.l_type == F_UNLCK, "fcntl lock held by %ld",
+	    (long)fl.l_pid);
+	ck_assert_int_eq(write(sv[1], "QUIT\r\n", 6), 6);
+	read_until(sv[1], got, sizeof(got), &n, BYE);
+	close(sv[1]);
+	ck_assert_int_eq(test_reap(pid), 0);
+	ck_assert_uint_eq(n, strlen(want) + strlen(BYE));
+	free(want);
+	want = expand(FROM_("a@b.example") RPATH("a@b.example")
+	    RECEIVED("client.test", "ESMTP", "@ID1@", FOR("u@mx.test"))
+	    "one\n\n"
+	    FROM_("a@b.example") RPATH("a@b.example")
+	    RECEIVED("client.test", "ESMTP", "@ID2@", FOR("u@mx.test"))
+	    "two\n\n", base);
+	mbox = test_read_file(mbox_path, &mlen);
+	ck_assert_ptr_nonnull(mbox);
+	ASSERT_BYTES(mbox, mlen, want, strlen(want));
+	free(mbox);
+	free(want);
+	free(lock_path);
+}
+END_TEST
+
 /* A mailbox that is a directory: 550, and the session goes on. */
 /* A mailbox that exists but is no file is refused at RCPT already. */
 START_TEST(test_mailbox_refused_at_rcpt)
@@ -1334,6 +1425,7 @@ session_suite(void)
 	tcase_add_test(td, test_nul_in_data);
 	tcase_add_test(td, test_received_helo_and_peer);
 	tcase_add_test(td, test_mailbox_refused_at_rcpt);
+	tcase_add_test(td, test_no_lock_while_waiting);
 	suite_add_tcase(s, td);
 	return s;
 }

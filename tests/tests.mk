@@ -2,7 +2,10 @@
 #   make check      installs Check when missing, then runs every test
 #   make sanitize   the same suite, built with ASan and UBSan
 # Unit tests (Check) link every object but smtpd.o; the transcript,
-# delivery and end-to-end tests run the real binary $(BIN).
+# delivery and end-to-end tests run the real binary $(BIN): as nobody
+# when make runs as root (tests/as-nobody.sh), since smtpd never runs a
+# session as root.  tests/launchers.sh starts each example launcher
+# configuration for real, and tests/install.sh checks `make install`.
 
 CHECK_CFLAGS = $$(pkg-config --cflags check)
 CHECK_LIBS   = $$(pkg-config --libs check)
@@ -20,12 +23,19 @@ check-deps:
 
 check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
 	$(O)/check_smtpd
-	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/run-transcripts.sh
-	SMTPD=./$(BIN) python3 tests/delivery/run.py
-	SMTPD=./$(BIN) sh tests/replay.sh
-	SMTPD=./$(BIN) python3 tests/terminal.py
-	SMTPD=./$(BIN) sh tests/e2e.sh
-	SMTPD=./$(BIN) python3 tests/attack/run.py
+	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/as-nobody.sh \
+	    $(BIN) $(O)/trickle tests -- sh tests/run-transcripts.sh
+	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \
+	    python3 tests/delivery/run.py
+	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests tools -- \
+	    sh tests/replay.sh
+	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \
+	    python3 tests/terminal.py
+	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- sh tests/e2e.sh
+	SMTPD=./$(BIN) sh tests/launchers.sh
+	SMTPD=./$(BIN) O=$(O) sh tests/install.sh
+	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \
+	    python3 tests/attack/run.py
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)

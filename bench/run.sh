@@ -1,0 +1,313 @@
+#!/bin/bash
+# ISC license.
+# make bench: smtpd beside the physical floor of each job, as README
+# "Performance" describes.  Each figure is the median of BENCH_RUNS runs
+# (default 5); the floor is measured in the same runs, next to smtpd,
+# and the ratio is the median of the runs' own ratios.  Every run checks
+# that every message arrived intact before it counts.
+#
+#   a  200 sequential sessions (greeting, EHLO, QUIT) through pipes;
+#      floor: bench-floor-smtpd, which answers and stores nothing; the
+#      two alternate session by session, to meet the same machine load
+#   b  one pipelined session of 2000 messages of about 2 KB into an mbox,
+#      on the local disk and on tmpfs; floor: bench-floor-append, one
+#      write and one fsync per message of the very bytes smtpd stored
+#   c  one message of 200 MB (76-octet lines, some starting with "." or
+#      "From "): MB/s and peak RSS; floor: cat of the same bytes into a
+#      file on the same filesystem.  Both read from a pipe, as smtpd does
+#      in service (from a regular file, cat would copy in the kernel
+#      with copy_file_range(2), which no client connection allows)
+#   d  20 clients at once, 100 messages each, over TCP on 127.0.0.1
+#      under tcpserver (mbox on tmpfs); floor: bench-floor-smtpd under
+#      the same tcpserver
+#
+# Environment: SMTPD (./smtpd), BENCH_BIN (build), BENCH_RUNS (5),
+# BENCH_DIR (a directory on the local disk, where a scratch directory
+# is made and removed; default build),
+# BENCH_BIG (octets in case c, default 200000000), BENCH_CASES (the
+# cases to run, default "a b c d").
+set -eu
+
+SMTPD=$(cd "$(dirname "${SMTPD:-./smtpd}")" && pwd)/$(basename "${SMTPD:-./smtpd}")
+BIN=$(cd "${BENCH_BIN:-build}" && pwd)
+RUNS=${BENCH_RUNS:-5}
+CASES=${BENCH_CASES:-a b c d}
+BIG=${BENCH_BIG:-200000000}
+SMALL=2000		# octets of text per message in b and d
+NB=2000			# messages in b
+SESSIONS=200		# sessions in a
+CLIENTS=20 PER_CLIENT=100
+DISK=
+TMPFS=
+MOUNTED=
+TCPPID=
+
+fail() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+cleanup() {
+	[ -n "$TCPPID" ] && kill "$TCPPID" 2>/dev/null
+	[ -n "$TMPFS" ] && rm -rf "$TMPFS"
+	[ -n "$MOUNTED" ] && umount "$MOUNTED" && rmdir "$MOUNTED"
+	[ -z "$DISK" ] || rm -rf "$DISK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# The middle value of the numbers on stdin.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# The median over runs of each run's own ratio: a run of smtpd and the
+# floor run next to it meet about the same load from the rest of the
+# machine, so their ratio moves less than the times do.
+ratio() {	# SMTPD-TIMES FLOOR-TIMES smtpd|floor (which one divides)
+	paste -d' ' "$1" "$2" | awk -v over="$3" '{
+		t = $1; f = $(NF > 2 ? 3 : 2)
+		printf "%.6f\n", over == "floor" ? t / f : f / t }' |
+	    median | awk '{ printf "%.2f", $1 }'
+}
+
+# A tmpfs directory: /dev/shm where it is one with room for case c (a
+# container's is often 64 MB), else a new mount (root).
+find_tmpfs() {
+	local need=$((BIG / 1024 * 3))
+	if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+	    [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt "$need" ]
+	then
+		TMPFS=$(mktemp -d /dev/shm/smtpd-bench.XXXXXX)
+	elif [ "$(id -u)" = 0 ]; then
+		MOUNTED=$(mktemp -d /tmp/smtpd-bench-tmpfs.XXXXXX)
+		if ! mount -t tmpfs -o size=$((need / 1024 + 64))m tmpfs \
+		    "$MOUNTED"; then
+			rmdir "$MOUNTED"
+			MOUNTED=
+			return 0
+		fi
+		TMPFS=$MOUNTED/w
+		mkdir "$TMPFS"
+	fi
+}
+
+# As root, everything measured runs as nobody, the way the launchers in
+# README "Running it" start smtpd (inetd's user field, systemd's User=):
+# AS_USER for the drivers, TCP_USER for tcpserver.  Case a also runs
+# once more as root with -u nobody, where smtpd drops privileges itself.
+AS_USER=
+TCP_USER=
+if [ "$(id -u)" = 0 ]; then
+	AS_USER="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
+	TCP_USER="-u $(id -u nobody) -g $(id -g nobody)"
+fi
+
+smtpd_args() {
+	echo "-n bench.example -s $((BIG + BIG / 10))"
+}
+
+# Let nobody write in the directories given.
+give_away() {
+	[ -z "$AS_USER" ] || chown nobody "$@"
+}
+
+# Count the "250 ... delivered" replies in a session's output and
+# check that it ended with 221.
+check_replies() {	# OUT EXPECTED
+	local n
+	n=$(grep -c '^250 2\.0\.0 Message .* delivered' "$1" || true)
+	[ "$n" = "$2" ] || fail "$2 messages sent, $n accepted ($1)"
+	tail -n 1 "$1" | grep -q '^221 ' || fail "no 221 at the end of $1"
+}
+
+# a: per-connection cost.  With "root", as root with -u nobody.
+case_a() {	# [root]
+	local i t f as=$AS_USER label="$SESSIONS sessions, pipe" u=
+	if [ "${1:-}" = root ]; then
+		as= label="$SESSIONS sessions, -u nobody" u="-u nobody"
+	fi
+	: >"$DISK/a.times"
+	for i in $(seq "$RUNS"); do
+		# shellcheck disable=SC2046,SC2086
+		$as "$BIN/bench-load" seq "$SESSIONS" "$SMTPD" $u $(smtpd_args) \
+		    mbox "$DISK/a.mbox" -- "$BIN/bench-floor-smtpd" \
+		    >>"$DISK/a.times" || fail "a: sessions failed"
+	done
+	[ ! -e "$DISK/a.mbox" ] || fail "a: a mailbox appeared"
+	cut -d' ' -f1 "$DISK/a.times" >"$DISK/a.smtpd"
+	cut -d' ' -f2 "$DISK/a.times" >"$DISK/a.floor"
+	t=$(median <"$DISK/a.smtpd")
+	f=$(median <"$DISK/a.floor")
+	row "a  $label" \
+	    "$(awk -v t="$t" -v n=$SESSIONS 'BEGIN { printf "%.0f us/sess", t * 1e6 / n }')" \
+	    "$(awk -v t="$f" -v n=$SESSIONS 'BEGIN { printf "%.0f us/sess", t * 1e6 / n }')" \
+	    "$(ratio "$DISK/a.smtpd" "$DISK/a.floor" floor)" \
+	    "<= 1.3" ""
+}
+
+# b: many small messages in one pipelined session, in directory $1.
+case_b() {	# DIR LABEL
+	local dir=$1 i t f
+	: >"$DISK/b-smtpd.times" >"$DISK/b-floor.times"
+	for i in $(seq "$RUNS"); do
+		rm -f "$dir/b.mbox" "$dir/b.floor"
+		# shellcheck disable=SC2046,SC2086
+		$AS_USER "$BIN/bench-load" run "$DISK/b.in" "$DISK/b.out" "$SMTPD" \
+		    $(smtpd_args) mbox "$dir/b.mbox" >>"$DISK/b-smtpd.times"
+		check_replies "$DISK/b.out" $NB
+		"$BIN/bench-gen" check "$dir/b.mbox" $NB ||
+		    fail "b: the mailbox is wrong"
+		# shellcheck disable=SC2086
+		$AS_USER "$BIN/bench-load" run /dev/null /dev/null \
+		    "$BIN/bench-floor-append" "$dir/b.mbox" "$dir/b.floor" \
+		    >>"$DISK/b-floor.times"
+		cmp -s "$dir/b.mbox" "$dir/b.floor" || fail "b: floor differs"
+	done
+	rm -f "$dir/b.mbox" "$dir/b.floor"
+	t=$(cut -d' ' -f1 "$DISK/b-smtpd.times" | median)
+	f=$(cut -d' ' -f1 "$DISK/b-floor.times" | median)
+	row "b  $NB msgs, $2" \
+	    "$(awk -v t="$t" -v n=$NB 'BEGIN { printf "%.0f msg/s", n / t }')" \
+	    "$(awk -v t="$f" -v n=$NB 'BEGIN { printf "%.0f msg/s", n / t }')" \
+	    "$(ratio "$DISK/b-smtpd.times" "$DISK/b-floor.times" smtpd)" \
+	    ">= 0.8" ""
+}
+
+# c: one big message, streamed, in directory $1.
+case_c() {	# DIR LABEL
+	local dir=$1 i t f rss bytes
+	: >"$DISK/c-smtpd.times" >"$DISK/c-floor.times"
+	bytes=$(wc -c <"$DISK/c.in")
+	for i in $(seq "$RUNS"); do
+		rm -f "$dir/c.mbox" "$dir/c.cat"
+		# shellcheck disable=SC2046
+		# shellcheck disable=SC2086
+		cat "$DISK/c.in" | TMPDIR=$dir $AS_USER "$BIN/bench-load" run - \
+		    "$DISK/c.out" "$SMTPD" $(smtpd_args) mbox "$dir/c.mbox" \
+		    >>"$DISK/c-smtpd.times"
+		check_replies "$DISK/c.out" 1
+		"$BIN/bench-gen" check "$dir/c.mbox" 1 ||
+		    fail "c: the mailbox is wrong"
+		rm -f "$dir/c.mbox"
+		# shellcheck disable=SC2086
+		cat "$DISK/c.in" | $AS_USER "$BIN/bench-load" run - \
+		    "$dir/c.cat" /bin/cat >>"$DISK/c-floor.times"
+		cmp -s "$DISK/c.in" "$dir/c.cat" || fail "c: cat differs"
+		rm -f "$dir/c.cat"
+	done
+	t=$(cut -d' ' -f1 "$DISK/c-smtpd.times" | median)
+	f=$(cut -d' ' -f1 "$DISK/c-floor.times" | median)
+	rss=$(cut -d' ' -f2 "$DISK/c-smtpd.times" | sort -g | tail -n 1)
+	row "c  $((BIG / 1000000)) MB msg, $2" \
+	    "$(awk -v t="$t" -v b="$bytes" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }')" \
+	    "$(awk -v t="$f" -v b="$bytes" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }')" \
+	    "$(ratio "$DISK/c-smtpd.times" "$DISK/c-floor.times" smtpd)" \
+	    ">= 0.5" "$(awk -v k="$rss" 'BEGIN { printf "RSS %.1f MB", k / 1024 }')"
+}
+
+# Start tcpserver on a free port with the given program; sets PORT.
+serve() {
+	local try
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		PORT=$((20000 + (RANDOM % 20000)))
+		# shellcheck disable=SC2086
+		tcpserver -q -HRl0 -c 40 $TCP_USER 127.0.0.1 "$PORT" "$@" &
+		TCPPID=$!
+		for _ in $(seq 50); do
+			if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+				return 0
+			fi
+			kill -0 "$TCPPID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$TCPPID" 2>/dev/null
+		wait "$TCPPID" 2>/dev/null || true
+	done
+	fail "d: tcpserver would not start"
+}
+
+stop_serving() {
+	kill "$TCPPID"
+	wait "$TCPPID" 2>/dev/null || true
+	TCPPID=
+}
+
+# d: concurrent clients over TCP.
+case_d() {	# DIR LABEL
+	local dir=$1 i t f total=$((CLIENTS * PER_CLIENT))
+	: >"$DISK/d-smtpd.times" >"$DISK/d-floor.times"
+	for i in $(seq "$RUNS"); do
+		rm -f "$dir/d.mbox"
+		# shellcheck disable=SC2046
+		serve "$SMTPD" $(smtpd_args) mbox "$dir/d.mbox"
+		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL \
+		    >>"$DISK/d-smtpd.times" || fail "d: smtpd clients failed"
+		stop_serving
+		"$BIN/bench-gen" check "$dir/d.mbox" $total ||
+		    fail "d: the mailbox is wrong"
+		serve "$BIN/bench-floor-smtpd"
+		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL \
+		    >>"$DISK/d-floor.times" || fail "d: floor clients failed"
+		stop_serving
+	done
+	rm -f "$dir/d.mbox"
+	t=$(median <"$DISK/d-smtpd.times")
+	f=$(median <"$DISK/d-floor.times")
+	row "d  ${CLIENTS}x$PER_CLIENT msgs, $2" \
+	    "$(awk -v t="$t" -v n=$total 'BEGIN { printf "%.0f msg/s", n / t }')" \
+	    "$(awk -v t="$f" -v n=$total 'BEGIN { printf "%.0f msg/s", n / t }')" \
+	    "$(ratio "$DISK/d-smtpd.times" "$DISK/d-floor.times" smtpd)" \
+	    ">= 0.8" ""
+}
+
+row() {
+	printf '%-26s %13s %13s %6s %7s  %s\n' "$@"
+}
+
+[ -x "$SMTPD" ] || fail "no $SMTPD: run make first"
+mkdir -p "${BENCH_DIR:-build}"
+DISK=$(cd "$(mktemp -d "${BENCH_DIR:-build}/bench.XXXXXX")" && pwd)
+find_tmpfs
+give_away "$DISK" ${TMPFS:+"$TMPFS"}
+
+# The load average before the first run: other work on the machine
+# moves every figure, so the table says how busy it was.
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
+
+wanted() {
+	case " $CASES " in
+	*" $1 "*)	return 0 ;;
+	esac
+	return 1
+}
+
+echo "smtpd benchmark: median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs${LOAD:+, load $LOAD}"
+row case smtpd floor ratio target
+if wanted a; then
+	case_a
+	[ -z "$AS_USER" ] || case_a root
+fi
+if wanted b; then
+	"$BIN/bench-gen" session $NB $SMALL >"$DISK/b.in"
+	case_b "$DISK" disk
+	if [ -n "$TMPFS" ]; then
+		case_b "$TMPFS" tmpfs
+	else
+		echo "(no tmpfs: b on tmpfs skipped)"
+	fi
+fi
+if wanted c; then
+	"$BIN/bench-gen" session 1 "$BIG" >"$DISK/c.in"
+	case_c "$DISK" disk
+	[ -z "$TMPFS" ] || case_c "$TMPFS" tmpfs
+fi
+if ! wanted d; then
+	:
+elif ! command -v tcpserver >/dev/null; then
+	echo "(no tcpserver: d skipped; apt-get install ucspi-tcp)"
+elif [ -n "$TMPFS" ]; then
+	case_d "$TMPFS" tmpfs
+else
+	case_d "$DISK" disk
+fi

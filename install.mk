@@ -1,0 +1,36 @@
+# Installation: included by the Makefile.
+#   make install     the binary to $(PREFIX)/sbin, smtpd.8 to man8, the
+#                    launcher examples and the README to share/doc/smtpd
+#   make uninstall   removes exactly those files
+# Both honour PREFIX (default /usr/local) and DESTDIR (a staging root
+# for packagers: files land in $(DESTDIR)$(PREFIX)/...).
+
+PREFIX   ?= /usr/local
+SBINDIR   = $(PREFIX)/sbin
+MAN8DIR   = $(PREFIX)/share/man/man8
+DOCDIR    = $(PREFIX)/share/doc/smtpd
+DOCS      = README inetd.conf.example smtpd.xinetd smtpd.socket \
+            smtpd@.service smtpd-lmtp.socket smtpd-lmtp@.service
+
+install: $(BIN)
+	mkdir -p "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(MAN8DIR)" \
+	    "$(DESTDIR)$(DOCDIR)/tcpserver"
+	cp $(BIN) "$(DESTDIR)$(SBINDIR)/smtpd"
+	chmod 0755 "$(DESTDIR)$(SBINDIR)/smtpd"
+	cp smtpd.8 "$(DESTDIR)$(MAN8DIR)/smtpd.8"
+	chmod 0644 "$(DESTDIR)$(MAN8DIR)/smtpd.8"
+	for f in $(DOCS); do \
+	    cp "$$f" "$(DESTDIR)$(DOCDIR)/$$f" && \
+	    chmod 0644 "$(DESTDIR)$(DOCDIR)/$$f" || exit 1; \
+	done
+	cp tcpserver/run "$(DESTDIR)$(DOCDIR)/tcpserver/run"
+	chmod 0755 "$(DESTDIR)$(DOCDIR)/tcpserver/run"
+
+uninstall:
+	rm -f "$(DESTDIR)$(SBINDIR)/smtpd" "$(DESTDIR)$(MAN8DIR)/smtpd.8"
+	for f in $(DOCS) tcpserver/run; do \
+	    rm -f "$(DESTDIR)$(DOCDIR)/$$f"; \
+	done
+	-rmdir "$(DESTDIR)$(DOCDIR)/tcpserver" "$(DESTDIR)$(DOCDIR)"
+
+.PHONY: install uninstall
