@@ -12,9 +12,10 @@
 
 #include "linebuf.h"
 
-static long	now_ms(void);
-static enum line_status fill(struct linebuf *, long);
+static long long now_ms(void);
+static enum line_status fill(struct linebuf *, long long);
 static int	write_all(int, const char *, size_t);
+static long long rate_deadline(const struct linebuf *);
 static void	tap(struct linebuf *, const char *, size_t);
 
 void
@@ -23,6 +24,9 @@ linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
 	lb->fd = fd;
 	lb->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	lb->eof = 0;
+	lb->rate_min = 0;
+	lb->rate_start_ms = 0;
+	lb->rate_octets = 0;
 	lb->start = lb->end = 0;
 	lb->flush_first = ob;
 	lb->tap = NULL;
@@ -36,13 +40,13 @@ tap(struct linebuf *lb, const char *p, size_t n)
 		lb->tap(lb->tap_arg, p, n);
 }
 
-static long
+static long long
 now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -51,7 +55,7 @@ now_ms(void)
  * first: the client may be waiting for them before it sends more.
  */
 static enum line_status
-fill(struct linebuf *lb, long deadline)
+fill(struct linebuf *lb, long long deadline)
 {
 	struct pollfd pfd;
 	ssize_t n;
@@ -69,11 +73,11 @@ fill(struct linebuf *lb, long deadline)
 	for (;;) {
 		wait = -1;
 		if (deadline != 0) {
-			long left = deadline - now_ms();
+			long long left = deadline - now_ms();
 
 			if (left <= 0)
 				return LINE_TIMEOUT;
-			wait = left > 0x7fffffffL ? 0x7fffffff : (int)left;
+			wait = left > 0x7fffffffLL ? 0x7fffffff : (int)left;
 		}
 		pfd.fd = lb->fd;
 		pfd.events = POLLIN;
@@ -109,7 +113,7 @@ enum line_status
 linebuf_getline(struct linebuf *lb, size_t max, char **line, size_t *len,
     int *flags)
 {
-	long deadline = lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0;
+	long long deadline = lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0;
 	int discarding = 0;
 	enum line_status st;
 	char *p, *lf;
@@ -156,17 +160,26 @@ linebuf_getline(struct linebuf *lb, size_t max, char **line, size_t *len,
 /*
  * Expose the unread input as it is, reading when there is none; for
  * message data, which is not split into lines here.  Each wait gets
- * its own timeout (RFC 5321 4.5.3.2.5: the server waits per block).
+ * its own timeout (RFC 5321 4.5.3.2.5: the server waits per block),
+ * and under a rate floor the data as a whole has a deadline too.
  */
 enum line_status
 linebuf_peek(struct linebuf *lb, const char **p, size_t *n)
 {
 	enum line_status st;
+	long long deadline, floor;
 
 	while (lb->start == lb->end) {
 		if (lb->eof)
 			return LINE_EOF;
-		st = fill(lb, lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0);
+		deadline = lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0;
+		floor = rate_deadline(lb);
+		if (floor != 0 && floor < deadline) {
+			st = fill(lb, floor);
+			if (st == LINE_TIMEOUT)
+				return LINE_TOO_SLOW;
+		} else
+			st = fill(lb, deadline);
 		if (st != LINE_OK)
 			return st;
 	}
@@ -175,11 +188,42 @@ linebuf_peek(struct linebuf *lb, const char **p, size_t *n)
 	return LINE_OK;
 }
 
+/*
+ * A per-read timeout alone lets a client send one octet every few
+ * seconds and hold a session (and a process) for days.  Under a floor
+ * of rate_min octets a second, the data must arrive by one timeout
+ * after it began plus the time the floor rate would need for what has
+ * come so far; 0 when there is no such deadline.
+ */
+static long long
+rate_deadline(const struct linebuf *lb)
+{
+	if (lb->rate_min == 0 || lb->timeout_ms <= 0)
+		return 0;
+	return lb->rate_start_ms + lb->timeout_ms +
+	    (long long)(lb->rate_octets * 1000 / lb->rate_min);
+}
+
+void
+linebuf_rate_begin(struct linebuf *lb, unsigned octets_per_s)
+{
+	lb->rate_min = octets_per_s;
+	lb->rate_start_ms = now_ms();
+	lb->rate_octets = 0;
+}
+
+void
+linebuf_rate_end(struct linebuf *lb)
+{
+	lb->rate_min = 0;
+}
+
 void
 linebuf_consume(struct linebuf *lb, size_t n)
 {
 	tap(lb, lb->buf + lb->start, n);
 	lb->start += n;
+	lb->rate_octets += n;
 }
 
 /* How many octets were read but not yet used: pipelined input. */

@@ -19,6 +19,7 @@ enum line_status {
 	LINE_TOO_LONG,	/* over the limit; discarded through its LF */
 	LINE_EOF,	/* end of input; a partial last line is dropped */
 	LINE_TIMEOUT,
+	LINE_TOO_SLOW,	/* data below the rate floor (linebuf_rate_begin) */
 	LINE_ERROR
 };
 
@@ -40,6 +41,9 @@ struct linebuf {
 	int		 fd;
 	int		 timeout_ms;	/* per wait; <= 0 waits forever */
 	int		 eof;
+	unsigned	 rate_min;	/* octets a second; 0: no floor */
+	long long	 rate_start_ms;
+	unsigned long long rate_octets;	/* consumed since rate_start_ms */
 	size_t		 start, end;	/* unread bytes are buf[start..end) */
 	struct outbuf	*flush_first;	/* flushed before blocking reads */
 	/* told every octet as it is consumed, in order (transcripts) */
@@ -54,6 +58,8 @@ enum line_status linebuf_getline(struct linebuf *, size_t, char **,
 enum line_status linebuf_peek(struct linebuf *, const char **, size_t *);
 void	linebuf_consume(struct linebuf *, size_t);
 size_t	linebuf_pending(const struct linebuf *);
+void	linebuf_rate_begin(struct linebuf *, unsigned);
+void	linebuf_rate_end(struct linebuf *);
 
 void	outbuf_init(struct outbuf *, int);
 void	outbuf_put(struct outbuf *, const char *, size_t);

@@ -15,6 +15,7 @@
 	X(R_HELO,            250, NULL,    "%s") \
 	X(R_QUIT,            221, "2.0.0", "%s closing connection") \
 	X(R_TIMEOUT,         421, "4.4.2", "%s idle timeout, closing connection") \
+	X(R_TOO_SLOW,        421, "4.4.2", "%s data arriving too slowly, closing connection") \
 	X(R_TOO_MANY_ERRORS, 421, "4.7.0", "%s too many errors, closing connection") \
 	X(R_SHUTDOWN,        421, "4.3.0", "%s local error, closing connection") \
 	/* commands that always work */ \

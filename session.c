@@ -706,8 +706,9 @@ write_received(struct session *s)
  * Read the message through its end (data.c says where that is) into
  * the spool.  Errors are sticky: the data is read to its end whatever
  * happens, and only then answered (RFC 5321 4.1.1.4).  Returns R_COUNT
- * when the message may be delivered, R_TIMEOUT or R_SHUTDOWN when the
- * session cannot go on, or the reply that refuses the message.
+ * when the message may be delivered, R_TIMEOUT, R_TOO_SLOW or
+ * R_SHUTDOWN when the session cannot go on, or the reply that refuses
+ * the message.
  */
 static enum reply_id
 receive_body(struct session *s)
@@ -721,12 +722,14 @@ receive_body(struct session *s)
 	data_begin(&ds, s->lf_mode);
 	if (write_received(s) == -1)
 		log_warn("spool");
+	linebuf_rate_begin(&s->in, DATA_MIN_RATE);
 	while (!done) {
 		st = linebuf_peek(&s->in, &in, &n);
-		if (st == LINE_TIMEOUT)
-			return R_TIMEOUT;
-		if (st != LINE_OK)
-			return R_SHUTDOWN;
+		if (st != LINE_OK) {
+			linebuf_rate_end(&s->in);
+			return st == LINE_TIMEOUT ? R_TIMEOUT :
+			    st == LINE_TOO_SLOW ? R_TOO_SLOW : R_SHUTDOWN;
+		}
 		used = data_feed(&ds, in, n, s->decoded, &outlen, &done);
 		linebuf_consume(&s->in, used);
 		if (ds.size > s->cfg->max_size)
@@ -735,6 +738,7 @@ receive_body(struct session *s)
 		if (!too_big && ds.flags == 0)
 			(void)spool_write(&s->spool, s->decoded, outlen);
 	}
+	linebuf_rate_end(&s->in);
 	if (too_big)
 		return R_TOO_BIG;
 	if (ds.flags & DATA_NUL)
@@ -789,9 +793,9 @@ cmd_data(struct session *s, char *arg)
 	transcript_data(s->transcript, 1);
 	r = receive_body(s);
 	transcript_data(s->transcript, 0);
-	if (r == R_TIMEOUT || r == R_SHUTDOWN) {
-		if (r == R_TIMEOUT)
-			reply_with(s, R_TIMEOUT, s->cfg->hostname);
+	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
+		if (r != R_SHUTDOWN)
+			reply_with(s, r, s->cfg->hostname);
 		log_txn(s, "not delivered: input ended inside DATA");
 		txn_reset(s);
 		s->done = 1;

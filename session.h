@@ -18,6 +18,12 @@
 #define COMMAND_LINE_MAX	510
 /* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
 #define MAX_REJECTED		20
+/*
+ * The slowest average a message may arrive at, after its first -t
+ * seconds (README: -t): a modem line carries ten times as much, and a
+ * client that trickles a byte now and then cannot hold a process.
+ */
+#define DATA_MIN_RATE		512	/* octets a second */
 
 /* Session states, in the order a transaction climbs them. */
 enum state {

@@ -506,7 +506,8 @@ def gigabyte_without_newline(sb):
 def slow_client(sb):
     """One octet a second: a command line must arrive whole within -t,
     so 421 comes after about 2 s however steadily bytes trickle in; in
-    DATA each read must arrive within -t, so silence ends it too."""
+    DATA each read must arrive within -t, so silence ends it too, and
+    the data must keep to 512 octets a second after its first -t."""
     r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
               chunks=[b"EHLO c.example\r\n"] + [bytes([c]) for c in
                                                   b"NOOP trickle\r\n"],
@@ -522,6 +523,17 @@ def slow_client(sb):
     expect("data: replies", r.replies[-2:], [
         DATA_GO, "421 4.4.2 mx.example.org idle timeout, closing connection"])
     expect("data: nothing stored", store_files(sb), [])
+    # each octet comes well within -t, but far below the rate floor
+    r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
+              chunks=[crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                           "RCPT TO:<b@example.org>", "DATA")] +
+              [b"x"] * 12, delay=1.0)
+    expect("data trickle: replies", r.replies[-2:], [
+        DATA_GO, "421 4.4.2 mx.example.org data arriving too slowly, "
+        "closing connection"])
+    if not 1.9 < r.seconds < 6:
+        raise Fail("data trickle: cut off after %.1f s" % r.seconds)
+    expect("data trickle: nothing stored", store_files(sb), [])
 
 
 @case
