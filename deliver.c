@@ -136,11 +136,11 @@ expand(char *dst, size_t size, const char *template,
 		case 'd':
 			add = n->domain;
 			break;
-		case 's':
-			add = sender->mailbox;
-			break;
+		case 's':	/* only NULL where check_template() */
+			add = sender != NULL ? sender->mailbox : "";
+			break;	/* has refused %s and %r */
 		case 'r':
-			add = rcpt->mailbox;
+			add = rcpt != NULL ? rcpt->mailbox : "";
 			break;
 		default:	/* '%' */
 			add = "%";

@@ -33,7 +33,6 @@ static int	open_dir(int, const char *);
 static int	walk(const char *);
 static void	host_part(char *, size_t);
 static int	make_name(char *, size_t);
-static int	write_all(int, const char *, size_t);
 static int	write_message(int, const struct envelope *, const char *,
 		    struct spool *);
 static int	link_unsupported(int);
@@ -177,23 +176,6 @@ make_name(char *buf, size_t size)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Return-Path, Delivered-To, then the spool unchanged; 0 or an errno. */
 static int
 write_message(int fd, const struct envelope *env, const char *rcpt,
@@ -209,14 +191,14 @@ write_message(int fd, const struct envelope *env, const char *rcpt,
 	    rcpt);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return EINVAL;
-	if (write_all(fd, head, (size_t)n) == -1)
+	if (util_write_all(fd, head, (size_t)n) == -1)
 		return errno;
 	for (off = 0;; off += r) {
 		if ((r = spool_read(sp, off, chunk, sizeof(chunk))) == -1)
 			return errno;
 		if (r == 0)
 			break;
-		if (write_all(fd, chunk, (size_t)r) == -1)
+		if (util_write_all(fd, chunk, (size_t)r) == -1)
 			return errno;
 	}
 	if (fsync(fd) == -1)

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "linebuf.h"
+#include "util.h"
 
 static long long now_ms(void);
 static enum line_status fill(struct linebuf *, long long);
-static int	write_all(int, const char *, size_t);
 static long long rate_deadline(const struct linebuf *);
 static void	tap(struct linebuf *, const char *, size_t);
 
@@ -250,7 +250,7 @@ outbuf_put(struct outbuf *ob, const char *p, size_t n)
 	if (ob->len + n > sizeof(ob->buf) && outbuf_flush(ob) == -1)
 		return;
 	if (n >= sizeof(ob->buf)) {
-		if (write_all(ob->fd, p, n) == -1)
+		if (util_write_all(ob->fd, p, n) == -1)
 			ob->failed = 1;
 		return;
 	}
@@ -276,28 +276,10 @@ outbuf_flush(struct outbuf *ob)
 		ob->before_flush();
 	if (ob->failed)
 		return -1;
-	if (ob->len > 0 && write_all(ob->fd, ob->buf, ob->len) == -1) {
+	if (ob->len > 0 && util_write_all(ob->fd, ob->buf, ob->len) == -1) {
 		ob->failed = 1;
 		return -1;
 	}
 	ob->len = 0;
-	return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
 	return 0;
 }
