@@ -25,6 +25,7 @@
 
 #define DEFAULT_MAX_SIZE	10240000ULL
 #define DEFAULT_MAX_RCPTS	100	/* RFC 5321 4.5.3.1.8 minimum */
+#define MAX_RCPTS_LIMIT		1000
 #define DEFAULT_TIMEOUT		300	/* RFC 5321 4.5.3.2.7 */
 #define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
 
@@ -234,8 +235,11 @@ main(int argc, char **argv)
 			cfg.hostname = optarg;
 			break;
 		case 'r':
+			/* deliver.c holds every distinct mailbox of an SMTP
+			 * transaction open until all are written: bounded by
+			 * descriptors (1024 by default) */
 			cfg.max_rcpts = (unsigned long)number(optarg, 1,
-			    1000000, "-r");
+			    MAX_RCPTS_LIMIT, "-r");
 			break;
 		case 's':
 			cfg.max_size = number(optarg, 1, 1ULL << 50, "-s");

@@ -23,6 +23,7 @@ check-deps:
 
 check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
 	$(O)/check_smtpd
+	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- sh tests/usage.sh
 	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/as-nobody.sh \
 	    $(BIN) $(O)/trickle tests -- sh tests/run-transcripts.sh
 	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \

@@ -1,0 +1,55 @@
+#!/bin/sh
+# ISC license.
+# The command line contract (README: Command line): every wrong command
+# line gets exactly one line on stderr, nothing on stdout, exit 64, and
+# reads nothing from the client.
+# Usage: SMTPD=./smtpd sh tests/usage.sh   (as root: via tests/as-nobody.sh)
+
+set -u
+SMTPD=${SMTPD:-./smtpd}
+USAGE='usage: smtpd [-lv] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+pass=0
+fail=0
+out=$(mktemp) && err=$(mktemp) || exit 2
+trap 'rm -f "$out" "$err"' EXIT
+
+# case WHY ARG...: smtpd ARG... must say "smtpd: WHY; USAGE" and exit 64
+case_() {
+	why=$1
+	shift
+	printf 'QUIT\r\n' | "$SMTPD" "$@" >"$out" 2>"$err"
+	st=$?
+	want="smtpd: $why; $USAGE"
+	if [ "$st" -eq 64 ] && [ ! -s "$out" ] &&
+	    [ "$(cat "$err")" = "$want" ] && [ "$(wc -l <"$err")" -eq 1 ]; then
+		pass=$((pass + 1))
+		echo "ok   $*"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $*: exit $st"
+		echo "     stdout: $(cat "$out")"
+		echo "     stderr: $(cat "$err")"
+		echo "     want:   $want"
+	fi
+}
+
+case_ 'unknown option or missing value' -q
+case_ 'unknown option or missing value' -n
+case_ '-r must be a number from 1 to 1000' -r 0
+case_ '-r must be a number from 1 to 1000' -r 1001
+case_ '-r must be a number from 1 to 1000' -r 12x
+case_ '-t must be a number from 1 to 86400' -t -1
+case_ 'the method is mbox PATH, maildir DIR or pipe PROGRAM [ARG...]' frob
+case_ 'the method is mbox PATH, maildir DIR or pipe PROGRAM [ARG...]' mbox
+case_ 'the method is mbox PATH, maildir DIR or pipe PROGRAM [ARG...]' \
+    maildir a b
+case_ 'empty mailbox path' mbox ''
+case_ 'the pipe program needs an absolute path' pipe bin/deliver
+case_ 'the pipe program is a fixed path: no % in it' pipe /bin/%u
+case_ 'unknown % sequence: use %u, %d, %s, %r or %%' pipe /bin/cat %x
+case_ 'unknown % sequence: use %u, %d, %s, %r or %%' mbox 'box%'
+case_ '%s and %r are only for pipe arguments' mbox /tmp/%s
+case_ '%s and %r are only for pipe arguments' maildir /tmp/%r
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
