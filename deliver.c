@@ -238,6 +238,22 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 	return R_COUNT;
 }
 
+/*
+ * Where rcpt's copy goes: its mbox or Maildir path, expanded, or the
+ * pipe program.  -1 when that does not fit in buf.
+ */
+int
+deliver_destination(const struct config *cfg, const struct addr *rcpt,
+    char *buf, size_t size)
+{
+	struct rcpt_names n;
+
+	if (cfg->method == METHOD_PIPE)
+		return util_strlcpy(buf, cfg->method_argv[0], size);
+	names_of(rcpt, cfg->hostname, &n);
+	return expand(buf, size, cfg->method_argv[0], &n, NULL, NULL);
+}
+
 /* <postmaster> as <postmaster@NAME>, so pipe programs see a domain. */
 static void
 qualify(const struct addr *a, const char *hostname, struct addr *out)

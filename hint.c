@@ -133,18 +133,17 @@ hint_after(enum reply_id id, enum hint_lang lang)
 }
 
 /*
- * Where an accepted message went and how to look at it.  A path with
- * %u or %d is shown as configured: the recipient fills it in.
- * Returns -1 when it does not fit in buf.
+ * Where an accepted message went (where: the first recipient's mailbox,
+ * or the pipe program) and how to look at it.  Returns -1 when it does
+ * not fit in buf.
  */
 int
-hint_stored(char *buf, size_t size, const struct config *cfg,
+hint_stored(char *buf, size_t size, enum method method, const char *where,
     enum hint_lang lang)
 {
-	const char *where = cfg->method_argv[0];
 	int n;
 
-	switch (cfg->method) {
+	switch (method) {
 	case METHOD_MBOX:
 		n = snprintf(buf, size, lang == HINT_JA ?
 		    "メッセージは %s に保存されました。見るには: cat %s" :

@@ -824,12 +824,13 @@ cmd_data(struct session *s, char *arg)
 		const struct deliver_result *res = each != NULL ? &each[i] :
 		    &refused;
 
-		if (res->status == DELIVER_OK)
-			ok++;
+		if (res->status == DELIVER_OK && ok++ == 0 && s->cfg->hints)
+			s->stored = deliver_destination(s->cfg,
+			    &s->txn.rcpts[i], s->stored_where,
+			    sizeof(s->stored_where)) == 0;
 		if (i == 0 || s->cfg->lmtp)
 			reply_outcome(s, res, &s->txn.rcpts[i]);
 	}
-	s->stored = ok > 0;
 	if (ok == s->txn.nrcpts)
 		snprintf(outcome, sizeof(outcome), "delivered");
 	else if (ok == 0)
@@ -1052,7 +1053,7 @@ static void
 hints_after_reply(struct session *s)
 {
 	enum hint_lang lang = (enum hint_lang)s->cfg->hint_lang;
-	char where[700];
+	char where[sizeof(s->stored_where) * 2 + 160];
 
 	if (!s->cfg->hints)
 		return;
@@ -1061,7 +1062,8 @@ hints_after_reply(struct session *s)
 	if (s->stored) {
 		s->stored = 0;
 		outbuf_flush(&s->out);
-		if (hint_stored(where, sizeof(where), s->cfg, lang) == 0)
+		if (hint_stored(where, sizeof(where), s->cfg->method,
+		    s->stored_where, lang) == 0)
 			hint_write(STDERR_FILENO, lang, where);
 	}
 }

@@ -51,6 +51,8 @@ struct session {
 	int			 last_code;	/* of the latest reply */
 	enum reply_id		 last_id;	/* of the latest reply, for hints */
 	int			 stored;	/* a message was just delivered */
+	char			 stored_where[512];	/* ... to this mailbox,
+						 * for the terminal hint */
 	unsigned		 rejected;	/* 5xx replies to commands */
 	const char		*verb;		/* of the command at hand */
 	char			 helo[256];

@@ -186,32 +186,26 @@ END_TEST
 
 START_TEST(test_hint_stored)
 {
-	static char *mbox[] = { "./mbox", NULL };
-	static char *maildir[] = { "/var/mail/%u", NULL };
-	static char *pipe[] = { "/usr/bin/procmail", "-d", "%u", NULL };
-	struct config cfg;
 	char buf[300];
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.method = METHOD_MBOX;
-	cfg.method_argv = mbox;
-	ck_assert_int_eq(hint_stored(buf, sizeof(buf), &cfg, HINT_EN), 0);
+	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_MBOX, "./mbox",
+	    HINT_EN), 0);
 	ck_assert_str_eq(buf, "The message is stored in ./mbox.  Look at it "
 	    "with: cat ./mbox");
-	ck_assert_int_eq(hint_stored(buf, sizeof(buf), &cfg, HINT_JA), 0);
+	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_MBOX, "./mbox",
+	    HINT_JA), 0);
 	ck_assert_str_eq(buf, "メッセージは ./mbox に保存されました。見るには: "
 	    "cat ./mbox");
-	cfg.method = METHOD_MAILDIR;
-	cfg.method_argv = maildir;
-	ck_assert_int_eq(hint_stored(buf, sizeof(buf), &cfg, HINT_EN), 0);
-	ck_assert_str_eq(buf, "The message is a file in /var/mail/%u/new.  "
-	    "List them with: ls /var/mail/%u/new");
-	cfg.method = METHOD_PIPE;
-	cfg.method_argv = pipe;
-	ck_assert_int_eq(hint_stored(buf, sizeof(buf), &cfg, HINT_EN), 0);
+	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_MAILDIR,
+	    "/var/mail/sakura", HINT_EN), 0);
+	ck_assert_str_eq(buf, "The message is a file in /var/mail/sakura/new.  "
+	    "List them with: ls /var/mail/sakura/new");
+	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_PIPE,
+	    "/usr/bin/procmail", HINT_EN), 0);
 	ck_assert_str_eq(buf, "The message went to /usr/bin/procmail on its "
 	    "standard input, which exited 0");
-	ck_assert_int_eq(hint_stored(buf, 20, &cfg, HINT_EN), -1);
+	ck_assert_int_eq(hint_stored(buf, 20, METHOD_PIPE,
+	    "/usr/bin/procmail", HINT_EN), -1);
 }
 END_TEST
 

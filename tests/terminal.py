@@ -131,7 +131,8 @@ def drain(fd, deadline):
     return bytes(out)
 
 
-def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints):
+def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints,
+        mbox_name='mbox'):
     """One typed session; stdout and stderr checked byte for byte."""
     global failures
     env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
@@ -191,7 +192,7 @@ def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints):
                 got_err.decode('utf-8', 'replace'),
                 want_err.decode()))
         try:
-            with open(os.path.join(d, 'mbox')) as f:
+            with open(os.path.join(d, mbox_name)) as f:
                 mbox = f.read()
         except OSError as e:
             mbox = str(e)
@@ -268,5 +269,9 @@ run('stderr a pipe: no hints at all', ['-v'], {'LANG': 'ja_JP.UTF-8'},
     True, False, [])
 run('stdin a pipe, stderr a terminal: no hints', ['-v'], {}, False, True,
     [])
+run('terminal, mbox ./%u: the hint names the mailbox it went to',
+    ['mbox', './%u'], {}, True, True,
+    [EN['greet'], 'hint: The message is stored in ./b.  Look at it with: '
+     'cat ./b'], mbox_name='b')
 one_terminal()
 sys.exit(1 if failures else 0)
