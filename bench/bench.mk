@@ -3,7 +3,7 @@
 #   make bench-build   only compile them (CI checks that they build)
 
 BENCH_BINS = $(O)/bench-gen $(O)/bench-load $(O)/bench-floor-smtpd \
-             $(O)/bench-floor-append
+             $(O)/bench-floor-append $(O)/bench-logsink
 
 bench: $(BIN) bench-build
 	SMTPD=./$(BIN) BENCH_BIN=$(O) bash bench/run.sh
@@ -25,6 +25,10 @@ $(O)/bench-floor-smtpd: bench/floor-smtpd.c
 $(O)/bench-floor-append: bench/floor-append.c
 	@mkdir -p $(O)
 	$(CC) $(ALLFLAGS) -o $@ bench/floor-append.c
+
+$(O)/bench-logsink: bench/logsink.c
+	@mkdir -p $(O)
+	$(CC) $(ALLFLAGS) -o $@ bench/logsink.c
 
 .PHONY: bench bench-build
 
