@@ -57,15 +57,17 @@ bind_sink(const char *path)
 {
 	struct sockaddr_un sun;
 	struct timeval tick = { 0, 200000 };
+	size_t len;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	len = strlen(path);
+	if (len >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "bench-logsink: %s: path too long\n", path);
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, len + 1);
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (fd == -1) {
 		perror("bench-logsink: socket");
