@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -13,13 +14,22 @@ static void	vlog(int, int, const char *, va_list)
 
 /*
  * No LOG_NDELAY: the socket to syslogd is opened by the first message,
- * so a session that logs nothing (greeting, EHLO, QUIT) costs no
- * socket(2) and connect(2) at start-up.
+ * so a session that logs nothing costs no socket(2) and connect(2).
+ *
+ * The process id is written into the tag once, in the very bytes
+ * LOG_PID gives ("smtpd[1234]: "), because glibc's LOG_PID calls
+ * getpid(2) again for every line: a syscall per message in a pipelined
+ * session (README "Performance").  No forked child of smtpd logs (the
+ * pipe child only execs or exits), so the id is always the logger's.
+ * openlog() keeps the pointer, hence the static buffer.
  */
 void
 log_open(void)
 {
-	openlog("smtpd", LOG_PID, LOG_MAIL);
+	static char tag[32];
+
+	snprintf(tag, sizeof(tag), "smtpd[%ld]", (long)getpid());
+	openlog(tag, 0, LOG_MAIL);
 }
 
 static void
