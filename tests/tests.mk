@@ -15,28 +15,51 @@ UNIT_SRCS    = tests/check_main.c tests/check_linebuf.c tests/check_addr.c \
 SAN_FLAGS    = -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
+# The suites are independent (temporary directories of their own, ports
+# picked at run time) and mostly wait on timeouts and child processes,
+# so they run side by side; -O keeps each suite's output in one piece.
+CHECK_JOBS   = 4
+SYNC_OUTPUT  = $(if $(filter 3.%,$(MAKE_VERSION)),,-Otarget)
+AS_NOBODY    = SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
+# the longest first, so the last to start is not the one that lasts
+SUITES       = check-attack check-unit check-launchers check-transcripts \
+               check-e2e check-replay check-delivery check-install \
+               check-usage check-terminal
+
 check: check-deps
-	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) $(BIN) $(O)/check_smtpd \
+	    $(O)/trickle
+	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) \
+	    check-run
 
 check-deps:
 	@sh tests/need-check.sh
 
-check-run: $(BIN) $(O)/check_smtpd $(O)/trickle
+check-run: $(SUITES)
+
+$(SUITES): $(BIN) $(O)/check_smtpd $(O)/trickle
+
+check-unit:
 	$(O)/check_smtpd
-	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- sh tests/usage.sh
-	SMTPD=./$(BIN) TRICKLE=./$(O)/trickle sh tests/as-nobody.sh \
-	    $(BIN) $(O)/trickle tests -- sh tests/run-transcripts.sh
-	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \
-	    python3 tests/delivery/run.py
-	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests tools -- \
-	    sh tests/replay.sh
-	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \
-	    python3 tests/terminal.py
-	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- sh tests/e2e.sh
+check-usage:
+	$(AS_NOBODY) tests -- sh tests/usage.sh
+check-transcripts:
+	TRICKLE=./$(O)/trickle $(AS_NOBODY) $(O)/trickle tests -- \
+	    sh tests/run-transcripts.sh
+check-delivery:
+	$(AS_NOBODY) tests -- python3 tests/delivery/run.py
+check-replay:
+	$(AS_NOBODY) tests tools -- sh tests/replay.sh
+check-terminal:
+	$(AS_NOBODY) tests -- python3 tests/terminal.py
+check-e2e:
+	$(AS_NOBODY) tests -- sh tests/e2e.sh
+check-launchers:
 	SMTPD=./$(BIN) sh tests/launchers.sh
+check-install:
 	SMTPD=./$(BIN) O=$(O) sh tests/install.sh
-	SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN) tests -- \
-	    python3 tests/attack/run.py
+check-attack:
+	$(AS_NOBODY) tests -- python3 tests/attack/run.py
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)
@@ -51,6 +74,7 @@ sanitize: check-deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MAKE) --no-print-directory O=build-san BIN=build-san/smtpd \
-	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" check-run
+	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
+	    -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) check-run
 
-.PHONY: check check-deps check-run sanitize
+.PHONY: check check-deps check-run sanitize $(SUITES)

@@ -208,12 +208,15 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
     for t in readers:
         t.start()
 
+    exited = threading.Event()
+
     def feed():
         try:
             if delay is not None:
                 for piece in chunks:
                     os.write(in_w, piece)
-                    time.sleep(delay)
+                    if exited.wait(delay):
+                        break   # smtpd is gone: nobody reads the rest
             else:
                 if data:
                     view = memoryview(data)
@@ -244,6 +247,7 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
         time.sleep(0.01)
     r = Result()
     r.seconds = time.monotonic() - t0
+    exited.set()
     writer.join(timeout=30)
     for t in readers:
         t.join(timeout=30)
