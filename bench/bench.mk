@@ -14,9 +14,9 @@ $(O)/bench-gen: bench/gen.c bench/msg.c bench/msg.h
 	@mkdir -p $(O)
 	$(CC) $(ALLFLAGS) -o $@ bench/gen.c bench/msg.c
 
-$(O)/bench-load: bench/load.c bench/msg.c bench/msg.h
+$(O)/bench-load: bench/load.c bench/msg.c bench/msg.h $(O)/util.o
 	@mkdir -p $(O)
-	$(CC) $(ALLFLAGS) -o $@ bench/load.c bench/msg.c
+	$(CC) $(ALLFLAGS) -I. -o $@ bench/load.c bench/msg.c $(O)/util.o
 
 $(O)/bench-floor-smtpd: bench/floor-smtpd.c
 	@mkdir -p $(O)

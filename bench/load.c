@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "util.h"
 
 #define IO_TIMEOUT_S	60
 
@@ -66,23 +67,6 @@ number(const char *s)
 		exit(2);
 	}
 	return v;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* PROG with stdin and stdout on the given descriptors. */
@@ -149,7 +133,7 @@ one_session(char **argv)
 	pid = spawn(to[0], from[1], argv);
 	close(to[0]);
 	close(from[1]);
-	if (pid == -1 || write_all(to[1], input, sizeof(input) - 1) == -1)
+	if (pid == -1 || util_write_all(to[1], input, sizeof(input) - 1) == -1)
 		return -1;
 	close(to[1]);
 	while (got < sizeof(buf) - 1 &&
@@ -201,7 +185,7 @@ seq(unsigned long n, char **argv)
 static int
 conn_flush(struct conn *c)
 {
-	int r = write_all(c->fd, c->out, c->outlen);
+	int r = util_write_all(c->fd, c->out, c->outlen);
 
 	c->outlen = 0;
 	return r;
