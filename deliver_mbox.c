@@ -53,6 +53,7 @@ static void	out_quoted(struct mbox_out *, const char *, size_t);
 static void	out_pending(struct mbox_out *);
 static int	write_message(int, off_t, int, const struct envelope *,
 		    struct spool *, off_t *);
+static int	is_same_file(const char *, int);
 static int	take_kept(const char *, struct mbox_tx *);
 static void	deliver_mbox_done_now(struct mbox_tx *);
 
@@ -319,6 +320,20 @@ write_message(int fd, off_t size, int ends_in_lf,
 }
 
 /*
+ * Whether path still names the file open on fd: someone who ignores
+ * the locks may have removed or replaced the mailbox since, and a copy
+ * appended to the old file would be lost.
+ */
+static int
+is_same_file(const char *path, int fd)
+{
+	struct stat a, b;
+
+	return lstat(path, &a) == 0 && fstat(fd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
  * Take over the kept mailbox if it is path's; else let it go, so that
  * smtpd never holds one mailbox while it waits for another (two
  * sessions could otherwise wait for each other).  Returns 1 when tx is
@@ -331,7 +346,7 @@ take_kept(const char *path, struct mbox_tx *tx)
 
 	if (kept.fd != -1 && snprintf(lockpath, sizeof(lockpath), "%s.lock",
 	    path) < (int)sizeof(lockpath) &&
-	    strcmp(lockpath, kept.lockpath) == 0) {
+	    strcmp(lockpath, kept.lockpath) == 0 && is_same_file(path, kept.fd)) {
 		*tx = kept;
 		kept.fd = -1;
 		kept.dotlocked = 0;
