@@ -11,8 +11,11 @@
  * is not part of the line end, \n at the end for a line that ended in a
  * bare LF, \xHH for other controls.  A line or a message over
  * TRANSCRIPT_CAP octets is cut there and a "# truncated" line says so;
- * such a file cannot be replayed.  Failures go to syslog, never to the
- * client, and end the recording, not the session.
+ * such a file cannot be replayed.  A session that goes on past
+ * TRANSCRIPT_SESSION_MAX octets both ways (NOOP after NOOP, message
+ * after message) stops being recorded, so a client cannot fill the
+ * disk.  Failures go to syslog, never to the client, and end the
+ * recording, not the session.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,7 @@ struct transcript {
 	int	 pending_cr;	/* a CR whose meaning the next octet decides */
 	int	 in_data;
 	size_t	 kept;		/* octets recorded of this line or message */
+	size_t	 total;		/* octets seen in the whole session */
 	size_t	 dropped;	/* octets over the cap */
 };
 
@@ -41,6 +45,7 @@ static void	put_escaped(FILE *, int);
 static void	end_line(struct transcript *, int);
 static void	note_dropped(struct transcript *);
 static void	failed(struct transcript *);
+static int	over_budget(struct transcript *, size_t);
 
 /* A new file named after the clock and pid; a suffix when taken. */
 static int
@@ -172,7 +177,7 @@ transcript_client(void *arg, const char *p, size_t n)
 	size_t i;
 	int c;
 
-	if (t == NULL || t->f == NULL)
+	if (t == NULL || t->f == NULL || over_budget(t, n))
 		return;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)p[i];
@@ -213,7 +218,7 @@ transcript_server(struct transcript *t, const char *p, size_t n)
 {
 	size_t i;
 
-	if (t == NULL || t->f == NULL)
+	if (t == NULL || t->f == NULL || over_budget(t, n))
 		return;
 	if (n >= 2 && p[n - 2] == '\r' && p[n - 1] == '\n')
 		n -= 2;
@@ -247,6 +252,24 @@ transcript_data(struct transcript *t, int on)
 		note_dropped(t);
 	}
 	t->kept = 0;
+}
+
+/* Count n more octets; past the session's budget, end the recording. */
+static int
+over_budget(struct transcript *t, size_t n)
+{
+	t->total += n;
+	if (t->total <= TRANSCRIPT_SESSION_MAX)
+		return 0;
+	fprintf(t->f, "%s# truncated: the session went on past %d octets; "
+	    "recording stopped\n", t->in_line ? "\\c\n" : "",
+	    TRANSCRIPT_SESSION_MAX);
+	log_warnx("transcript: session over %d octets, recording stopped",
+	    TRANSCRIPT_SESSION_MAX);
+	if (fclose(t->f) == EOF)
+		log_warn("transcript close");
+	t->f = NULL;
+	return 1;
 }
 
 static void

@@ -11,6 +11,7 @@ usage: record.py SMTPD REPLAY SESSION.txt...
 - A message over 64 KiB is cut in the record, which says by how much,
   and the replayer refuses that record.
 - -x naming a missing directory changes nothing the client sees.
+- A session that goes on past 16 MiB stops being recorded there.
 """
 import importlib.machinery
 import importlib.util
@@ -174,9 +175,40 @@ def missing_dir():
     return None
 
 
+def session_budget():
+    """3 million NOOPs (18 MB each way): the record stops after 16 MiB
+    with a note, the session itself goes on to its QUIT."""
+    n = 3000000
+    client = b'HELO a.example\r\n' + b'NOOP\r\n' * n + b'QUIT\r\n'
+    with tempfile.TemporaryDirectory() as d:
+        xdir = os.path.join(d, 'x')
+        os.mkdir(xdir)
+        p = record(client, ['-n', 'mx.example.org', 'mbox', d + '/mbox'],
+                   xdir, d)
+        if p.stdout.count(b'250 2.0.0 OK\r\n') != n or \
+                not p.stdout.endswith(b'221 2.0.0 mx.example.org closing '
+                                      b'connection\r\n'):
+            return 'replies cut short: %d octets' % len(p.stdout)
+        names = os.listdir(xdir)
+        if len(names) != 1:
+            return 'files %r' % names
+        path = os.path.join(xdir, names[0])
+        size = os.path.getsize(path)
+        if size > 24 * 1024 * 1024:
+            return 'record of %d octets' % size
+        with open(path, 'rb') as f:
+            f.seek(-200, os.SEEK_END)
+            tail = f.read()
+        if not tail.endswith(b'# truncated: the session went on past '
+                             b'16777216 octets; recording stopped\n'):
+            return 'record ends %r' % tail[-80:]
+    return None
+
+
 for s in sys.argv[3:]:
     report('record ' + os.path.basename(s), round_trip(s))
 report('record five sessions in parallel', parallel())
 report('record a message over 64 KiB', capped())
 report('record into a missing directory', missing_dir())
+report('record stops past the session budget', session_budget())
 sys.exit(1 if failures else 0)
