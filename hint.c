@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #include "hint.h"
+#include "util.h"
 
 struct hint_text {
 	enum reply_id	 id;
 	const char	*en;
 	const char	*ja;
 };
+
+static int	shell_word(char *, size_t, const char *);
 
 static const struct hint_text texts[] = {
 	{ R_HELO,
@@ -133,6 +136,37 @@ hint_after(enum reply_id id, enum hint_lang lang)
 }
 
 /*
+ * src as one shell word: as it is when it holds only characters no
+ * shell treats specially, else in single quotes (a quote inside as
+ * '\'').  -1 when it does not fit.
+ */
+static int
+shell_word(char *dst, size_t size, const char *src)
+{
+	size_t o = 0;
+	const char *p;
+
+	if (src[strspn(src, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._/+-,:@%=")] == '\0' && *src != '\0')
+		return util_strlcpy(dst, src, size);
+	if (size < 3)
+		return -1;
+	dst[o++] = '\'';
+	for (p = src; *p != '\0'; p++) {
+		if (o + 6 >= size)
+			return -1;
+		if (*p == '\'') {
+			memcpy(dst + o, "'\\''", 4);
+			o += 4;
+		} else
+			dst[o++] = *p;
+	}
+	dst[o++] = '\'';
+	dst[o] = '\0';
+	return 0;
+}
+
+/*
  * Where an accepted message went (where: the first recipient's mailbox,
  * or the pipe program) and how to look at it.  Returns -1 when it does
  * not fit in buf.
@@ -141,21 +175,26 @@ int
 hint_stored(char *buf, size_t size, enum method method, const char *where,
     enum hint_lang lang)
 {
+	char quoted[1100];
 	int n;
 
+	/* the path comes from a recipient address: a learner will paste
+	 * the command into a shell, so it must stay one quoted word */
+	if (shell_word(quoted, sizeof(quoted), where) == -1)
+		return -1;
 	switch (method) {
 	case METHOD_MBOX:
 		n = snprintf(buf, size, lang == HINT_JA ?
 		    "メッセージは %s に保存されました。見るには: cat %s" :
 		    "The message is stored in %s.  Look at it with: cat %s",
-		    where, where);
+		    where, quoted);
 		break;
 	case METHOD_MAILDIR:
 		n = snprintf(buf, size, lang == HINT_JA ?
 		    "メッセージは %s/new に1ファイルで保存されました。"
 		    "見るには: ls %s/new" :
 		    "The message is a file in %s/new.  List them with: "
-		    "ls %s/new", where, where);
+		    "ls %s/new", where, quoted);
 		break;
 	default:
 		n = snprintf(buf, size, lang == HINT_JA ?

@@ -204,6 +204,11 @@ START_TEST(test_hint_stored)
 	    "/usr/bin/procmail", HINT_EN), 0);
 	ck_assert_str_eq(buf, "The message went to /usr/bin/procmail on its "
 	    "standard input, which exited 0");
+	/* a path from a hostile recipient stays one quoted shell word */
+	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_MBOX,
+	    "./it's $(rm x);`y`", HINT_EN), 0);
+	ck_assert_str_eq(buf, "The message is stored in ./it's $(rm x);`y`.  "
+	    "Look at it with: cat './it'\\''s $(rm x);`y`'");
 	ck_assert_int_eq(hint_stored(buf, 20, METHOD_PIPE,
 	    "/usr/bin/procmail", HINT_EN), -1);
 }
