@@ -53,6 +53,7 @@ static int	expand(char *, size_t, const char *, const struct rcpt_names *,
 		    const struct addr *, const struct addr *);
 static const char *check_template(const char *, const char *);
 static int	uses(const struct config *, char);
+static int	makes_option(const struct config *, char, const char *);
 static void	qualify(const struct addr *, const char *, struct addr *);
 static int	by_path(const void *, const void *);
 static struct deliver_result write_copy(const struct config *,
@@ -194,16 +195,40 @@ deliver_check_config(const struct config *cfg)
 	return NULL;
 }
 
-/* Whether the destination template mentions %c (mbox and Maildir). */
+/*
+ * Whether the templates mention %c: the mbox or Maildir path, or the
+ * pipe program's arguments.
+ */
 static int
 uses(const struct config *cfg, char c)
 {
 	const char *p;
+	int i = cfg->method == METHOD_PIPE ? 1 : 0;
 
-	for (p = cfg->method_argv[0]; (p = strchr(p, '%')) != NULL; p += 2)
-		if (p[1] == c)
-			return 1;
+	for (; i < cfg->method_argc && (i == 0 || cfg->method == METHOD_PIPE);
+	    i++)
+		for (p = cfg->method_argv[i]; (p = strchr(p, '%')) != NULL;
+		    p += 2)
+			if (p[1] == c)
+				return 1;
 	return 0;
+}
+
+/*
+ * An argument that begins with '-' is an option to most programs
+ * (sendmail -X FILE writes a log wherever it is told), so an address
+ * that would expand to one is refused when it is given.
+ */
+static int
+makes_option(const struct config *cfg, char c, const char *value)
+{
+	return cfg->method == METHOD_PIPE && *value == '-' && uses(cfg, c);
+}
+
+enum reply_id
+deliver_check_sender(const struct config *cfg, const struct addr *s)
+{
+	return makes_option(cfg, 's', s->mailbox) ? R_DASH_SENDER : R_COUNT;
 }
 
 /*
@@ -219,9 +244,12 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 	struct stat st;
 	char path[DEST_MAX];
 
+	names_of(r, cfg->hostname, &n);
+	if (makes_option(cfg, 'r', r->mailbox) ||
+	    makes_option(cfg, 'u', n.local))
+		return R_DASH_RCPT;
 	if (cfg->method == METHOD_PIPE)
 		return R_COUNT;		/* names are argv data, not paths */
-	names_of(r, cfg->hostname, &n);
 	if (uses(cfg, 'u') && !is_safe_component(n.local))
 		return R_BAD_LOCAL_PART;
 	if (uses(cfg, 'd') && !is_safe_component(n.domain))

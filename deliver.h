@@ -38,6 +38,8 @@ void	deliver(const struct config *, const struct envelope *,
 	    struct spool *, struct deliver_result *);
 const char *deliver_check_config(const struct config *);
 enum reply_id deliver_check_rcpt(const struct config *, const struct addr *);
+enum reply_id deliver_check_sender(const struct config *,
+	    const struct addr *);
 int	deliver_destination(const struct config *, const struct addr *,
 	    char *, size_t);
 struct deliver_result deliver_result_errno(int);

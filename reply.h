@@ -76,6 +76,8 @@
 	X(R_MAILBOX_BAD,     550, "5.2.0", "Mailbox unavailable") \
 	X(R_BAD_LOCAL_PART,  550, "5.1.3", "Local part not allowed in a mailbox name: %s") \
 	X(R_BAD_DOMAIN_PART, 550, "5.1.2", "Domain not allowed in a mailbox name: %s") \
+	X(R_DASH_RCPT,       550, "5.1.3", "Recipient may not begin with '-' for a delivery program: %s") \
+	X(R_DASH_SENDER,     553, "5.1.7", "Sender may not begin with '-' for a delivery program: %s") \
 	/* pipe delivery: %s is the program's first line on stderr */ \
 	X(R_PIPE_TEMPFAIL,   451, "4.3.0", "Delivery deferred: %s") \
 	X(R_PIPE_NOUSER,     550, "5.1.1", "No such user: %s") \

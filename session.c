@@ -566,8 +566,13 @@ cmd_mail(struct session *s, char *arg)
 			reply_with(s, r, bad);
 		return;
 	}
-	set_state(s, ST_MAIL);
 	snprintf(shown, sizeof(shown), "<%s>", s->txn.sender.mailbox);
+	if ((r = deliver_check_sender(s->cfg, &s->txn.sender)) != R_COUNT) {
+		s->txn.smtputf8 = 0;
+		reply_with(s, r, shown);
+		return;
+	}
+	set_state(s, ST_MAIL);
 	reply_with(s, R_SENDER_OK, shown);
 }
 

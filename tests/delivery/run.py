@@ -412,11 +412,36 @@ def test_lmtp_pipe(d):
                                    for n in (1, 2)], ["one\n", "two\n"])
 
 
+def test_pipe_dash(d):
+    """An address that would become an option of the program is refused
+    where it is given; without %s/%r/%u in the arguments it is fine."""
+    out_dir = os.path.join(d, "rec")
+    os.mkdir(out_dir)
+    data = crlf(["HELO c.example", "MAIL FROM:<-X/tmp/log@x.example>",
+                 "MAIL FROM:<s@x.example>", "RCPT TO:<-oQ/tmp@y.example>",
+                 'RCPT TO:<"-x"@y.example>', "QUIT"])
+    out, rc, _ = run(["pipe", RECORD, out_dir, "%s", "%u"], data, d)
+    check("pipe dash: replies", replies(out)[2:6], [
+        "553 5.1.7 Sender may not begin with '-' for a delivery program: "
+        "<-X/tmp/log@x.example>",
+        "250 2.1.0 Sender <s@x.example> OK",
+        "550 5.1.3 Recipient may not begin with '-' for a delivery program: "
+        "<-oQ/tmp@y.example>",
+        "550 5.1.3 Recipient may not begin with '-' for a delivery program: "
+        '<"-x"@y.example>'])
+    data = crlf(["HELO c.example", "MAIL FROM:<-s@x.example>",
+                 "RCPT TO:<-r@y.example>", "QUIT"])
+    out, rc, _ = run(["pipe", RECORD, out_dir, "%d"], data, d)
+    check("pipe dash: harmless without %s, %r, %u", replies(out)[2:4], [
+        "250 2.1.0 Sender <-s@x.example> OK",
+        "250 2.1.5 Recipient <-r@y.example> OK"])
+
+
 def main():
     for test in (test_mbox_per_user, test_maildir, test_pipe,
                  test_rollback, test_concurrency, test_attacks, test_lmtp,
                  test_postmaster, test_unsafe_domain, test_maildir_rollback,
-                 test_lmtp_pipe):
+                 test_lmtp_pipe, test_pipe_dash):
         d = tempfile.mkdtemp(prefix="smtpd-delivery.")
         try:
             test(d)
