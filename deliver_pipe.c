@@ -65,7 +65,6 @@ static void	make_env(struct pipe_env *, const struct envelope *,
 static int	above_stdio(int);
 static void	child(char *const [], char *const [], int, int)
 		    __attribute__((noreturn));
-static long long now_ms(void);
 static int	reap(pid_t, int *, int);
 static void	feed_close(struct feed *);
 static void	feed_some(struct feed *);
@@ -163,15 +162,6 @@ child(char *const argv[], char *const envp[], int in, int err)
 	    sizeof(msg) - 1) == -1)
 		_exit(EX_TEMPFAIL);
 	_exit(EX_TEMPFAIL);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* waitpid() through EINTR: 1 when pid is gone, 0 if it runs, -1. */
@@ -310,7 +300,7 @@ run(pid_t pid, struct feed *f, struct errline *e, int timeout_s,
 	int tick = 1, n, r, ifeed, ierr;
 
 	if (timeout_s > 0)
-		deadline = now_ms() + (long long)timeout_s * 1000;
+		deadline = util_now_ms() + (long long)timeout_s * 1000;
 	for (;;) {
 		if ((r = reap(pid, status, WNOHANG)) != 0)
 			break;
@@ -319,7 +309,8 @@ run(pid_t pid, struct feed *f, struct errline *e, int timeout_s,
 			r = -1;
 			break;
 		}
-		left = timeout_s > 0 ? deadline - now_ms() : TICK_MAX_MS;
+		left = timeout_s > 0 ? deadline - util_now_ms() :
+		    TICK_MAX_MS;
 		if (left <= 0)
 			break;
 		n = 0;

@@ -211,8 +211,6 @@ void
 hint_write(int fd, enum hint_lang lang, const char *text)
 {
 	char line[600];
-	size_t off = 0;
-	ssize_t w;
 	int n;
 
 	if (fd < 0 || text == NULL)
@@ -223,12 +221,5 @@ hint_write(int fd, enum hint_lang lang, const char *text)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
-	while (off < (size_t)n) {
-		w = write(fd, line + off, (size_t)n - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
+	(void)util_write_all(fd, line, (size_t)n);
 }

@@ -13,7 +13,6 @@
 #include "linebuf.h"
 #include "util.h"
 
-static long long now_ms(void);
 static enum line_status fill(struct linebuf *, long long);
 static long long rate_deadline(const struct linebuf *);
 static void	tap(struct linebuf *, const char *, size_t);
@@ -40,19 +39,11 @@ tap(struct linebuf *lb, const char *p, size_t n)
 		lb->tap(lb->tap_arg, p, n);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Read once more into the buffer, waiting at most until deadline (a
- * now_ms() value; 0 means no deadline).  Pending replies are flushed
- * first: the client may be waiting for them before it sends more.
+ * util_now_ms() value; 0 means no deadline).  Pending replies are
+ * flushed first: the client may be waiting for them before it sends
+ * more.
  */
 static enum line_status
 fill(struct linebuf *lb, long long deadline)
@@ -73,7 +64,7 @@ fill(struct linebuf *lb, long long deadline)
 	for (;;) {
 		wait = -1;
 		if (deadline != 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - util_now_ms();
 
 			if (left <= 0)
 				return LINE_TIMEOUT;
@@ -113,7 +104,8 @@ enum line_status
 linebuf_getline(struct linebuf *lb, size_t max, char **line, size_t *len,
     int *flags)
 {
-	long long deadline = lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0;
+	long long deadline = lb->timeout_ms > 0 ?
+	    util_now_ms() + lb->timeout_ms : 0;
 	int discarding = 0;
 	enum line_status st;
 	char *p, *lf;
@@ -172,7 +164,7 @@ linebuf_peek(struct linebuf *lb, const char **p, size_t *n)
 	while (lb->start == lb->end) {
 		if (lb->eof)
 			return LINE_EOF;
-		deadline = lb->timeout_ms > 0 ? now_ms() + lb->timeout_ms : 0;
+		deadline = lb->timeout_ms > 0 ? util_now_ms() + lb->timeout_ms : 0;
 		floor = rate_deadline(lb);
 		if (floor != 0 && floor < deadline) {
 			st = fill(lb, floor);
@@ -208,7 +200,7 @@ void
 linebuf_rate_begin(struct linebuf *lb, unsigned octets_per_s)
 {
 	lb->rate_min = octets_per_s;
-	lb->rate_start_ms = now_ms();
+	lb->rate_start_ms = util_now_ms();
 	lb->rate_octets = 0;
 }
 

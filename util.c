@@ -118,3 +118,13 @@ util_write_all(int fd, const char *p, size_t n)
 	}
 	return 0;
 }
+
+/* Milliseconds of the monotonic clock, for deadlines. */
+long long
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

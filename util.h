@@ -15,5 +15,6 @@ int	util_strlcpy(char *, const char *, size_t);
 int	util_rfc5322_date(char *, size_t, time_t);
 char	util_ascii_lower(char);
 int	util_write_all(int, const char *, size_t);
+long long util_now_ms(void);
 
 #endif
