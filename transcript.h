@@ -15,7 +15,7 @@
 /* Octets kept of one command line or of one message's data. */
 #define TRANSCRIPT_CAP	65536
 /* Octets, both ways, after which a session is no longer recorded. */
-#define TRANSCRIPT_SESSION_MAX	(16 * 1024 * 1024)
+#define TRANSCRIPT_SESSION_MAX	16777216	/* 16 MiB */
 
 struct transcript;
 
