@@ -181,6 +181,9 @@ deliver_check_config(const struct config *cfg)
 	const char *why;
 	int i;
 
+	if (cfg->method == METHOD_MBOX &&
+	    deliver_mbox_is_lock_name(cfg->method_argv[0]))
+		return "an mbox path may not end in .lock, the name of a lock file";
 	if (cfg->method != METHOD_PIPE)
 		return check_template(cfg->method_argv[0], "ud%");
 	if (cfg->method_argv[0][0] != '/')
@@ -257,6 +260,10 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 	if (expand(path, sizeof(path), cfg->method_argv[0], &n, NULL,
 	    NULL) == -1)
 		return R_MAILBOX_BAD;
+	/* another mailbox's dot-lock: never a mailbox (deliver_mbox.c) */
+	if (cfg->method == METHOD_MBOX && deliver_mbox_is_lock_name(path))
+		return uses(cfg, 'd') && deliver_mbox_is_lock_name(n.domain) ?
+		    R_BAD_DOMAIN_PART : R_BAD_LOCAL_PART;
 	if (lstat(path, &st) == -1)
 		return R_COUNT;		/* created at delivery */
 	if (cfg->method == METHOD_MBOX && !S_ISREG(st.st_mode))

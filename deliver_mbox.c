@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,10 +42,12 @@ struct mbox_out {
  * or waits for it, so no client can keep a mailbox locked.
  */
 static int		keep_enabled;
-static struct mbox_tx	kept = { -1, 0, 0, -1, "" };
+static struct mbox_tx	kept = { -1, 0, 0, -1, 0, 0, "" };
 
 static int	open_mbox(const char *, int *);
-static int	dotlock(const char *, char *, size_t);
+static int	dotlock(int, const char *, struct mbox_tx *);
+static int	break_stale_lock(int, const char *);
+static int	is_stale(const struct stat *);
 static int	fcntl_lock(int, time_t);
 static void	pause_briefly(long *);
 static void	out_put(struct mbox_out *, const char *, size_t);
@@ -103,39 +106,104 @@ open_mbox(const char *path, int *fdp)
 }
 
 /*
- * Create PATH.lock with O_EXCL.  Returns 1 when held, 0 when the
- * directory does not allow one (we rely on fcntl alone), -1 on failure
- * or after LOCK_WAIT_S with errno EAGAIN.
+ * Whether path names a dot-lock: its last component ends in ".lock"
+ * (mutt, procmail, mailx and smtpd lock mailbox P with P.lock).  No
+ * mailbox may have such a name, or a message to it would be appended
+ * to another mailbox's lock, and removed with it (deliver.c refuses
+ * such recipients at RCPT; this is the last line of defence).
+ */
+int
+deliver_mbox_is_lock_name(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n >= 5 && strcasecmp(path + n - 5, ".lock") == 0;
+}
+
+/* A dot-lock untouched for DOTLOCK_STALE_S is a dead locker's. */
+static int
+is_stale(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) &&
+	    time(NULL) - st->st_mtime > DOTLOCK_STALE_S;
+}
+
+/*
+ * Remove a stale lockpath, but only the very file found stale: between
+ * a look and an unlink another process may have removed the old lock
+ * and made a fresh one.  smtpd processes breaking the same lock take
+ * turns under a non-blocking fcntl lock on the mailbox itself (fd),
+ * and the one whose turn it is removes the lock only while the name
+ * still leads to the inode it judged stale.  Returns 1 when the lock
+ * is gone (try to create it again at once), 0 when it must be waited
+ * for.
  */
 static int
-dotlock(const char *path, char *lockpath, size_t size)
+break_stale_lock(int fd, const char *lockpath)
+{
+	struct flock fl;
+	struct stat seen, now;
+	int gone = 0;
+
+	if (lstat(lockpath, &seen) == -1)
+		return errno == ENOENT;
+	if (!is_stale(&seen))
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == -1)
+		return 0;	/* another holder or breaker: wait */
+	if (lstat(lockpath, &now) == 0 && now.st_dev == seen.st_dev &&
+	    now.st_ino == seen.st_ino && is_stale(&now)) {
+		log_warnx("removing stale lock %s", lockpath);
+		gone = unlink(lockpath) == 0 || errno == ENOENT;
+	} else
+		gone = 1;	/* changed under us: look again */
+	fl.l_type = F_UNLCK;
+	(void)fcntl(fd, F_SETLK, &fl);
+	return gone;
+}
+
+/*
+ * Create PATH.lock with O_EXCL, for the mailbox open on fd.  Returns 1
+ * when held (tx->lockpath, tx->lock_dev, tx->lock_ino say which), 0
+ * when the directory does not allow one (we rely on fcntl alone), -1
+ * on failure or after LOCK_WAIT_S with errno EAGAIN.
+ */
+static int
+dotlock(int fd, const char *path, struct mbox_tx *tx)
 {
 	time_t deadline = time(NULL) + LOCK_WAIT_S;
 	long wait_ns = LOCK_POLL_MIN_NS;
 	struct stat st;
-	int fd;
+	int lfd;
 
-	if (snprintf(lockpath, size, "%s.lock", path) >= (int)size) {
+	if (snprintf(tx->lockpath, sizeof(tx->lockpath), "%s.lock", path) >=
+	    (int)sizeof(tx->lockpath)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	for (;;) {
-		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd != -1) {
-			close(fd);
+		lfd = open(tx->lockpath, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (lfd != -1) {
+			if (fstat(lfd, &st) == -1) {
+				close(lfd);
+				unlink(tx->lockpath);
+				return -1;
+			}
+			close(lfd);
+			tx->lock_dev = st.st_dev;
+			tx->lock_ino = st.st_ino;
 			return 1;
 		}
 		if (errno == EACCES || errno == EROFS || errno == EPERM)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
-		if (lstat(lockpath, &st) == 0 &&
-		    time(NULL) - st.st_mtime > DOTLOCK_STALE_S) {
-			log_warnx("removing stale lock %s", lockpath);
-			unlink(lockpath);
+		if (break_stale_lock(fd, tx->lockpath))
 			continue;
-		}
 		if (time(NULL) >= deadline) {
 			errno = EAGAIN;
 			return -1;
@@ -393,12 +461,15 @@ deliver_mbox_write(const char *path, const struct envelope *env,
 	tx->fd = -1;
 	tx->dotlocked = 0;
 	tx->end = -1;
+	if (deliver_mbox_is_lock_name(path)) {
+		log_warnx("mbox %s: a lock file's name, refused", path);
+		return deliver_outcome(DELIVER_PERM, R_MAILBOX_BAD);
+	}
 	if (open_mbox(path, &tx->fd) == -1) {
 		log_warn("mbox %s", path);
 		return deliver_result_errno(errno);
 	}
-	if ((tx->dotlocked = dotlock(path, tx->lockpath,
-	    sizeof(tx->lockpath))) == -1 ||
+	if ((tx->dotlocked = dotlock(tx->fd, path, tx)) == -1 ||
 	    fcntl_lock(tx->fd, time(NULL) + LOCK_WAIT_S) == -1) {
 		err = errno;
 		log_warn("lock %s", path);
@@ -453,11 +524,18 @@ deliver_mbox_done(struct mbox_tx *tx)
 	deliver_mbox_done_now(tx);
 }
 
-/* Release the locks; closing the file drops the fcntl lock. */
+/*
+ * Release the locks; closing the file drops the fcntl lock.  The
+ * dot-lock is removed only while its name still leads to the file we
+ * made: if it was taken for stale and replaced, the new one is not ours.
+ */
 static void
 deliver_mbox_done_now(struct mbox_tx *tx)
 {
-	if (tx->dotlocked == 1)
+	struct stat st;
+
+	if (tx->dotlocked == 1 && lstat(tx->lockpath, &st) == 0 &&
+	    st.st_dev == tx->lock_dev && st.st_ino == tx->lock_ino)
 		unlink(tx->lockpath);
 	tx->dotlocked = 0;
 	if (tx->fd != -1)

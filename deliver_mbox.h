@@ -15,6 +15,8 @@ struct mbox_tx {
 	int	 dotlocked;	/* 1 when lockpath is ours to remove */
 	off_t	 size;		/* before our append */
 	off_t	 end;		/* after it; -1 until it succeeded */
+	dev_t	 lock_dev;	/* the dot-lock we made, to remove */
+	ino_t	 lock_ino;	/* that one only */
 	char	 lockpath[4096];
 };
 
@@ -26,5 +28,6 @@ void	deliver_mbox_undo(struct mbox_tx *);
 void	deliver_mbox_done(struct mbox_tx *);
 void	deliver_mbox_keep(int);
 void	deliver_mbox_release(void);
+int	deliver_mbox_is_lock_name(const char *);
 
 #endif

@@ -41,6 +41,45 @@ static void	expect_no_lock(void);
 static long	ms_since(const struct timespec *);
 static void	pause_ms(long);
 
+
+/*
+ * An lstat(2) the test can arm: linked into the test binary, it stands
+ * in for libc's for deliver_mbox.c too.  Armed with a lock path, the
+ * first look at that lock, while it is stale, lets "another process"
+ * slip in right after the look: it removes the stale lock and makes a
+ * fresh one of its own, as a second deliverer breaking the same stale
+ * lock would.  That holder lets go after a few more looks, noting
+ * whether its own lock was still in place then.
+ */
+static const char	*swap_path;
+static int		 swap_done, swap_looks, swap_intact;
+static ino_t		 swap_ino;
+
+int
+lstat(const char *restrict path, struct stat *restrict st)
+{
+	struct stat now;
+	int r = fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+	int fd;
+
+	if (swap_path == NULL || strcmp(path, swap_path) != 0)
+		return r;
+	if (!swap_done && r == 0 && time(NULL) - st->st_mtime > 300) {
+		swap_done = 1;
+		unlink(path);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) != -1) {
+			if (fstat(fd, &now) == 0)
+				swap_ino = now.st_ino;
+			close(fd);
+		}
+	} else if (swap_done && ++swap_looks == 5) {
+		swap_intact = fstatat(AT_FDCWD, path, &now,
+		    AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == swap_ino;
+		unlink(path);
+	}
+	return r;
+}
+
 static void
 setup(void)
 {
@@ -62,6 +101,8 @@ setup(void)
 	env.when = 1700000000;
 	spool_init(&sp);
 	deliver_mbox_keep(0);	/* as deliver_mbox() is used without a session */
+	swap_path = NULL;
+	swap_done = swap_looks = swap_intact = 0;
 }
 
 static void
@@ -644,6 +685,36 @@ START_TEST(test_stale_lock)
 }
 END_TEST
 
+/*
+ * Breaking a stale lock removes only the lock found stale: when another
+ * process has replaced it with a fresh one in between, that one is
+ * left alone and waited for (issue: lstat, then unlink, raced).
+ */
+START_TEST(test_stale_lock_race)
+{
+	struct timespec times[2];
+	size_t len;
+	char *exp;
+
+	test_write_file(lock_path, "", 0);
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= 600;
+	times[1] = times[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, lock_path, times, 0), 0);
+	swap_path = lock_path;
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	swap_path = NULL;
+	ck_assert_msg(swap_done, "the stale lock was never looked at");
+	ck_assert_msg(swap_intact,
+	    "the fresh lock of another process was removed");
+	expect_no_lock();
+	exp = expected("", 0, "x\n", 2, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+}
+END_TEST
+
 /* A fresh PATH.lock makes delivery wait until its holder lets go. */
 START_TEST(test_fresh_lock_waits)
 {
@@ -749,6 +820,7 @@ mbox_suite(void)
 	tcase_add_checked_fixture(tl, setup, teardown);
 	tcase_set_timeout(tl, TEST_TIMEOUT);
 	tcase_add_test(tl, test_stale_lock);
+	tcase_add_test(tl, test_stale_lock_race);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);

@@ -660,6 +660,48 @@ def mbox_from_splitting(sb):
     expect("python sees one message", len(msgs), 1)
     expect("its subject", msgs[0]["Subject"], "split")
 
+LOCK_NAMES = [("%u", "bob.lock"), ("%u", "BOB.LOCK"), ("%u", '"bob.lock"'),
+              ("%u", "bob.Lock"), ("%uk", "bobk.loc"),
+              ("%d/%u", "bob.lock"), ("%u@%d", "bob@ex.lock")]
+
+
+@case
+def lock_names(sb):
+    """A recipient whose mailbox path would be another mailbox's dot-lock
+    (P.lock) is refused at RCPT, in SMTP and LMTP and whatever the
+    template: otherwise its copy lands in bob's lock file and is removed
+    with it after a 250, and a fresh file there locks bob out."""
+    for template, bad in LOCK_NAMES:
+        empty_store(sb)
+        if template.startswith("%d/"):
+            os.mkdir(os.path.join(sb.store, "example.org"))
+        method = ["mbox", sb.store + "/" + template]
+        good = "bob@example.org" if "@" in bad else None
+        rcpt_bad = bad if "@" in bad else bad + "@example.org"
+        for lmtp in ([], ["-l"]):
+            hello = "LHLO c.example" if lmtp else "EHLO c.example"
+            data = crlf(hello, "MAIL FROM:<a@example.org>",
+                        "RCPT TO:<%s>" % (good or "bob@example.org"),
+                        "RCPT TO:<%s>" % rcpt_bad, "DATA", "Subject: x",
+                        "", "x", ".", "QUIT")
+            r = smtpd(sb, lmtp + method, data)
+            refused = [x for x in r.replies if x.startswith("550 5.1.")]
+            if len(refused) != 1:
+                raise Fail("%s %r %s: %s" % (template, bad, lmtp,
+                                               r.replies))
+            if not refused[0].startswith(("550 5.1.3 Local part not allowed",
+                                          "550 5.1.2 Domain not allowed")):
+                raise Fail("%s %r: %s" % (template, bad, refused[0]))
+            expect("%s %r %s: delivered" % (template, bad, lmtp),
+                   sum(1 for x in r.replies if x.startswith("250 2.0.0")),
+                   1)
+        files = store_files(sb)
+        locks = [f for f in files if f.lower().endswith(".lock")]
+        expect("%s %r: no lock left" % (template, bad), locks, [])
+        expect("%s %r: one mailbox" % (template, bad), len(files), 1)
+        expect("%s %r: both copies in it" % (template, bad),
+               mbox_count(os.path.join(sb.store, files[0])), 2)
+
 
 TRAVERSALS = ["../x", "../../outside/precious", "..", ".", ".hidden",
               "a/../../b", "/etc/passwd", "a/b", "x/..", "..\\x", "a\\/b",
