@@ -644,8 +644,10 @@ cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	/* RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
-	 * in SMTP a transaction takes one recipient (README: pipe) */
-	if (!is_rcpt(s, &a) && (s->txn.nrcpts >= s->cfg->max_rcpts ||
+	 * in SMTP a transaction takes one recipient (README: pipe).  In
+	 * LMTP a repeat is stored too (txn_add_rcpt), so it counts. */
+	if ((s->cfg->lmtp || !is_rcpt(s, &a)) &&
+	    (s->txn.nrcpts >= s->cfg->max_rcpts ||
 	    (s->cfg->method == METHOD_PIPE && !s->cfg->lmtp &&
 	    s->txn.nrcpts >= 1))) {
 		reply(s, R_TOO_MANY_RCPTS);

@@ -569,6 +569,30 @@ def transactions(n):
 
 
 @case
+def lmtp_repeated_recipient(sb):
+    """LMTP stores every accepted RCPT, repeats too, since each gets its
+    own reply after the data (RFC 2033 4.2): so a repeat counts toward
+    -r like any other.  100000 repeats of one address with -r 2: two
+    taken, the rest 452 4.5.3, memory bounded, two replies at the end."""
+    data = (crlf("LHLO c.example", "MAIL FROM:<a@example.org>") +
+            b"RCPT TO:<u@example.org>\r\n" * 100000 +
+            crlf("DATA", "Subject: repeats", "", "x", ".", "QUIT"))
+    r = smtpd(sb, ["-l", "-r", "2", "mbox", sb.store + "/%u"], data)
+    expect("accepted", sum(1 for x in r.replies if
+                           x.startswith("250 2.1.5 Recipient")), 2)
+    expect("deferred", sum(1 for x in r.replies if x.startswith("452 4.5.3")),
+           99998)
+    expect("end", r.replies[-4:], [
+        DATA_GO,
+        "250 2.0.0 Delivered to <u@example.org> as 6553F100000000001",
+        "250 2.0.0 Delivered to <u@example.org> as 6553F100000000001",
+        BYE.replace("ESMTP", "LMTP")])
+    expect("one copy", mbox_count(sb.store + "/u"), 1)
+    if r.maxrss_kb > RSS_BOUND_KB:
+        raise Fail("max RSS %d KiB" % r.maxrss_kb)
+
+
+@case
 def many_transactions(sb):
     """10000 transactions in one session: each is delivered, and the
     peak memory is the same as for 1000, once the allocator has warmed
