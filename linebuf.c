@@ -5,6 +5,7 @@
  * and when replies leave.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 static enum line_status fill(struct linebuf *, long long);
 static long long rate_deadline(const struct linebuf *);
 static void	tap(struct linebuf *, const char *, size_t);
+static int	write_bounded(struct outbuf *, const char *, size_t);
 
 void
 linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
@@ -226,12 +228,67 @@ linebuf_pending(const struct linebuf *lb)
 }
 
 void
-outbuf_init(struct outbuf *ob, int fd)
+outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 {
 	ob->fd = fd;
+	ob->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	ob->failed = 0;
 	ob->len = 0;
 	ob->before_flush = NULL;
+}
+
+/*
+ * Write p[0..n) to the client, each wait for it to take more bounded by
+ * the timeout, as reads are: a client that sends and never reads (a
+ * closed TCP window costs it nothing) must not hold the process in
+ * write(2) for ever.  The descriptor stays blocking, since it may be a
+ * terminal or pipe shared with others; instead poll(2) waits for room
+ * and each write(2) is at most PIPE_BUF octets, which POLLOUT promises
+ * on a pipe (POSIX) and which a socket that polls writable has.
+ */
+static int
+write_bounded(struct outbuf *ob, const char *p, size_t n)
+{
+	struct pollfd pfd;
+	long long deadline;
+	size_t k;
+	ssize_t w;
+	int r;
+
+	while (n > 0) {
+		deadline = util_now_ms() + ob->timeout_ms;
+		for (;;) {
+			long long left = deadline - util_now_ms();
+
+			if (ob->timeout_ms <= 0)
+				break;
+			if (left <= 0) {
+				ob->failed = OUTBUF_STUCK;
+				return -1;
+			}
+			pfd.fd = ob->fd;
+			pfd.events = POLLOUT;
+			pfd.revents = 0;
+			r = poll(&pfd, 1, left > 0x7fffffffLL ? 0x7fffffff :
+			    (int)left);
+			if (r > 0)
+				break;
+			if (r == -1 && errno != EINTR) {
+				ob->failed = OUTBUF_GONE;
+				return -1;
+			}
+		}
+		k = ob->timeout_ms > 0 && n > PIPE_BUF ? PIPE_BUF : n;
+		if ((w = write(ob->fd, p, k)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			ob->failed = OUTBUF_GONE;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 void
@@ -242,8 +299,7 @@ outbuf_put(struct outbuf *ob, const char *p, size_t n)
 	if (ob->len + n > sizeof(ob->buf) && outbuf_flush(ob) == -1)
 		return;
 	if (n >= sizeof(ob->buf)) {
-		if (util_write_all(ob->fd, p, n) == -1)
-			ob->failed = 1;
+		(void)write_bounded(ob, p, n);
 		return;
 	}
 	memcpy(ob->buf + ob->len, p, n);
@@ -268,10 +324,8 @@ outbuf_flush(struct outbuf *ob)
 		ob->before_flush();
 	if (ob->failed)
 		return -1;
-	if (ob->len > 0 && util_write_all(ob->fd, ob->buf, ob->len) == -1) {
-		ob->failed = 1;
+	if (ob->len > 0 && write_bounded(ob, ob->buf, ob->len) == -1)
 		return -1;
-	}
 	ob->len = 0;
 	return 0;
 }

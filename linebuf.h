@@ -28,9 +28,14 @@ enum line_status {
 #define LINE_HAS_CR	0x02	/* a CR not followed by LF inside */
 #define LINE_HAS_NUL	0x04	/* a NUL octet inside */
 
+/* Why an outbuf stopped writing. */
+#define OUTBUF_GONE	1	/* a write failed: the client is gone */
+#define OUTBUF_STUCK	2	/* the client took nothing for a timeout */
+
 struct outbuf {
 	int	 fd;
-	int	 failed;	/* a write failed: the client is gone */
+	int	 timeout_ms;	/* per wait for room; <= 0 waits forever */
+	int	 failed;	/* OUTBUF_*, 0 while writing works */
 	void	(*before_flush)(void);	/* run before bytes leave, and so
 					 * before any wait for input */
 	size_t	 len;
@@ -61,7 +66,7 @@ size_t	linebuf_pending(const struct linebuf *);
 void	linebuf_rate_begin(struct linebuf *, unsigned);
 void	linebuf_rate_end(struct linebuf *);
 
-void	outbuf_init(struct outbuf *, int);
+void	outbuf_init(struct outbuf *, int, int);
 void	outbuf_put(struct outbuf *, const char *, size_t);
 void	outbuf_puts(struct outbuf *, const char *);
 int	outbuf_flush(struct outbuf *);

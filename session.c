@@ -253,7 +253,7 @@ session_new(const struct config *cfg, int in, int out)
 	s->cfg = cfg;
 	s->state = ST_START;
 	s->lf_mode = cfg->interactive;
-	outbuf_init(&s->out, out);
+	outbuf_init(&s->out, out, cfg->timeout);
 	linebuf_init(&s->in, in, cfg->timeout, &s->out);
 	spool_init(&s->spool);
 	/* pipelined messages to one mbox share its open and its locks,
@@ -330,6 +330,8 @@ session_run(const struct config *cfg, int in, int out)
 		hints_after_reply(s);
 	}
 	outbuf_flush(&s->out);
+	if (s->out.failed == OUTBUF_STUCK)
+		log_info("client took no reply for %d s; closing", cfg->timeout);
 	transcript_close(s->transcript);
 	s->transcript = NULL;
 	if (s->state >= ST_MAIL)

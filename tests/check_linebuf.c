@@ -377,7 +377,7 @@ START_TEST(test_outbuf_batching)
 
 	make_pipe(fds);
 	ck_assert_int_eq(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
-	outbuf_init(&ob, fds[1]);
+	outbuf_init(&ob, fds[1], 0);
 	outbuf_puts(&ob, "250 one\r\n");
 	outbuf_put(&ob, "250 two\r\n", 9);
 	/* nothing leaves before a flush */
@@ -428,7 +428,7 @@ START_TEST(test_outbuf_flush_before_read)
 	make_pipe(in);
 	make_pipe(out);
 	ck_assert_int_eq(fcntl(out[0], F_SETFL, O_NONBLOCK), 0);
-	outbuf_init(&ob, out[1]);
+	outbuf_init(&ob, out[1], 0);
 	linebuf_init(&lb, in[0], 5, &ob);
 	put(in[1], "A\r\nB\r\n", 6);
 	outbuf_puts(&ob, "r1\r\n");
@@ -468,7 +468,7 @@ START_TEST(test_outbuf_before_flush)
 
 	make_pipe(in);
 	make_pipe(out);
-	outbuf_init(&ob, out[1]);
+	outbuf_init(&ob, out[1], 0);
 	ob.before_flush = count_before_flush;
 	before_flush_calls = 0;
 	linebuf_init(&lb, in[0], 5, &ob);
@@ -498,7 +498,7 @@ START_TEST(test_outbuf_client_gone)
 	make_pipe(in);
 	make_pipe(out);
 	close(out[0]);
-	outbuf_init(&ob, out[1]);
+	outbuf_init(&ob, out[1], 0);
 	linebuf_init(&lb, in[0], 5, &ob);
 	put(in[1], "A\r\n", 3);
 	outbuf_puts(&ob, "220 hi\r\n");

@@ -161,11 +161,13 @@ class Result:
 
 
 def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
-          quarantine=True):
+          quarantine=True, deaf=False):
     """Run one session.  data is sent at once; chunks, if given, is an
     iterable of byte strings written one after the other (for streams
-    too large to hold).  Returns a Result with out, err, status,
-    maxrss_kb and seconds; checks exit and reply format."""
+    too large to hold).  deaf: the client reads no reply until smtpd
+    has exited (the replies may then end mid-line).  Returns a Result
+    with out, err, status, maxrss_kb and seconds; checks exit and reply
+    format."""
     env = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
            "TZ": "UTC", "TMPDIR": sb.tmp}
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
@@ -195,7 +197,11 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
         os.close(fd)
     got = {"out": [], "err": []}
 
+    exited = threading.Event()
+
     def drain(fd, key):
+        if deaf and key == "out":
+            exited.wait()
         while True:
             b = os.read(fd, 65536)
             if not b:
@@ -207,8 +213,6 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
                threading.Thread(target=drain, args=(err_r, "err"))]
     for t in readers:
         t.start()
-
-    exited = threading.Event()
 
     def feed():
         try:
@@ -243,6 +247,7 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
         if time.monotonic() > deadline:
             os.kill(pid, 9)
             os.wait4(pid, 0)
+            exited.set()
             raise Fail("smtpd still running after %d s" % timeout)
         time.sleep(0.01)
     r = Result()
@@ -259,6 +264,8 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
     r.status = os.WEXITSTATUS(status)
     expect("exit status", r.status, 0)
     expect("stderr", r.err, b"")
+    if deaf and not r.out.endswith(b"\r\n"):
+        r.out = r.out[:r.out.rfind(b"\r\n") + 2]
     check_reply_format(r.out)
     r.replies = r.out.decode("utf-8", "replace").split("\r\n")[:-1]
     r.codes = [int(x[:3]) for x in r.replies if x[3:4] == " "]
@@ -590,6 +597,22 @@ def lmtp_repeated_recipient(sb):
     expect("one copy", mbox_count(sb.store + "/u"), 1)
     if r.maxrss_kb > RSS_BOUND_KB:
         raise Fail("max RSS %d KiB" % r.maxrss_kb)
+
+
+@case
+def deaf_client(sb):
+    """A client that sends HELP after HELP and never reads a reply: once
+    the replies fill the pipe, smtpd waits at most -t for the client to
+    take more, then ends the session, instead of sitting in write(2)
+    for ever (a zero TCP window costs a client nothing)."""
+    r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
+              crlf("EHLO c.example") + b"HELP\r\n" * 200000, deaf=True,
+              timeout=30)
+    if not 1.9 < r.seconds < 8:
+        raise Fail("ended after %.1f s" % r.seconds)
+    if len(r.out) > 1 << 20:
+        raise Fail("%d octets of replies through a full pipe" % len(r.out))
+    expect("stored", store_files(sb), [])
 
 
 @case
