@@ -644,7 +644,8 @@ cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	/* RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
-	 * in SMTP a transaction takes one recipient (README: pipe) */
+	 * in SMTP a transaction takes one recipient (smtpd.8: All or
+	 * nothing) */
 	if (!is_rcpt(s, &a) && (s->txn.nrcpts >= s->cfg->max_rcpts ||
 	    (s->cfg->method == METHOD_PIPE && !s->cfg->lmtp &&
 	    s->txn.nrcpts >= 1))) {
