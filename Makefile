@@ -1,5 +1,6 @@
-# smtpd: see README.  `make`, `make check`, `make sanitize`, `make bench`,
-# `make clean`, `make install`, `make uninstall`.
+# smtpd: see README, smtpd.8 and docs/.  `make`, `make check`,
+# `make sanitize`, `make bench`, `make clean`, `make install`,
+# `make uninstall`.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g

@@ -77,7 +77,7 @@ static struct deliver_result worst_of(const struct deliver_result *,
 
 /*
  * %u: the local part unquoted, %d: the domain, both with ASCII letters
- * in lower case (README: Delivery).  <postmaster> without a domain
+ * in lower case (smtpd.8: Mailbox names).  <postmaster> without a domain
  * gets the -n name as its domain.
  */
 static void
@@ -481,7 +481,7 @@ run_pipe(const struct config *cfg, const struct envelope *env,
 /*
  * pipe: one run per distinct recipient (as %u@%d), since a program
  * run per recipient is what the admin configured.  In SMTP the session
- * lets a transaction have one recipient only (README: pipe).
+ * lets a transaction have one recipient only (smtpd.8: All or nothing).
  */
 static void
 deliver_pipes(const struct config *cfg, const struct envelope *env,

@@ -86,7 +86,7 @@ make_env(struct pipe_env *pe, const struct envelope *env,
 	    env->sender->mailbox);
 	snprintf(pe->recipient, sizeof(pe->recipient), "RECIPIENT=%s",
 	    rcpt->mailbox);
-	/* LOCAL and DOMAIN are what %u and %d expand to (README) */
+	/* LOCAL and DOMAIN are what %u and %d expand to (smtpd.8: pipe) */
 	addr_local_folded(rcpt, local);
 	snprintf(pe->local, sizeof(pe->local), "LOCAL=%s", local);
 	snprintf(pe->domain, sizeof(pe->domain), "DOMAIN=%s",

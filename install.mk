@@ -1,6 +1,8 @@
 # Installation: included by the Makefile.
 #   make install     the binary to $(PREFIX)/sbin, smtpd.8 to man8, the
-#                    launcher examples and the README to share/doc/smtpd
+#                    launcher examples, the README and docs/*.md to
+#                    share/doc/smtpd (docs/ and tcpserver/ as in the tree,
+#                    so the README's references hold there too)
 #   make uninstall   removes exactly those files
 # Both honour PREFIX (default /usr/local) and DESTDIR (a staging root
 # for packagers: files land in $(DESTDIR)$(PREFIX)/...).
@@ -10,11 +12,12 @@ SBINDIR   = $(PREFIX)/sbin
 MAN8DIR   = $(PREFIX)/share/man/man8
 DOCDIR    = $(PREFIX)/share/doc/smtpd
 DOCS      = README inetd.conf.example smtpd.xinetd smtpd.socket \
-            smtpd@.service smtpd-lmtp.socket smtpd-lmtp@.service
+            smtpd@.service smtpd-lmtp.socket smtpd-lmtp@.service \
+            docs/performance.md docs/security.md docs/testing.md
 
 install: $(BIN)
 	mkdir -p "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(MAN8DIR)" \
-	    "$(DESTDIR)$(DOCDIR)/tcpserver"
+	    "$(DESTDIR)$(DOCDIR)/docs" "$(DESTDIR)$(DOCDIR)/tcpserver"
 	cp $(BIN) "$(DESTDIR)$(SBINDIR)/smtpd"
 	chmod 0755 "$(DESTDIR)$(SBINDIR)/smtpd"
 	cp smtpd.8 "$(DESTDIR)$(MAN8DIR)/smtpd.8"
@@ -31,6 +34,7 @@ uninstall:
 	for f in $(DOCS) tcpserver/run; do \
 	    rm -f "$(DESTDIR)$(DOCDIR)/$$f"; \
 	done
-	-rmdir "$(DESTDIR)$(DOCDIR)/tcpserver" "$(DESTDIR)$(DOCDIR)"
+	-rmdir "$(DESTDIR)$(DOCDIR)/docs" "$(DESTDIR)$(DOCDIR)/tcpserver" \
+	    "$(DESTDIR)$(DOCDIR)"
 
 .PHONY: install uninstall

@@ -19,7 +19,7 @@ static void	vlog(int, int, const char *, va_list)
  * The process id is written into the tag once, in the very bytes
  * LOG_PID gives ("smtpd[1234]: "), because glibc's LOG_PID calls
  * getpid(2) again for every line: a syscall per message in a pipelined
- * session (README "Performance").  No forked child of smtpd logs (the
+ * session (docs/performance.md).  No forked child of smtpd logs (the
  * pipe child only execs or exits), so the id is always the logger's.
  * openlog() keeps the pointer, hence the static buffer.
  */

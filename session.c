@@ -646,8 +646,9 @@ cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	/* RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
-	 * in SMTP a transaction takes one recipient (README: pipe).  In
-	 * LMTP a repeat is stored too (txn_add_rcpt), so it counts. */
+	 * in SMTP a transaction takes one recipient (smtpd.8: All or
+	 * nothing).  In LMTP a repeat is stored too (txn_add_rcpt), so it
+	 * counts. */
 	if ((s->cfg->lmtp || !is_rcpt(s, &a)) &&
 	    (s->txn.nrcpts >= s->cfg->max_rcpts ||
 	    (s->cfg->method == METHOD_PIPE && !s->cfg->lmtp &&

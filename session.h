@@ -20,7 +20,7 @@
 #define MAX_REJECTED		20
 /*
  * The slowest average a message may arrive at, after its first -t
- * seconds (README: -t): a modem line carries ten times as much, and a
+ * seconds (smtpd.8: -t): a modem line carries ten times as much, and a
  * client that trickles a byte now and then cannot hold a process.
  */
 #define DATA_MIN_RATE		512	/* octets a second */

@@ -32,7 +32,7 @@ $(O)/bench-logsink: bench/logsink.c
 
 .PHONY: bench bench-build
 
-# The memory bound (README "Performance"): a 1 GB message and a 1 GB
+# The memory bound (docs/performance.md): a 1 GB message and a 1 GB
 # line; about half a minute, so outside make check (.ci/run runs it).
 check-memory: $(BIN) bench-build
 	SMTPD=./$(BIN) BENCH_BIN=$(O) sh bench/memory.sh

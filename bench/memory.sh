@@ -3,7 +3,7 @@
 # make check-memory: a session's peak RSS does not depend on what the
 # client sends.  A session with a 1 GB message (76-octet lines) and one
 # with a 1 GB line must each peak within MARGIN KiB of a session with a
-# 2 KB message, and under LIMIT KiB (README "Performance").  Both are
+# 2 KB message, and under LIMIT KiB (docs/performance.md).  Both are
 # checked byte for byte in the mailbox.
 #
 # Environment: SMTPD (./smtpd), BENCH_BIN (build), MEMORY_SIZE (octets,
@@ -36,7 +36,7 @@ else
 fi
 trap 'rm -rf "$dir"' EXIT
 export TMPDIR="$dir"
-# started as root, smtpd needs -u (README "Privileges"); nobody then
+# started as root, smtpd needs -u (smtpd.8, -u); nobody then
 # writes the spool file and the mailbox here
 runas=
 if [ "$(id -u)" = 0 ]; then

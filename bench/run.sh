@@ -1,10 +1,10 @@
 #!/bin/bash
 # ISC license.
-# make bench: smtpd beside the physical floor of each job, as README
-# "Performance" describes.  Each figure is the median of BENCH_RUNS runs
-# (default 5); the floor is measured in the same runs, next to smtpd,
-# and the ratio is the median of the runs' own ratios.  Every run checks
-# that every message arrived intact before it counts.
+# make bench: smtpd beside the physical floor of each job, as
+# docs/performance.md describes.  Each figure is the median of
+# BENCH_RUNS runs (default 5); the floor is measured in the same runs,
+# next to smtpd, and the ratio is the median of the runs' own ratios.
+# Every run checks that every message arrived intact before it counts.
 #
 #   a  200 sequential sessions (greeting, EHLO, QUIT) through pipes;
 #      floor: bench-floor-smtpd, which answers and stores nothing; the

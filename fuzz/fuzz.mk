@@ -1,5 +1,5 @@
 # ISC license.
-# Fuzzing: included by the Makefile.  See README, "Security".
+# Fuzzing: included by the Makefile.  See docs/security.md.
 #   make fuzz        build the libFuzzer targets and their seed corpus
 #   make fuzz-run    run each target for FUZZ_SECONDS (default 30)
 # Needs clang with libFuzzer (Debian: clang).  Objects go to build-fuzz/.

@@ -22,7 +22,7 @@ for t in "$@"; do
 	cp -n "$build/corpus/$t"/* "$work"/ 2>/dev/null
 	echo "=== fuzz_$t: $seconds s"
 	# -timeout: one input may take 10 s; -rss_limit_mb: memory is
-	# bounded by design (README: Limits), so 512 MB means a leak
+	# bounded by design (smtpd.8: LIMITS), so 512 MB means a leak
 	if ! "$build/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
 	    -rss_limit_mb=512 -dict="$here/smtp.dict" -print_final_stats=1 \
 	    -artifact_prefix="$build/artifacts/$t-" "$work" \

@@ -2,7 +2,8 @@
 # ISC license.
 # `make install` and `make uninstall` into a staging directory (DESTDIR),
 # with the default PREFIX and with another one: every file where the
-# README says, byte for byte the same as in the tree, with its mode;
+# README's "Running it" and install.mk say, byte for byte the same as
+# in the tree, with its mode;
 # nothing else installed, and nothing left after uninstall.  Also the
 # man page: mandoc finds nothing to warn about, and it documents every
 # option smtpd's usage line shows.
@@ -39,6 +40,9 @@ manifest() {
 644 share/doc/smtpd/smtpd@.service smtpd@.service
 644 share/doc/smtpd/smtpd-lmtp.socket smtpd-lmtp.socket
 644 share/doc/smtpd/smtpd-lmtp@.service smtpd-lmtp@.service
+644 share/doc/smtpd/docs/performance.md docs/performance.md
+644 share/doc/smtpd/docs/security.md docs/security.md
+644 share/doc/smtpd/docs/testing.md docs/testing.md
 755 share/doc/smtpd/tcpserver/run tcpserver/run
 MANIFEST
 }

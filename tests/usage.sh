@@ -1,6 +1,6 @@
 #!/bin/sh
 # ISC license.
-# The command line contract (README: Command line): every wrong command
+# The command line contract (smtpd.8: DIAGNOSTICS): every wrong command
 # line gets exactly one line on stderr, nothing on stdout, exit 64, and
 # reads nothing from the client.
 # Usage: SMTPD=./smtpd sh tests/usage.sh   (as root: via tests/as-nobody.sh)

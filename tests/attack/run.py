@@ -432,7 +432,7 @@ def hostile_octets(sb):
             if b"\0" in bad or b"\r" in bad:
                 expect(what, reply, BAD_BYTES)
             elif bad == b"\xc3\xa9" and b"@r{}" in tmpl:
-                # a source route is accepted and ignored (README), so
+                # a source route is accepted and ignored (smtpd.8), so
                 # valid UTF-8 in it changes nothing
                 expect(what, reply, "250 2.1.5 Recipient <ab@example.org> OK")
             elif bad == b"\xc3\xa9" and b"@" in tmpl and b"NOTIFY" not in \
@@ -484,8 +484,8 @@ def stream(prefix, n, suffix, fill=b"a"):
     yield suffix
 
 
-# RSS bound for one session: about 200 KiB of buffers on top of libc
-# (README: Limits); sanitizers add their shadow memory and quarantine.
+# RSS bound for one session: about 330 KiB of buffers on top of libc
+# (smtpd.8: LIMITS); sanitizers add their shadow memory and quarantine.
 RSS_BOUND_KB = 96 * 1024 if SANITIZED else 8 * 1024
 
 
