@@ -24,6 +24,7 @@ static size_t	scan_domain(const char *);
 static size_t	scan_literal(const char *);
 static size_t	scan_route(const char *);
 static size_t	utf8_len(const unsigned char *);
+static int	is_unicode_control(unsigned long);
 
 /* RFC 5322 atext, extended by RFC 6531 with UTF-8 */
 static int
@@ -32,12 +33,36 @@ is_atext(int c)
 	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/* Length of one well-formed UTF-8 sequence of 2-4 octets at p, or 0. */
+/*
+ * Code points that control rather than show: the C1 controls, the line
+ * and paragraph separators, and the bidirectional marks, embeddings and
+ * isolates that reorder what a terminal or log viewer displays.  An
+ * address holding one would carry it into a file name, a header and a
+ * log line ("no control characters" holds for Unicode too).
+ */
+static int
+is_unicode_control(unsigned long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Length of one well-formed UTF-8 sequence of 2-4 octets at p, or 0 for
+ * anything else, a control code point included.
+ */
 static size_t
 utf8_len(const unsigned char *p)
 {
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	unsigned long cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		if ((p[1] & 0xc0) != 0x80)
+			return 0;
+		cp = ((unsigned long)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+		return is_unicode_control(cp) ? 0 : 2;
+	}
 	if (p[0] >= 0xe0 && p[0] <= 0xef) {
 		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
 			return 0;
@@ -45,7 +70,9 @@ utf8_len(const unsigned char *p)
 			return 0;	/* overlong */
 		if (p[0] == 0xed && p[1] >= 0xa0)
 			return 0;	/* surrogate */
-		return 3;
+		cp = ((unsigned long)(p[0] & 0x0f) << 12) |
+		    ((unsigned long)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+		return is_unicode_control(cp) ? 0 : 3;
 	}
 	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
 		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||

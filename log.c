@@ -8,9 +8,15 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static void	vlog(int, int, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
+
+static char	tag[32];	/* "smtpd[PID]" */
+static int	to_stderr;	/* -e */
+
+static void	escape(char *, size_t, const char *, const char *);
 
 /*
  * No LOG_NDELAY: the socket to syslogd is opened by the first message,
@@ -22,26 +28,74 @@ static void	vlog(int, int, const char *, va_list)
  * session (docs/performance.md).  No forked child of smtpd logs (the
  * pipe child only execs or exits), so the id is always the logger's.
  * openlog() keeps the pointer, hence the static buffer.
+ *
+ * With use_stderr (-e) each line goes to stderr instead, in the same
+ * words, for a launcher that keeps it (tcpserver with multilog,
+ * systemd's StandardError=journal).  Never by default: under inetd
+ * stderr is the client's socket.
  */
 void
-log_open(void)
+log_open(int use_stderr)
 {
-	static char tag[32];
-
 	snprintf(tag, sizeof(tag), "smtpd[%ld]", (long)getpid());
-	openlog(tag, 0, LOG_MAIL);
+	to_stderr = use_stderr;
+	if (!to_stderr)
+		openlog(tag, 0, LOG_MAIL);
 }
 
+/*
+ * Copy src into dst with every octet outside printable ASCII, and every
+ * octet in also, written as \xHH.  dst is always terminated; what does
+ * not fit is cut.
+ */
+static void
+escape(char *dst, size_t size, const char *src, const char *also)
+{
+	size_t o = 0;
+	unsigned char c;
+
+	if (size == 0)
+		return;
+	for (; *src != '\0' && o + 5 < size; src++) {
+		c = (unsigned char)*src;
+		if (c >= 32 && c < 127 && strchr(also, c) == NULL)
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, size - o, "\\x%02X", c);
+	}
+	dst[o] = '\0';
+}
+
+/*
+ * One event, one line: whatever reaches here, no octet of it can start
+ * a new line or hide in a terminal, even text from a path or a program.
+ */
 static void
 vlog(int prio, int err, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[1024], line[4 * sizeof(msg) + 160];
+	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (err != 0)
-		syslog(prio, "%s: %s", msg, strerror(err));
-	else
-		syslog(prio, "%s", msg);
+	escape(line, sizeof(line) - 160, msg, "");
+	if (err != 0) {
+		n = (int)strlen(line);
+		snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+		    strerror(err));
+	}
+	if (!to_stderr) {
+		syslog(prio, "%s", line);
+		return;
+	}
+	{
+		char out[sizeof(line) + sizeof(tag) + 4];
+
+		n = snprintf(out, sizeof(out), "%s: %s\n", tag, line);
+		if (n > 0)
+			(void)util_write_all(STDERR_FILENO, out,
+			    (size_t)n < sizeof(out) ? (size_t)n :
+			    sizeof(out) - 1);
+	}
 }
 
 void
@@ -76,21 +130,15 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Copy src[0..n) into dst with anything but printable ASCII as \xHH. */
+/*
+ * A client's text as one field of a log line: besides what vlog()
+ * escapes, the blank that separates fields, the brackets that delimit
+ * an address and the backslash that escapes, so that a quoted local
+ * part such as "x> to=<ceo@ex.org> ...: delivered" cannot pass for
+ * fields of its own.
+ */
 void
-log_escape(char *dst, size_t size, const char *src, size_t n)
+log_field(char *dst, size_t size, const char *src)
 {
-	size_t o = 0, i;
-	unsigned char c;
-
-	if (size == 0)
-		return;
-	for (i = 0; i < n && o + 5 < size; i++) {
-		c = (unsigned char)src[i];
-		if (c >= 32 && c < 127 && c != '\\')
-			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, size - o, "\\x%02X", c);
-	}
-	dst[o] = '\0';
+	escape(dst, size, src, " <>\\");
 }

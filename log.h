@@ -1,20 +1,21 @@
 /* ISC license. */
 /*
- * Diagnostics go to syslog (LOG_MAIL) only: under inetd stderr is the
- * client's socket.  Client text is escaped before it is logged.
+ * Diagnostics go to syslog (LOG_MAIL), or with -e to stderr: under inetd
+ * stderr is the client's socket.  Every line is escaped to printable
+ * ASCII, and a client's text goes through log_field() first.
  */
 #ifndef LOG_H
 #define LOG_H
 
 #include <stddef.h>
 
-void	log_open(void);
+void	log_open(int);
 void	log_info(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
-void	log_escape(char *, size_t, const char *, size_t);
+void	log_field(char *, size_t, const char *);
 
 #endif

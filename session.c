@@ -857,25 +857,33 @@ cmd_data(struct session *s, char *arg)
 	txn_reset(s);
 }
 
-/* One line per transaction (LOG_MAIL): id, sender, recipients, size, outcome. */
+/*
+ * One line per transaction (LOG_MAIL): id, sender, recipients, size,
+ * outcome.  Addresses go through log_field(): a quoted local part may
+ * hold blanks and brackets, and must not pass for fields of its own.
+ */
 static void
 log_txn(const struct session *s, const char *outcome)
 {
-	char to[700];
+	char to[1400], from[4 * ADDR_MAILBOX_MAX + 1];
+	char one[4 * ADDR_MAILBOX_MAX + 1];
 	size_t i, o = 0;
 	int n;
 
 	to[0] = '\0';
 	for (i = 0; i < s->txn.nrcpts && o < sizeof(to) - 1; i++) {
+		log_field(one, sizeof(one), s->txn.rcpts[i].mailbox);
 		n = snprintf(to + o, sizeof(to) - o, "%s<%s>", i ? "," : "",
-		    s->txn.rcpts[i].mailbox);
-		if (n < 0 || (size_t)n >= sizeof(to) - o)
+		    one);
+		if (n < 0 || (size_t)n >= sizeof(to) - o) {
+			to[o] = '\0';
 			break;	/* the list is cut short; nrcpt says so */
+		}
 		o += (size_t)n;
 	}
+	log_field(from, sizeof(from), s->txn.sender.mailbox);
 	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%lld: %s", s->txn.id,
-	    s->txn.sender.mailbox, to, s->txn.nrcpts,
-	    (long long)s->spool.size, outcome);
+	    from, to, s->txn.nrcpts, (long long)s->spool.size, outcome);
 }
 
 static void

@@ -30,7 +30,7 @@
 #define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
 
 static const char usage_text[] =
-    "usage: smtpd [-lv] [-n name] [-d domain]... [-s bytes] [-r count] "
+    "usage: smtpd [-elv] [-n name] [-d domain]... [-s bytes] [-r count] "
     "[-T seconds] [-t seconds] [-u user] [-x dir] "
     "[mbox path | maildir dir | pipe program [arg ...]]";
 
@@ -41,7 +41,7 @@ static int	is_word(const char *);
 static int	format_address(char *, size_t, int, const void *);
 static const char *peer_address(char *, size_t);
 static void	parse_method(struct config *, int, char **);
-static void	leave_root(const char *);
+static void	leave_root(const char *, int);
 
 /* One line on stderr: the session has not started, so it is ours. */
 static void
@@ -181,7 +181,7 @@ parse_method(struct config *cfg, int argc, char **argv)
  * already switched users needs no -u.
  */
 static void
-leave_root(const char *user)
+leave_root(const char *user, int log_stderr)
 {
 	const char *why;
 	int status;
@@ -194,8 +194,9 @@ leave_root(const char *user)
 	} else if ((why = priv_drop(user, &status)) == NULL)
 		return;
 	/* under inetd stderr is the client: tell the admin in syslog too */
-	log_open();
-	log_warnx("%s", why);
+	log_open(log_stderr);
+	if (!log_stderr)
+		log_warnx("%s", why);
 	if (status == EX_USAGE)
 		usage(why);
 	fprintf(stderr, "smtpd: %s\n", why);
@@ -208,7 +209,7 @@ main(int argc, char **argv)
 	static char host[256], peer[80];
 	const char *user = NULL;
 	struct config cfg;
-	int ch, status;
+	int ch, status, log_stderr = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	opterr = 0;
@@ -219,12 +220,15 @@ main(int argc, char **argv)
 	cfg.domains = calloc((size_t)argc, sizeof(char *));
 	if (cfg.domains == NULL)
 		return EX_TEMPFAIL;
-	while ((ch = getopt(argc, argv, "d:ln:r:s:T:t:u:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:eln:r:s:T:t:u:vx:")) != -1) {
 		switch (ch) {
 		case 'd':
 			if (!is_word(optarg))
 				usage("-d takes a domain name");
 			cfg.domains[cfg.ndomains++] = optarg;
+			break;
+		case 'e':
+			log_stderr = 1;
 			break;
 		case 'l':
 			cfg.lmtp = 1;
@@ -266,7 +270,7 @@ main(int argc, char **argv)
 		}
 	}
 	parse_method(&cfg, argc - optind, argv + optind);
-	leave_root(user);
+	leave_root(user, log_stderr);
 	if (cfg.hostname == NULL) {
 		if (gethostname(host, sizeof(host) - 1) == -1 ||
 		    !is_word(host))
@@ -284,7 +288,7 @@ main(int argc, char **argv)
 	/* a vanished client is an EPIPE; a file size limit is an EFBIG */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
-	log_open();
+	log_open(log_stderr);
 	log_info("connection from %s", cfg.peer != NULL ? cfg.peer : "stdin");
 	status = session_run(&cfg, 0, 1);
 	free(cfg.domains);

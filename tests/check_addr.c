@@ -117,6 +117,11 @@ static const char *const bad[] = {
 	"<\xf4\x90\x80\x80@b>",		/* beyond U+10FFFF */
 	"<\xf5\x80\x80\x80@b>",
 	"<\"\xff\"@b>",
+	"<a\xc2\x9b" "31mRED\xc2\x9b" "0m@b>",	/* Unicode controls */
+	"<a\xe2\x80\xa8@b>",
+	"<\"a\xe2\x80\xa9\"@b>",
+	"<a@b\xe2\x80\xae.c>",
+	"<\"x> to=<c@d> delivered\xe2\x80\xa8id=F\"@e>",
 	"<@a,u@c>",			/* broken routes */
 	"<@a:>",
 	"<@-a:u@c>",
@@ -370,7 +375,7 @@ START_TEST(test_utf8_valid)
 		{ "plain ASCII", 11, 1 },
 		{ "a\0b", 3, 1 },
 		{ "\xc3\xa9", 2, 1 },			/* U+00E9 */
-		{ "\xc2\x80", 2, 1 },			/* U+0080 */
+		{ "\xc2\xa0", 2, 1 },			/* U+00A0 */
 		{ "\xdf\xbf", 2, 1 },			/* U+07FF */
 		{ "\xe0\xa0\x80", 3, 1 },		/* U+0800 */
 		{ "\xe2\x82\xac", 3, 1 },		/* U+20AC at the end */
@@ -411,6 +416,18 @@ START_TEST(test_utf8_valid)
 		{ "\xed\xa0\x80", 3, 0 },
 		{ "\xed\xbf\xbf", 3, 0 },
 		{ "\xed\xa0\x80\xed\xb0\x80", 6, 0 },
+		/* well formed, but controls: C1, separators, bidi */
+		{ "\xc2\x80", 2, 0 },			/* U+0080 */
+		{ "a\xc2\x9b" "31m", 6, 0 },		/* U+009B, CSI */
+		{ "\xd8\x9c", 2, 0 },			/* U+061C */
+		{ "\xe2\x80\x8e", 3, 0 },		/* U+200E */
+		{ "\xe2\x80\xa8", 3, 0 },		/* U+2028 */
+		{ "\xe2\x80\xa9", 3, 0 },		/* U+2029 */
+		{ "\xe2\x80\xae", 3, 0 },		/* U+202E */
+		{ "\xe2\x81\xa6", 3, 0 },		/* U+2066 */
+		{ "\xe2\x81\xa9", 3, 0 },		/* U+2069 */
+		{ "\xe2\x80\xaf", 3, 1 },		/* U+202F, a space */
+		{ "\xe2\x81\xaa", 3, 1 },		/* U+206A */
 		/* beyond U+10FFFF, and octets never used */
 		{ "\xf4\x90\x80\x80", 4, 0 },
 		{ "\xf5\x80\x80\x80", 4, 0 },

@@ -7,7 +7,7 @@
 
 set -u
 SMTPD=${SMTPD:-./smtpd}
-USAGE='usage: smtpd [-lv] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+USAGE='usage: smtpd [-elv] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
 pass=0
 fail=0
 out=$(mktemp) && err=$(mktemp) || exit 2
@@ -50,6 +50,10 @@ case_ 'unknown % sequence: use %u, %d, %s, %r or %%' pipe /bin/cat %x
 case_ 'unknown % sequence: use %u, %d, %s, %r or %%' mbox 'box%'
 case_ '%s and %r are only for pipe arguments' mbox /tmp/%s
 case_ '%s and %r are only for pipe arguments' maildir /tmp/%r
+case_ 'an mbox path may not end in .lock, the name of a lock file' \
+    mbox /tmp/%u.lock
+case_ 'an mbox path may not end in .lock, the name of a lock file' \
+    mbox /var/mail/BOX.LOCK
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

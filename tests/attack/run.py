@@ -161,11 +161,13 @@ class Result:
 
 
 def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
-          quarantine=True, deaf=False):
+          quarantine=True, deaf=False, log=False):
     """Run one session.  data is sent at once; chunks, if given, is an
     iterable of byte strings written one after the other (for streams
     too large to hold).  deaf: the client reads no reply until smtpd
-    has exited (the replies may then end mid-line).  Returns a Result
+    has exited (the replies may then end mid-line).  log: smtpd logs to
+    stderr (-e), and r.log holds the lines, each checked to be one
+    printable ASCII line with the smtpd[PID] tag.  Returns a Result
     with out, err, status, maxrss_kb and seconds; checks exit and reply
     format."""
     env = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
@@ -190,7 +192,8 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
             os.dup2(err_w, 2)
             for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
                 os.close(fd)
-            os.execve(SMTPD, [SMTPD, "-n", "mx.example.org"] + args, env)
+            os.execve(SMTPD, [SMTPD, "-n", "mx.example.org"] +
+                      (["-e"] if log else []) + args, env)
         finally:
             os._exit(127)
     for fd in (in_r, out_w, err_w):
@@ -263,7 +266,10 @@ def smtpd(sb, args, data=b"", chunks=None, timeout=120, delay=None,
         raise Fail("smtpd killed by signal %d" % os.WTERMSIG(status))
     r.status = os.WEXITSTATUS(status)
     expect("exit status", r.status, 0)
-    expect("stderr", r.err, b"")
+    if log:
+        r.log = check_log_lines(r.err, pid)
+    else:
+        expect("stderr", r.err, b"")
     if deaf and not r.out.endswith(b"\r\n"):
         r.out = r.out[:r.out.rfind(b"\r\n") + 2]
     check_reply_format(r.out)
@@ -299,6 +305,17 @@ def check_reply_format(out):
             raise Fail("malformed reply line %r" % line[:80])
         if b"\r" in line or b"\n" in line or b"\0" in line:
             raise Fail("control octet in reply %r" % line[:80])
+
+
+def check_log_lines(err, pid):
+    """The -e log: every line printable ASCII, tagged smtpd[PID]."""
+    if err and not err.endswith(b"\n"):
+        raise Fail("log does not end with a newline")
+    lines = err.split(b"\n")[:-1]
+    for line in lines:
+        if not re.match(rb"^smtpd\[%d\]: [\x20-\x7e]+$" % pid, line):
+            raise Fail("malformed log line %r" % line[:120])
+    return [l.decode()[len("smtpd[%d]: " % pid):] for l in lines]
 
 
 def delivered(r):
@@ -748,6 +765,65 @@ def lock_names(sb):
         expect("%s %r: one mailbox" % (template, bad), len(files), 1)
         expect("%s %r: both copies in it" % (template, bad),
                mbox_count(os.path.join(sb.store, files[0])), 2)
+
+
+# a transaction's log line: each address a field with no blank, no
+# bracket inside (smtpd.8: DIAGNOSTICS)
+TXN_LINE = re.compile(r"^id=[0-9A-F]+ from=<[^ <>]*> "
+                      r"to=(<[^ <>]*>(,<[^ <>]*>)*)? nrcpt=[0-9]+ "
+                      r"size=[0-9]+: [^<>]*$")
+FORGERS = ['"x> to=<ceo@example.org> nrcpt=1 size=9: delivered id=FAKE"',
+           '"a b"', '"back\\\\slash"', '"<>"', "caf\u00e9", '"\\"x"']
+
+
+@case
+def log_forgery(sb):
+    """Quoted local parts with blanks, brackets and backslashes, and
+    UTF-8 ones, in sender and recipient: each transaction is one log
+    line whose fields parse one way, whatever the addresses hold."""
+    for who in FORGERS:
+        addr = who + "@example.org"
+        data = crlf("EHLO c.example",
+                    "MAIL FROM:<%s> SMTPUTF8" % addr,
+                    "RCPT TO:<%s>" % addr, "RCPT TO:<plain@example.org>",
+                    "DATA", "x", ".", "QUIT")
+        r = smtpd(sb, ["mbox", sb.store + "/box"], data, log=True)
+        expect("%s: delivered" % who, delivered(r), 1)
+        txn = [l for l in r.log if l.startswith("id=")]
+        expect("%s: one transaction line" % who, len(txn), 1)
+        if not TXN_LINE.match(txn[0]):
+            raise Fail("%s: ambiguous line %r" % (who, txn[0]))
+        m = re.match(r"^id=\S+ from=<([^>]*)> to=<([^>]*)>,<plain@", txn[0])
+        if m is None or m.group(1) != m.group(2):
+            raise Fail("%s: fields %r" % (who, txn[0]))
+        back = m.group(1).encode().decode("unicode_escape").encode(
+            "latin-1").decode()
+        expect("%s: the field unescaped" % who, back, addr)
+
+
+UNICODE_CONTROLS = ["\u009b31mRED\u009b0m", "a\u0085b", "a\u2028b",
+                    "a\u2029b", "a\u202eb", "a\u2066b", "\u200f"]
+
+
+@case
+def unicode_controls(sb):
+    """C1 controls, line and paragraph separators and bidi controls are
+    control characters in Unicode: refused in a local part, quoted or
+    not, and in a domain, as sender or recipient, even after SMTPUTF8;
+    no mailbox is made with one in its name."""
+    for ctl in UNICODE_CONTROLS:
+        for local in (ctl, '"%s"' % ctl):
+            for rcpt in (local + "@example.org", "u@ex" + ctl + ".org"):
+                data = crlf("EHLO c.example",
+                            "MAIL FROM:<a@example.org> SMTPUTF8",
+                            "RCPT TO:<%s>" % rcpt, "RSET",
+                            "MAIL FROM:<%s> SMTPUTF8" % rcpt, "QUIT")
+                r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+                got = [r.replies[9], r.replies[11]]
+                if not (got[0].startswith("501 5.1.3 ") and
+                        got[1].startswith("501 5.1.7 ")):
+                    raise Fail("%r: %s" % (rcpt, got))
+    expect("stored", store_files(sb), [])
 
 
 TRAVERSALS = ["../x", "../../outside/precious", "..", ".", ".hidden",
