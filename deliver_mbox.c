@@ -54,6 +54,7 @@ static void	out_put(struct mbox_out *, const char *, size_t);
 static void	out_flush(struct mbox_out *);
 static void	out_quoted(struct mbox_out *, const char *, size_t);
 static void	out_pending(struct mbox_out *);
+static void	from_line_name(char [ADDR_MAILBOX_MAX + 1], const char *);
 static int	write_message(int, off_t, int, const struct envelope *,
 		    struct spool *, off_t *);
 static int	is_same_file(const char *, int);
@@ -325,6 +326,27 @@ out_quoted(struct mbox_out *o, const char *p, size_t n)
 }
 
 /*
+ * The sender as the From_ line shows it: ASCII, since mail readers
+ * parse that line as ASCII (Python's mailbox module raises on anything
+ * else), and one word.  A blank becomes '_' (a quoted local part may
+ * hold one) and each non-ASCII character one '?'.  The Return-Path
+ * header keeps the address as it was given.
+ */
+static void
+from_line_name(char who[ADDR_MAILBOX_MAX + 1], const char *sender)
+{
+	const unsigned char *p = (const unsigned char *)sender;
+	size_t o = 0;
+
+	for (; *p != '\0' && o < ADDR_MAILBOX_MAX; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;	/* a UTF-8 continuation octet */
+		who[o++] = *p >= 0x80 ? '?' : *p == ' ' ? '_' : (char)*p;
+	}
+	who[o] = '\0';
+}
+
+/*
  * From_ line, Return-Path, the spooled message, a blank line, appended
  * to a file of size octets (known to end in LF when ends_in_lf) and
  * fsynced; *end is then the new size.
@@ -334,7 +356,7 @@ write_message(int fd, off_t size, int ends_in_lf,
     const struct envelope *env, struct spool *sp, off_t *end)
 {
 	static struct mbox_out o;
-	char line[600], date[64], who[ADDR_MAILBOX_MAX + 1], c, *q;
+	char line[600], date[64], who[ADDR_MAILBOX_MAX + 1], c;
 	struct tm tm;
 	ssize_t n;
 	off_t off;
@@ -355,12 +377,7 @@ write_message(int fd, off_t size, int ends_in_lf,
 	if (localtime_r(&env->when, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		return EINVAL;
-	/* a quoted local part may hold spaces; a From_ line may not */
-	util_strlcpy(who, *sender == '\0' ? "MAILER-DAEMON" : sender,
-	    sizeof(who));
-	for (q = who; *q != '\0'; q++)
-		if (*q == ' ')
-			*q = '_';
+	from_line_name(who, *sender == '\0' ? "MAILER-DAEMON" : sender);
 	snprintf(line, sizeof(line), "From %s %s\n", who, date);
 	out_put(&o, line, strlen(line));
 	snprintf(line, sizeof(line), "Return-Path: <%s>\n", sender);

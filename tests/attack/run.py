@@ -826,6 +826,31 @@ def unicode_controls(sb):
     expect("stored", store_files(sb), [])
 
 
+@case
+def utf8_sender_mbox(sb):
+    """After SMTPUTF8 the sender may be UTF-8, but the mbox From_ line
+    stays ASCII (one '?' a character), so Python's mailbox module can
+    still read the mailbox; Return-Path keeps the real address."""
+    import mailbox
+    sender = '"d\u00e9j\u00e0 vu"@\u00e9xample.org'
+    data = crlf("EHLO c.example", "MAIL FROM:<%s> SMTPUTF8" % sender,
+                "RCPT TO:<b@example.org>", "DATA", "Subject: utf8", "",
+                "x", ".", "QUIT")
+    r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+    expect("delivered", delivered(r), 1)
+    with open(sb.store + "/b", "rb") as f:
+        first = f.readline()
+    expect("From_ line", first[:27], b'From "d?j?_vu"@?xample.org ')
+    box = mailbox.mbox(sb.store + "/b", create=False)
+    msgs = [box.get_message(k) for k in box.keys()]
+    expect("python reads it", len(msgs), 1)
+    expect("its From_", msgs[0].get_from()[:21], '"d?j?_vu"@?xample.org')
+    with open(sb.store + "/b", "rb") as f:
+        f.readline()
+        expect("Return-Path", f.readline(),
+               ("Return-Path: <%s>\n" % sender).encode())
+
+
 TRAVERSALS = ["../x", "../../outside/precious", "..", ".", ".hidden",
               "a/../../b", "/etc/passwd", "a/b", "x/..", "..\\x", "a\\/b",
               "~root", "-rf"]
