@@ -212,12 +212,27 @@ linebuf_rate_end(struct linebuf *lb)
 	lb->rate_min = 0;
 }
 
+/*
+ * Under a rate floor, data that came early is credit for later, but at
+ * most one timeout's worth: else one fast gigabyte, refused or not,
+ * would buy weeks of trickling an octet per timeout.  The start of the
+ * measure moves up so that the client is never further ahead of the
+ * floor than that.
+ */
 void
 linebuf_consume(struct linebuf *lb, size_t n)
 {
+	long long ahead;
+
 	tap(lb, lb->buf + lb->start, n);
 	lb->start += n;
 	lb->rate_octets += n;
+	if (lb->rate_min == 0 || lb->timeout_ms <= 0)
+		return;
+	ahead = lb->rate_start_ms +
+	    (long long)(lb->rate_octets * 1000 / lb->rate_min) - util_now_ms();
+	if (ahead > lb->timeout_ms)
+		lb->rate_start_ms -= ahead - lb->timeout_ms;
 }
 
 /* How many octets were read but not yet used: pipelined input. */

@@ -562,6 +562,20 @@ def slow_client(sb):
     if not 1.9 < r.seconds < 6:
         raise Fail("data trickle: cut off after %.1f s" % r.seconds)
     expect("data trickle: nothing stored", store_files(sb), [])
+    # a fast 3 MB, over -s, buys no more than one -t of credit: the
+    # octets after it must keep to the floor again at once
+    r = smtpd(sb, ["-t", "2", "-s", "1000000", "mbox", sb.store + "/%u"],
+              chunks=[crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                           "RCPT TO:<b@example.org>", "DATA") +
+                      b"y" * 3000000] + [b"x"] * 20, delay=1.0)
+    expect("credit: replies", r.replies[-2:], [
+        DATA_GO, "421 4.4.2 mx.example.org data arriving too slowly, "
+        "closing connection"])
+    if r.seconds > 10:
+        raise Fail("credit: cut off after %.1f s" % r.seconds)
+    print("    3 MB, then an octet a second: cut off after %.1f s" %
+          r.seconds)
+    expect("credit: nothing stored", store_files(sb), [])
 
 
 @case
