@@ -22,15 +22,11 @@
 #include "util.h"
 
 #define MAILDIR_TRIES	16	/* names tried before giving up, EEXIST */
-#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define FILE_FLAGS	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | \
 			    O_CLOEXEC | O_NOCTTY)
 
 static unsigned long	counter;	/* the Q part of a unique name */
 
-static int	sync_dir(int);
-static int	open_dir(int, const char *);
-static int	walk(const char *);
 static void	host_part(char *, size_t);
 static int	make_name(char *, size_t);
 static int	write_message(int, const struct envelope *, const char *,
@@ -39,85 +35,6 @@ static int	link_unsupported(int);
 static int	publish(int, int, const char *);
 static int	deliver_as(int, int, const struct envelope *, const char *,
 		    struct spool *, char *, size_t);
-
-/* fsync a directory; EINVAL means the filesystem cannot, and is no error. */
-static int
-sync_dir(int fd)
-{
-	if (fsync(fd) == -1 && errno != EINVAL)
-		return -1;
-	return 0;
-}
-
-/*
- * Open directory name under at, creating it 0700 when missing (and
- * fsyncing at, so the new entry lasts).  A symlink there is ELOOP and
- * any other non-directory ENOTDIR, both permanent for
- * deliver_result_errno(): O_NOFOLLOW alone says ELOOP, ENOTDIR or
- * EMLINK depending on the system.
- */
-static int
-open_dir(int at, const char *name)
-{
-	struct stat st;
-	int fd, err;
-
-	if ((fd = openat(at, name, DIR_FLAGS)) != -1)
-		return fd;
-	if (errno == ENOENT) {
-		if (mkdirat(at, name, 0700) == 0) {
-			if (sync_dir(at) == -1)
-				return -1;
-		} else if (errno != EEXIST)	/* EEXIST: lost a race */
-			return -1;
-		if ((fd = openat(at, name, DIR_FLAGS)) != -1)
-			return fd;
-	}
-	err = errno;
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISDIR(st.st_mode))
-		err = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
-	errno = err;
-	return -1;
-}
-
-/* Open DIR, creating it and any missing parents; a descriptor or -1. */
-static int
-walk(const char *dir)
-{
-	char buf[4096], *p, *next;
-	int at, fd, err;
-
-	if (*dir == '\0') {
-		errno = ENOENT;
-		return -1;
-	}
-	if (util_strlcpy(buf, dir, sizeof(buf)) == -1) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((at = open(*buf == '/' ? "/" : ".", DIR_FLAGS)) == -1)
-		return -1;
-	for (p = buf;; p = next) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		if ((next = strchr(p, '/')) != NULL)
-			*next++ = '\0';
-		else
-			next = p + strlen(p);
-		fd = open_dir(at, p);
-		err = errno;
-		close(at);
-		if (fd == -1) {
-			errno = err;
-			return -1;
-		}
-		at = fd;
-	}
-	return at;
-}
 
 /*
  * The host name for a unique name, with '/' written as \057 and ':' as
@@ -245,13 +162,13 @@ publish(int tmpfd, int newfd, const char *name)
 		if (renameat(tmpfd, name, newfd, name) == -1)
 			return errno;
 	}
-	if (sync_dir(newfd) == -1) {
+	if (util_sync_dir(newfd) == -1) {
 		err = errno;
 		unlinkat(newfd, name, 0);
-		sync_dir(newfd);
+		util_sync_dir(newfd);
 		return err;
 	}
-	if (sync_dir(tmpfd) == -1)
+	if (util_sync_dir(tmpfd) == -1)
 		log_warn("maildir: fsync tmp/");
 	return 0;
 }
@@ -301,10 +218,10 @@ deliver_maildir(const char *dir, const struct envelope *env,
 	tx->linked = 0;
 	tx->name[0] = '\0';
 	tx->path[0] = '\0';
-	if ((md = walk(dir)) == -1 ||
-	    (tmpfd = open_dir(md, "tmp")) == -1 ||
-	    (tx->dirfd = open_dir(md, "new")) == -1 ||
-	    (curfd = open_dir(md, "cur")) == -1)
+	if ((md = util_open_dir(dir, 1)) == -1 ||
+	    (tmpfd = util_open_dir_at(md, "tmp", 1)) == -1 ||
+	    (tx->dirfd = util_open_dir_at(md, "new", 1)) == -1 ||
+	    (curfd = util_open_dir_at(md, "cur", 1)) == -1)
 		err = errno;
 	if (err == 0)
 		for (i = 0; i < MAILDIR_TRIES; i++)
@@ -337,7 +254,7 @@ deliver_maildir_undo(struct maildir_tx *tx)
 	if (tx->dirfd == -1 || !tx->linked)
 		return;
 	if (unlinkat(tx->dirfd, tx->name, 0) == -1 ||
-	    sync_dir(tx->dirfd) == -1)
+	    util_sync_dir(tx->dirfd) == -1)
 		log_warn("cannot roll back %s", tx->path);
 	tx->linked = 0;
 }

@@ -44,8 +44,8 @@ struct mbox_out {
 static int		keep_enabled;
 static struct mbox_tx	kept = { -1, 0, 0, -1, 0, 0, "" };
 
-static int	open_mbox(const char *, int *);
-static int	dotlock(int, const char *, struct mbox_tx *);
+static int	open_mbox(const char *, int *, int *);
+static int	dotlock(int, int, const char *, struct mbox_tx *);
 static int	break_stale_lock(int, const char *);
 static int	is_stale(const struct stat *);
 static int	fcntl_lock(int, time_t);
@@ -78,32 +78,49 @@ pause_briefly(long *ns)
 }
 
 /*
- * Open for appending, creating it 0600.  Never follow a symlink, and
- * refuse anything but a regular file with one link: a hard link could
- * point the append at a file outside the mail store.
+ * Open for appending, creating it 0600, and its directory into *dirfd
+ * (for the dot-lock beside it).  Never follow a symlink, in the last
+ * component or any directory on the way (util_open_dir(), as for a
+ * Maildir), and refuse anything but a regular file with one link: a
+ * hard link could point the append at a file outside the mail store.
  */
 static int
-open_mbox(const char *path, int *fdp)
+open_mbox(const char *path, int *fdp, int *dirfd)
 {
+	char dir[4096];
+	const char *slash = strrchr(path, '/'), *base;
 	struct stat st;
-	int fd;
+	int fd, err;
 
+	if (slash == NULL) {
+		util_strlcpy(dir, ".", sizeof(dir));
+		base = path;
+	} else if ((size_t)(slash - path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	} else {
+		/* "/box": the root directory */
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+		base = slash + 1;
+	}
+	if ((*dirfd = util_open_dir(dir, 0)) == -1)
+		return -1;
 	/* read access too: we look at the last byte before appending */
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
+	fd = openat(*dirfd, base, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return -1;
+	if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1) {
+		*fdp = fd;
+		return 0;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+	err = fd == -1 ? errno : ELOOP;	/* ELOOP: a permanent mailbox error */
+	if (fd != -1)
 		close(fd);
-		errno = ELOOP;	/* reported as a permanent mailbox error */
-		return -1;
-	}
-	*fdp = fd;
-	return 0;
+	close(*dirfd);
+	*dirfd = -1;
+	errno = err;
+	return -1;
 }
 
 /*
@@ -173,8 +190,9 @@ break_stale_lock(int fd, const char *lockpath)
  * on failure or after LOCK_WAIT_S with errno EAGAIN.
  */
 static int
-dotlock(int fd, const char *path, struct mbox_tx *tx)
+dotlock(int fd, int dirfd, const char *path, struct mbox_tx *tx)
 {
+	const char *base;
 	time_t deadline = time(NULL) + LOCK_WAIT_S;
 	long wait_ns = LOCK_POLL_MIN_NS;
 	struct stat st;
@@ -185,8 +203,11 @@ dotlock(int fd, const char *path, struct mbox_tx *tx)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	base = strrchr(tx->lockpath, '/');
+	base = base == NULL ? tx->lockpath : base + 1;
 	for (;;) {
-		lfd = open(tx->lockpath, O_WRONLY | O_CREAT | O_EXCL |
+		/* beside the mailbox, in the directory open_mbox() reached */
+		lfd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (lfd != -1) {
 			if (fstat(lfd, &st) == -1) {
@@ -467,7 +488,7 @@ deliver_mbox_write(const char *path, const struct envelope *env,
     struct spool *sp, struct mbox_tx *tx)
 {
 	struct stat st;
-	int err;
+	int err, dirfd;
 
 	if (take_kept(path, tx)) {
 		tx->size = tx->end;
@@ -482,11 +503,15 @@ deliver_mbox_write(const char *path, const struct envelope *env,
 		log_warnx("mbox %s: a lock file's name, refused", path);
 		return deliver_outcome(DELIVER_PERM, R_MAILBOX_BAD);
 	}
-	if (open_mbox(path, &tx->fd) == -1) {
+	if (open_mbox(path, &tx->fd, &dirfd) == -1) {
 		log_warn("mbox %s", path);
 		return deliver_result_errno(errno);
 	}
-	if ((tx->dotlocked = dotlock(tx->fd, path, tx)) == -1 ||
+	tx->dotlocked = dotlock(tx->fd, dirfd, path, tx);
+	err = errno;
+	close(dirfd);
+	errno = err;
+	if (tx->dotlocked == -1 ||
 	    fcntl_lock(tx->fd, time(NULL) + LOCK_WAIT_S) == -1) {
 		err = errno;
 		log_warn("lock %s", path);

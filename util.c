@@ -7,13 +7,17 @@
  * the clock and a counter, so test output is byte-stable.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 static int
 fake_time(time_t *t)
@@ -127,4 +131,88 @@ util_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* fsync a directory; EINVAL means the filesystem cannot, and is no error. */
+int
+util_sync_dir(int fd)
+{
+	if (fsync(fd) == -1 && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Open directory name under at, without following a symlink, creating
+ * it 0700 when missing and create is set (and fsyncing at, so the new
+ * entry lasts).  A symlink there is ELOOP and
+ * any other non-directory ENOTDIR, both permanent for
+ * deliver_result_errno(): O_NOFOLLOW alone says ELOOP, ENOTDIR or
+ * EMLINK depending on the system.
+ */
+int
+util_open_dir_at(int at, const char *name, int create)
+{
+	struct stat st;
+	int fd, err;
+
+	if ((fd = openat(at, name, DIR_FLAGS)) != -1)
+		return fd;
+	if (errno == ENOENT && create) {
+		if (mkdirat(at, name, 0700) == 0) {
+			if (util_sync_dir(at) == -1)
+				return -1;
+		} else if (errno != EEXIST)	/* EEXIST: lost a race */
+			return -1;
+		if ((fd = openat(at, name, DIR_FLAGS)) != -1)
+			return fd;
+	}
+	err = errno;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(st.st_mode))
+		err = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+	errno = err;
+	return -1;
+}
+
+/*
+ * Open dir one component at a time with O_NOFOLLOW, so that a symlink
+ * anywhere in it is refused (ELOOP) and nothing is written through
+ * one; with create, missing directories are made.  A descriptor or -1.
+ */
+int
+util_open_dir(const char *dir, int create)
+{
+	char buf[4096], *p, *next;
+	int at, fd, err;
+
+	if (*dir == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (util_strlcpy(buf, dir, sizeof(buf)) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((at = open(*buf == '/' ? "/" : ".", DIR_FLAGS)) == -1)
+		return -1;
+	for (p = buf;; p = next) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((next = strchr(p, '/')) != NULL)
+			*next++ = '\0';
+		else
+			next = p + strlen(p);
+		fd = util_open_dir_at(at, p, create);
+		err = errno;
+		close(at);
+		if (fd == -1) {
+			errno = err;
+			return -1;
+		}
+		at = fd;
+	}
+	return at;
 }

@@ -16,5 +16,8 @@ int	util_rfc5322_date(char *, size_t, time_t);
 char	util_ascii_lower(char);
 int	util_write_all(int, const char *, size_t);
 long long util_now_ms(void);
+int	util_sync_dir(int);
+int	util_open_dir(const char *, int);
+int	util_open_dir_at(int, const char *, int);
 
 #endif

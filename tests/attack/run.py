@@ -934,6 +934,18 @@ def symlinked_mailboxes(sb):
             raise Fail("%s %s: %s" % (method[0], who, reply))
         expect("%s %s: nothing delivered" % (method[0], who),
                delivered(r), 0)
+    # a directory on the way is a symlink: mbox as for Maildir, since
+    # O_NOFOLLOW alone covers only the last component
+    os.symlink(sb.path("outside"), sb.store + "/example.net")
+    for method in (["mbox", sb.store + "/%d/%u"],
+                   ["maildir", sb.store + "/%d/%u"]):
+        data = crlf("HELO c.example", "MAIL FROM:<a@example.org>",
+                    "RCPT TO:<mbox@example.net>", "RCPT TO:<maildir@example.net>",
+                    "DATA", "x", ".", "QUIT")
+        r = smtpd(sb, method, data)
+        if not r.replies[-2].startswith("550 5.2.0"):
+            raise Fail("%s through a directory symlink: %s" %
+                       (method[0], r.replies[-2]))
 
 
 SHELL = ["$(touch pwned)", "`touch pwned`", "a;touch${IFS}pwned",
