@@ -1,9 +1,9 @@
 /* ISC license. */
 /*
  * The unit test runner: one SRunner holding a Suite per module (pick
- * one with CK_RUN_SUITE=linebuf|addr|data|session|mbox|
- * maildir|pipe|help, and a test
- * case with CK_RUN_CASE), plus the helpers the suites share.
+ * one with CK_RUN_SUITE=linebuf|addr|data|session|mbox|maildir|pipe|
+ * help|reply, and a test case with CK_RUN_CASE), plus the helpers the
+ * suites share.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -265,6 +265,7 @@ main(void)
 	srunner_add_suite(sr, maildir_suite());
 	srunner_add_suite(sr, pipe_suite());
 	srunner_add_suite(sr, help_suite());
+	srunner_add_suite(sr, reply_suite());
 	/* CK_RUN_SUITE, CK_RUN_CASE, CK_VERBOSITY, CK_FORK apply here */
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

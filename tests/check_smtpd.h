@@ -25,6 +25,7 @@ Suite	*mbox_suite(void);
 Suite	*maildir_suite(void);
 Suite	*pipe_suite(void);
 Suite	*help_suite(void);
+Suite	*reply_suite(void);
 
 void	 test_env(void);
 char	*test_tmpdir(void);
