@@ -36,6 +36,7 @@ void	 test_write_file(const char *, const char *, size_t);
 pid_t	 test_writer(int, int, const char *, size_t, size_t, long);
 int	 test_reap(pid_t);
 const char *test_bytes_diff(const char *, size_t, const char *, size_t);
+void	 test_skip(const char *, const char *, const char *, const char *);
 
 /*
  * Compare two byte strings; on a difference, fail showing both from a

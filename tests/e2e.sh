@@ -7,9 +7,10 @@
 # the host has an IPv6 loopback.
 #
 # Usage: SMTPD=./smtpd sh tests/e2e.sh
-# Prints one line per check ("pass:", "FAIL:", "skip:") and a last line
-# "N passed, N failed"; exits 1 if any check failed.  A launcher or a
-# client that is not installed is skipped; .ci/run installs them all.
+# Prints one line per check ("pass:", "FAIL:", "SKIP:" with the reason)
+# and a last line "N passed, N failed, N skipped"; exits 1 if any check
+# failed.  A launcher or a client that is not installed is skipped, and
+# counted as skipped, never as passed; .ci/run installs them all.
 #
 # smtpd runs with SMTPD_FAKE_TIME and TZ=UTC, so dates are fixed and
 # every session's message ids are 6553F10000000 plus a counter.
@@ -31,6 +32,7 @@ CONCURRENT=10
 
 passed=0
 failed=0
+skipped=0
 LPID=
 PORT=
 TMP=
@@ -48,7 +50,8 @@ fail() {
 }
 
 skip() {
-	echo "skip: $*"
+	skipped=$((skipped + 1))
+	echo "SKIP: $*"
 }
 
 have() {
@@ -476,6 +479,6 @@ else
 	skip "systemd-socket-activate checks (systemd is not installed)"
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] || exit 1
 exit 0

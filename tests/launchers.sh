@@ -10,10 +10,11 @@
 # privilege drop as root, and the units' syntax (systemd-analyze).
 #
 # Usage: SMTPD=./smtpd sh tests/launchers.sh
-# One line per check ("pass:", "FAIL:", "skip:"), then "N passed, N
-# failed"; exit 1 if any check failed.  A launcher that is not
-# installed is skipped; .ci/run installs them all (xinetd under
-# /opt/xinetd, as it conflicts with openbsd-inetd in Debian).
+# One line per check ("pass:", "FAIL:", "SKIP:" with the reason), then
+# "N passed, N failed, N skipped"; exit 1 if any check failed.  A
+# launcher or client that is not installed is skipped, and counted as
+# skipped; .ci/run installs them all (xinetd under /opt/xinetd, as it
+# conflicts with openbsd-inetd in Debian).
 #
 # As root the sessions run as nobody, as the examples' user would;
 # otherwise as the user running the tests.
@@ -41,12 +42,13 @@ fi
 
 passed=0
 failed=0
+skipped=0
 LPID=
 TMP=
 
 pass() { passed=$((passed + 1)); echo "pass: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() { echo "skip: $*"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 show() { sed -e 's/^/	| /' -e 40q "$1"; }
 
@@ -954,6 +956,6 @@ test_systemd_socket
 test_systemd_lmtp
 test_postfix
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] || exit 1
 exit 0

@@ -12,6 +12,9 @@ usage: record.py SMTPD REPLAY SESSION.txt...
   and the replayer refuses that record.
 - -x naming a missing directory changes nothing the client sees.
 - A session that goes on past 16 MiB stops being recorded there.
+
+Prints "ok NAME" or "FAIL NAME: why" per check, then "N passed, N
+failed, 0 skipped"; exits 1 on a failure.
 """
 import importlib.machinery
 import importlib.util
@@ -27,14 +30,16 @@ rp = importlib.util.module_from_spec(spec)
 loader.exec_module(rp)
 
 failures = 0
+passes = 0
 
 
 def report(name, problem):
-    global failures
+    global failures, passes
     if problem:
         failures += 1
         print('FAIL %s: %s' % (name, problem))
     else:
+        passes += 1
         print('ok %s' % name)
 
 
@@ -211,4 +216,5 @@ report('record five sessions in parallel', parallel())
 report('record a message over 64 KiB', capped())
 report('record into a missing directory', missing_dir())
 report('record stops past the session budget', session_budget())
+print('%d passed, %d failed, 0 skipped' % (passes, failures))
 sys.exit(1 if failures else 0)

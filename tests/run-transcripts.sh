@@ -35,7 +35,8 @@
 # against the RFCs before trusting it.
 #
 # Prints "ok NAME" or "FAIL NAME" (with a readable diff, CR shown as \r)
-# per case, then "N passed, N failed"; exits 1 when anything failed.
+# per case, then "N passed, N failed, 0 skipped"; exits 1 when anything
+# failed.
 # See tests/transcripts/README for the list of cases.  POSIX sh: runs
 # under dash.
 
@@ -255,5 +256,5 @@ for name in "$@"; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

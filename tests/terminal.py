@@ -10,6 +10,8 @@ must hold exactly the SMTP replies, and stderr exactly the hints, only
 when both stdin and stderr are terminals.  A last case puts all three
 on one pty, as in a real terminal, and checks that each hint comes
 after its reply.  CI has no terminal: the ptys are made here.
+Prints "ok NAME" or "FAIL NAME" per case, then "N passed, N failed, 0
+skipped"; exits 1 on a failure.
 """
 import errno
 import os
@@ -83,6 +85,7 @@ VERBOSE = ['greet', 'guess', 'helo', 'mail', 'rcpt', 'data', 'done',
 QUIET = ['greet', 'stored']
 
 failures = 0
+passes = 0
 
 
 def no_echo(fd):
@@ -134,7 +137,7 @@ def drain(fd, deadline):
 def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints,
         mbox_name='mbox'):
     """One typed session; stdout and stderr checked byte for byte."""
-    global failures
+    global failures, passes
     env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
            'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC'}
     for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
@@ -206,13 +209,14 @@ def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints,
         for pr in problems:
             print('    ' + pr.replace('\n', '\n    '))
     else:
+        passes += 1
         print('ok %s' % name)
 
 
 def one_terminal():
     """stdin, stdout and stderr on one pty, as a person would have it:
     each hint follows its reply, the typed line is echoed before both."""
-    global failures
+    global failures, passes
     env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
            'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': 'C'}
     master, slave = os.openpty()
@@ -247,6 +251,7 @@ def one_terminal():
         print('FAIL one terminal for all three\n    got:\n%s\n    want:\n%s'
               % (got, want))
     else:
+        passes += 1
         print('ok one terminal for all three, hints after replies')
 
 
@@ -274,4 +279,5 @@ run('terminal, mbox ./%u: the hint names the mailbox it went to',
     [EN['greet'], 'hint: The message is stored in ./b.  Look at it with: '
      'cat ./b'], mbox_name='b')
 one_terminal()
+print('%d passed, %d failed, 0 skipped' % (passes, failures))
 sys.exit(1 if failures else 0)

@@ -51,5 +51,5 @@ case_ 'unknown % sequence: use %u, %d, %s, %r or %%' mbox 'box%'
 case_ '%s and %r are only for pipe arguments' mbox /tmp/%s
 case_ '%s and %r are only for pipe arguments' maildir /tmp/%r
 
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
