@@ -13,11 +13,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,6 +50,7 @@ static unsigned long name_counter(const char *, pid_t, const char *);
 static char	*make_name(unsigned long, pid_t, const char *);
 static void	expect_mode(const char *, const char *, mode_t);
 static void	get_host(void);
+static void	deliver_limited(void *, int *);
 #ifdef __linux__
 static const char *uts_namespace(void);
 #endif
@@ -624,9 +623,29 @@ START_TEST(test_name_taken)
 END_TEST
 
 /*
+ * The spooled message to md: status, reply and what the transaction
+ * holds (its directory descriptor, -1 for nothing) in out[0..2].
+ */
+static void
+deliver_limited(void *arg, int *out)
+{
+	struct maildir_tx tx;
+	struct deliver_result r;
+
+	(void)arg;
+	memset(&tx, 0, sizeof(tx));
+	tx.dirfd = -2;
+	r = deliver_maildir(md, &env, "u@mx.test", &sp, &tx);
+	out[0] = (int)r.status;
+	out[1] = (int)r.reply;
+	out[2] = tx.dirfd;
+}
+
+/*
  * RLIMIT_FSIZE, like a quota: the write fails part-way with EFBIG, the
  * outcome is 452 4.3.1, and neither tmp/ nor new/ keeps anything.  In
- * a child, since the limit and the ignored SIGXFSZ must not last.
+ * a child (test_fsize_limited()), since the limit and the ignored
+ * SIGXFSZ must not last.
  */
 START_TEST(test_file_size_limit)
 {
@@ -634,11 +653,7 @@ START_TEST(test_file_size_limit)
 	/* static: still reachable from a forked child, for valgrind */
 	static char *body;
 	size_t n = 300000, i;
-	struct maildir_tx tx;
-	struct rlimit rl;
-	struct deliver_result r;
-	int res[2], outcome[3];
-	pid_t pid;
+	int outcome[3];
 
 	body = malloc(n);
 	ck_assert_ptr_nonnull(body);
@@ -647,37 +662,7 @@ START_TEST(test_file_size_limit)
 	spool_reset(&sp);
 	ck_assert_int_eq(spool_write(&sp, body, n), 0);
 	for (i = 0; i < sizeof(room) / sizeof(*room); i++) {
-		/* the outcome comes back through a pipe: under valgrind an
-		 * exit status may be valgrind's own */
-		ck_assert_int_eq(pipe(res), 0);
-		if ((pid = fork()) == -1)
-			ck_abort_msg("fork: %s", strerror(errno));
-		if (pid == 0) {
-			close(res[0]);
-			signal(SIGXFSZ, SIG_IGN);
-			memset(&r, 0, sizeof(r));
-			r.status = (enum deliver_status)-1;
-			memset(&tx, 0, sizeof(tx));
-			tx.dirfd = -2;
-			if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
-				rl.rlim_cur = (rlim_t)room[i];
-				if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
-					r = deliver_maildir(md, &env,
-					    "u@mx.test", &sp, &tx);
-			}
-			outcome[0] = (int)r.status;
-			outcome[1] = (int)r.reply;
-			outcome[2] = tx.dirfd;
-			if (write(res[1], outcome, sizeof(outcome)) !=
-			    (ssize_t)sizeof(outcome))
-				_exit(1);
-			_exit(0);
-		}
-		close(res[1]);
-		ck_assert_int_eq(read(res[0], outcome, sizeof(outcome)),
-		    (ssize_t)sizeof(outcome));
-		close(res[0]);
-		test_reap(pid);
+		test_fsize_limited(room[i], deliver_limited, NULL, outcome, 3);
 		ck_assert_msg(outcome[0] == DELIVER_TEMP &&
 		    outcome[1] == R_NO_SPACE, "room %zu: status %d reply %d, "
 		    "want TEMP (%d) R_NO_SPACE (%d)", room[i], outcome[0],

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -198,6 +199,45 @@ test_reap(pid_t pid)
 		if (errno != EINTR)
 			ck_abort_msg("waitpid: %s", strerror(errno));
 	return status;
+}
+
+/*
+ * Run fn(arg, out) in a child whose file size limit (RLIMIT_FSIZE) is
+ * limit octets and which ignores SIGXFSZ, so a write past the limit
+ * fails with EFBIG, as under a quota; neither outlives the child.  fn
+ * fills out[0..n), which comes back through a pipe (under valgrind an
+ * exit status may be valgrind's own): what fn leaves unset, or all of
+ * it when the limit cannot be set, is -1.  Whatever fn needs after the
+ * fork must be reachable from static storage, for valgrind.
+ */
+void
+test_fsize_limited(size_t limit, void (*fn)(void *, int *), void *arg,
+    int *out, size_t n)
+{
+	struct rlimit rl;
+	size_t i, size = n * sizeof(*out);
+	int res[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(res), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(res[0]);
+		signal(SIGXFSZ, SIG_IGN);
+		for (i = 0; i < n; i++)
+			out[i] = -1;
+		if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+			rl.rlim_cur = (rlim_t)limit;
+			if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
+				fn(arg, out);
+		}
+		_exit(write(res[1], out, size) == (ssize_t)size ? 0 : 1);
+	}
+	close(res[1]);
+	ck_assert_int_eq(read(res[0], out, size), (ssize_t)size);
+	close(res[0]);
+	test_reap(pid);
 }
 
 /* Show p[0..n) readably: \r \n \t \\ and \xHH for other controls. */

@@ -2,7 +2,8 @@
 /*
  * Shared by the Check unit tests: one suite constructor per module and
  * the helpers they have in common (temp dirs, files, byte comparisons,
- * a writer child that feeds a descriptor).  Defined in check_main.c.
+ * a writer child that feeds a descriptor, a child under a file size
+ * limit, skipping a test).  Defined in check_main.c.
  */
 #ifndef CHECK_SMTPD_H
 #define CHECK_SMTPD_H
@@ -35,6 +36,8 @@ char	*test_read_file(const char *, size_t *);
 void	 test_write_file(const char *, const char *, size_t);
 pid_t	 test_writer(int, int, const char *, size_t, size_t, long);
 int	 test_reap(pid_t);
+void	 test_fsize_limited(size_t, void (*)(void *, int *), void *, int *,
+	    size_t);
 const char *test_bytes_diff(const char *, size_t, const char *, size_t);
 void	 test_skip(const char *, const char *, const char *, const char *);
 

@@ -38,7 +38,7 @@ import time
 SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = os.path.join(os.path.dirname(HERE), "helpers")
-RECORD = os.path.join(HERE, "record.sh")
+RECORD = os.path.join(HELPERS, "record.sh")
 SANITIZED = any(k in os.environ for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"))
 
 GB = 1 << 30
@@ -775,8 +775,8 @@ def shell_metacharacters(sb):
                [sender, rcpt, local.lower(), "example.org",
                 "lit%" + meta])
         with open("%s/%d.env" % (rec, n)) as f:
-            env = dict(l.split("=", 1) for l in f.read().splitlines()
-                       if "=" in l)
+            env = dict(v.split("=", 1) for v in f.read().split("\0")
+                       if "=" in v)
         expect("%r: SENDER" % meta, env.get("SENDER"), sender)
         expect("%r: RECIPIENT" % meta, env.get("RECIPIENT"), rcpt)
     for top, dirs, files in os.walk(sb.root):

@@ -22,8 +22,8 @@ import sys
 import tempfile
 
 SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
-RECORD = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                      "record.sh")
+RECORD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))), "helpers", "record.sh")
 ENV = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
        "TZ": "UTC"}
 for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
@@ -53,15 +53,23 @@ def crlf(lines):
     return "".join(line + "\r\n" for line in lines).encode()
 
 
-def run(args, data, cwd, limit=None):
-    """One session: returns (replies as text, exit status, stderr)."""
+def child_setup(limit=None):
+    """What smtpd's child side needs before exec: SIGPIPE as smtpd would
+    find it from a launcher, and a file size limit (RLIMIT_FSIZE, like a
+    quota) of limit octets when one is given."""
     def pre():
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         if limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return pre
+
+
+def run(args, data, cwd, limit=None):
+    """One session: returns (replies as text, exit status, stderr)."""
     p = subprocess.run([SMTPD, "-n", "mx.example.org"] + args, input=data,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       cwd=cwd, env=ENV, timeout=120, preexec_fn=pre)
+                       cwd=cwd, env=ENV, timeout=120,
+                       preexec_fn=child_setup(limit))
     return p.stdout.decode("utf-8", "replace"), p.returncode, p.stderr
 
 
@@ -95,6 +103,16 @@ def mbox_entry(sender, rec, lines):
 def read(path):
     with open(path, "rb") as f:
         return f.read().decode()
+
+
+def recorded(out_dir, n):
+    """What run n of tests/helpers/record.sh got: (argv, env, stdin)."""
+    with open("%s/%d.argv" % (out_dir, n), "rb") as f:
+        argv = [a.decode() for a in f.read().split(b"\0")[:-1]]
+    with open("%s/%d.env" % (out_dir, n), "rb") as f:
+        env = dict(v.decode().split("=", 1) for v in f.read().split(b"\0")
+                   if b"=" in v)
+    return argv, env, read("%s/%d.msg" % (out_dir, n))
 
 
 def replies(text):
@@ -194,15 +212,13 @@ def test_pipe(d):
     check("pipe: no shell ran", [os.path.exists(os.path.join(d, f))
                                  for f in ("pwned", "pwned2")],
           [False, False])
-    check("pipe: argv passed literally", read(out_dir + "/1.args"),
-          "%s\n%s\n%s\ny.example\n-%%-\n" %
-          (sender, rcpt, "`touch pwned2`;rm -rf x"))
-    check("pipe: stdin is Return-Path and the message",
-          read(out_dir + "/1.msg"),
+    argv, env, msg = recorded(out_dir, 1)
+    check("pipe: argv passed literally", argv,
+          [sender, rcpt, "`touch pwned2`;rm -rf x", "y.example", "-%-"])
+    check("pipe: stdin is Return-Path and the message", msg,
           "Return-Path: <%s>\n" % sender +
           received("c.example", "ESMTP", 1, rcpt) + body(MSG_STORED))
-    env = dict(line.split("=", 1) for line in
-               read(out_dir + "/1.env").splitlines())
+    # what a shell adds when env stands in for /proc/PID/environ
     for k in ("PWD", "SHLVL", "_", "OLDPWD"):
         env.pop(k, None)
     check("pipe: clean environment", env, {
@@ -316,13 +332,10 @@ def test_lmtp(d):
     with open(d + "/full", "wb") as f:
         f.write(b"x" * 50000)
     ours, theirs = socket.socketpair()
-
-    def pre():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (51200, 51200))
     p = subprocess.Popen([SMTPD, "-l", "-n", "mx.example.org", "mbox",
                           d + "/%u"], stdin=theirs.fileno(),
                          stdout=theirs.fileno(), env=ENV, cwd=d,
-                         preexec_fn=pre)
+                         preexec_fn=child_setup(51200))
     theirs.close()
     lmtp = smtplib.LMTP()
     lmtp.sock = ours
@@ -408,9 +421,9 @@ def test_lmtp_pipe(d):
         "250 2.0.0 Delivered to <two@x.example> as %s" % msgid(1),
         "250 2.0.0 Delivered to <ONE@X.example> as %s" % msgid(1)])
     check("lmtp pipe: two runs", sorted(os.listdir(out_dir)),
-          ["1.args", "1.env", "1.msg", "2.args", "2.env", "2.msg"])
-    check("lmtp pipe: arguments", [read(out_dir + "/%d.args" % n)
-                                   for n in (1, 2)], ["one\n", "two\n"])
+          ["1.argv", "1.env", "1.msg", "2.argv", "2.env", "2.msg"])
+    check("lmtp pipe: arguments", [recorded(out_dir, n)[0]
+                                   for n in (1, 2)], [["one"], ["two"]])
 
 
 def test_pipe_dash(d):
