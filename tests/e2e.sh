@@ -25,10 +25,12 @@ case $SMTPD in
 /*)	;;
 *)	SMTPD=$(pwd)/$SMTPD ;;
 esac
-E2E=$(cd "$(dirname "$0")" && pwd)/e2e
+TESTS=$(cd "$(dirname "$0")" && pwd)
+E2E=$TESTS/e2e
 FAKE_TIME=1700000000
 CLIENT_TIMEOUT=20
 CONCURRENT=10
+ID1=6553F100000000001	# the first message id under SMTPD_FAKE_TIME
 
 passed=0
 failed=0
@@ -56,6 +58,11 @@ skip() {
 
 have() {
 	command -v "$1" >/dev/null 2>&1
+}
+
+# reply R_ID [ARG]: the reply line of reply.h, without CR LF
+reply() {
+	python3 "$TESTS/replies.py" "$@"
 }
 
 # Show a file indented, at most 40 lines, after a failure.
@@ -191,26 +198,26 @@ swaks_checks() {
 	    --data "@$E2E/swaks-tricky.eml"
 	rc=$?
 	swaks_saw "$l swaks EHLO, dots and From lines" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 
 	swaks_run "$DIR/swaks.log" --to b@example.org,c@example.org \
 	    --protocol SMTP --helo helo.example --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks HELO, two recipients" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 
 	swaks_run "$DIR/swaks.log" --to b@example.org --pipeline \
 	    --helo pipe.example --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks PIPELINING" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 
 	# exit 24: no recipient accepted
 	swaks_run "$DIR/swaks.log" --to x@elsewhere.test --helo r.example \
 	    --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks relay refused" 24 \
-	    '<** 550 5.7.1 Relaying denied: elsewhere.test is not a domain served here'
+	    "<** $(reply R_RELAY_DENIED elsewhere.test)"
 
 	check_mbox "$l swaks mailbox" "$E2E/expected/swaks.mbox"
 }
@@ -365,7 +372,7 @@ ipv6_check() {
 	    --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks over ::1" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 	{
 		printf 'From a@example.org Tue Nov 14 22:13:20 2023\n'
 		printf 'Return-Path: <a@example.org>\n'

@@ -8,11 +8,12 @@ the expected files (tests/transcripts/*.out and the like), and no test
 code.  As a module (the suites put tests/ on sys.path):
 
     import replies
-    replies.reply("R_RCPT_OK", "<a@b>")  # b"250 2.1.5 Recipient <a@b> OK\\r\\n"
     replies.line("R_RCPT_OK", "<a@b>")   # "250 2.1.5 Recipient <a@b> OK"
+    replies.reply("R_NOOP")              # b"250 2.0.0 OK\\r\\n": the octets
     replies.pair("R_NOOP")               # (250, b"2.0.0 OK"), as smtplib
                                          # returns a reply
     replies.text("R_TOO_BIG", "1000")    # "Message too big: the limit ..."
+    replies.head("R_NEED_UTF8")          # "553 5.6.7"
 
 A row's one "%s" takes the argument, as reply_with() in session.c fills
 it; a row without "%s" takes none.  A few replies are built in session.c
@@ -95,6 +96,13 @@ def code(rid):
 def esc(rid):
     """The enhanced status code (RFC 3463), or None."""
     return _row(rid)[1]
+
+
+def head(rid):
+    """The code and enhanced code the row's lines begin with, such as
+    "553 5.6.7" (the code alone for a row without an enhanced code)."""
+    c, e, _ = _row(rid)
+    return "%d %s" % (c, e) if e else "%d" % c
 
 
 def line(rid, arg=None):
