@@ -84,6 +84,16 @@ $(O)/trickle: tests/helpers/trickle.c
 	@mkdir -p $(O)
 	$(CC) $(ALLFLAGS) -o $@ tests/helpers/trickle.c
 
+# The expected files of the transcript cases (all, or CASES="name...")
+# written from what the real binary does, as nobody when root (the copy's
+# files come back through tar); read `git diff tests/transcripts` before
+# keeping them.  See tests/transcripts/README.
+update-transcripts: $(BIN) $(O)/trickle
+	TRICKLE=./$(O)/trickle $(AS_NOBODY) $(O)/trickle tests -- sh -c \
+	    'sh tests/run-transcripts.sh -u "$$@" >&2; st=$$?; \
+	    tar cf - -C tests transcripts; exit $$st' sh $(CASES) | \
+	    tar xof - -C tests
+
 sanitize: check-deps
 	@rm -rf build-san/results
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -93,4 +103,4 @@ sanitize: check-deps
 	    -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) check-run; st=$$?; \
 	    $(SUM_SUITES) build-san/results $(SUITES) || st=1; exit $$st
 
-.PHONY: check check-deps check-run sanitize $(SUITES)
+.PHONY: check check-deps check-run sanitize update-transcripts $(SUITES)
