@@ -201,6 +201,42 @@ test_reap(pid_t pid)
 	return status;
 }
 
+/* Append s to the NUL-terminated text in buf[0..size). */
+void
+test_add(char *buf, size_t size, const char *s)
+{
+	size_t o = strlen(buf), n = strlen(s);
+
+	if (o + n >= size)
+		ck_abort_msg("test_add: %zu octets do not fit in %zu", o + n,
+		    size);
+	memcpy(buf + o, s, n + 1);
+}
+
+/*
+ * Append reply id as smtpd writes it, "code [esc ]text" CR LF, its text
+ * from reply_table with the one "%s" (if any) replaced by arg: so a
+ * test states which reply it wants, and reply.h alone says its words.
+ */
+void
+test_add_reply(char *buf, size_t size, enum reply_id id, const char *arg)
+{
+	const struct reply_text *r = &reply_table[id];
+	const char *slot = strstr(r->text, "%s");
+	char line[1024];
+
+	if (slot != NULL)
+		snprintf(line, sizeof(line), "%d %s%s%.*s%s%s\r\n", r->code,
+		    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
+		    (int)(slot - r->text), r->text, arg != NULL ? arg : "",
+		    slot + 2);
+	else
+		snprintf(line, sizeof(line), "%d %s%s%s\r\n", r->code,
+		    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
+		    r->text);
+	test_add(buf, size, line);
+}
+
 /*
  * Run fn(arg, out) in a child whose file size limit (RLIMIT_FSIZE) is
  * limit octets and which ignores SIGXFSZ, so a write past the limit

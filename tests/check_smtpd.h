@@ -3,7 +3,8 @@
  * Shared by the Check unit tests: one suite constructor per module and
  * the helpers they have in common (temp dirs, files, byte comparisons,
  * a writer child that feeds a descriptor, a child under a file size
- * limit, skipping a test).  Defined in check_main.c.
+ * limit, skipping a test, expected replies built from reply.h's
+ * reply_table).  Defined in check_main.c.
  */
 #ifndef CHECK_SMTPD_H
 #define CHECK_SMTPD_H
@@ -12,6 +13,8 @@
 #include <sys/types.h>
 
 #include <check.h>
+
+#include "reply.h"
 
 /* The clock every test runs under: Tue, 14 Nov 2023 22:13:20 UTC. */
 #define TEST_FAKE_TIME		"1700000000"
@@ -40,6 +43,8 @@ void	 test_fsize_limited(size_t, void (*)(void *, int *), void *, int *,
 	    size_t);
 const char *test_bytes_diff(const char *, size_t, const char *, size_t);
 void	 test_skip(const char *, const char *, const char *, const char *);
+void	 test_add(char *, size_t, const char *);
+void	 test_add_reply(char *, size_t, enum reply_id, const char *);
 
 /*
  * Compare two byte strings; on a difference, fail showing both from a

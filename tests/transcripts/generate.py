@@ -512,6 +512,130 @@ case('lmtp-refused-message',
           'nul\0', '.', 'QUIT'),
      args='-l\n')
 
+# --------------------------------------------- from check_session.c
+# Sessions that were Check unit tests of session.c, with the same input.
+
+# HELO and EHLO without a name, with two words or a control octet; MAIL
+# without FROM:, without an address, with the colon missing, a space in
+# the address, no closing bracket, no domain, a stray word after it, and
+# spaces before and after the address (accepted)
+case('syntax-helo-mail',
+     crlf('HELO', 'EHLO', 'helo', 'HELO a b', 'EHLO a\x7fb',
+          'HELO client.test', 'MAIL', 'MAIL TO:<a@b.example>',
+          'MAIL FROM:', 'MAIL FROM:   ', 'MAIL FROM<a@b.example>',
+          'MAIL FROM:<a b>', 'MAIL FROM:<a@b.example',
+          'MAIL FROM:<user>', 'MAIL FROM:<postmaster>',
+          'MAIL FROM:<a@b.example> =x', 'mail from: <a@b.example>   ',
+          'QUIT'))
+
+# RCPT's forms as MAIL's, <postmaster> alone accepted; arguments after
+# DATA, RSET, QUIT; VRFY without one; unknown, empty and blank lines
+case('syntax-rcpt-and-others',
+     crlf('HELO client.test', 'MAIL FROM:<a@b.example>', 'RCPT',
+          'RCPT FROM:<u@mx.test>', 'RCPT TO:', 'RCPT TO:<a b>', 'RCPT TO:<>',
+          'RCPT TO:<user>', 'RCPT TO:<u@mx.test> =x', 'RCPT TO:<postmaster>',
+          'DATA now', 'RSET x', 'QUIT now', 'VRFY', 'FOO', '', '   ',
+          'QUIT'))
+
+# commands that work before HELO; BDAT not offered; HELP on a command in
+# any case, with a stray word, on an unknown one and on an escape
+# sequence (shown as ?); nothing is read after QUIT
+case('proto-other-commands',
+     crlf('NOOP', 'noop with an argument', 'VRFY someone', 'EXPN list',
+          'SEND FROM:<a@b.example>', 'saml', 'starttls', 'AUTH PLAIN',
+          'BDAT 10 LAST', 'HELP', 'help quit', 'HELP quit now', 'HELP FOO',
+          'HELP \x1b[2J', 'QUIT   ', 'NOOP'))
+
+# mistyped verbs, keywords and brackets: a guess where one fits, and a
+# guess never echoes more than a parsed address
+case('proto-guesses',
+     crlf('HLEO client.test', 'HELOclient.test', 'ehelo client.test',
+          'HELO client.test', 'MIAL FROM:<a@b.example>',
+          'mailfrom:<a@b.example>', 'MAIL form:a@b.example',
+          'MAIL FROM:a@b.example>', 'MAIL FROM:<<a@b.example>> SIZE=1',
+          'MAIL FROM:<a@@b.example>', 'MAIL FROM:<postmaster',
+          'MAIL FROM:<', 'MAIL FROM:<a@b.example>', 'RCTP TO:<u@mx.test>',
+          'RCPTTO:<u@mx.test>', 'RCPT OT:<u@mx.test>',
+          'RCPT TO <u@mx.test>', 'RCPT TO:u@mx.test>',
+          'RCPT TO:<u@mx.test>', 'DATE', 'SEDN', 'QUIT'))
+
+# unknown, repeated, valueless and bad-valued parameters; an unknown
+# keyword is cut to 31 octets in the reply; keywords in lower case
+case('params-bad-values',
+     crlf('EHLO client.test', 'MAIL FROM:<a@b.example> FOO=1',
+          'MAIL FROM:<a@b.example> SIZE=abc',
+          'MAIL FROM:<a@b.example> SIZE=10 SIZE=10',
+          'MAIL FROM:<a@b.example> SIZE',
+          'MAIL FROM:<a@b.example> BODY=9BIT',
+          'MAIL FROM:<a@b.example> SMTPUTF8=yes',
+          'MAIL FROM:<a@b.example> SMTPUTF8 SMTPUTF8',
+          'MAIL FROM:<a@b.example> ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=1',
+          'MAIL FROM:<a@b.example> SIZE=',
+          'MAIL FROM:<a@b.example> size=10 body=7bit smtputf8',
+          'RCPT TO:<u@mx.test> NOTIFY=NEVER',
+          'RCPT TO:<u@mx.test> ORCPT=rfc822;u@mx.test',
+          'RCPT TO:<u@mx.test>  ', 'QUIT'))
+
+# after HELO every parameter is refused, with or without a value
+case('params-after-helo-keywords',
+     crlf('HELO client.test', 'MAIL FROM:<a@b.example> SIZE=10',
+          'MAIL FROM:<a@b.example> SMTPUTF8', 'MAIL FROM:<a@b.example> FOO',
+          'MAIL FROM:<a@b.example>', 'RCPT TO:<u@mx.test> FOO=1', 'QUIT'))
+
+# -d: served domains in any case; <postmaster> alone is always served
+# (RFC 5321 4.5.1), postmaster@ another domain is not; an address
+# literal, a subdomain and a longer name are not served
+case('domains-postmaster-literals',
+     crlf('EHLO client.test', 'MAIL FROM:<a@b.example>',
+          'RCPT TO:<u@elsewhere.test>', 'RCPT TO:<u@MX.TEST>',
+          'RCPT TO:<v@other.test>', 'RCPT TO:<postmaster>',
+          'RCPT TO:<postmaster@elsewhere.test>', 'RCPT TO:<u@[192.0.2.1]>',
+          'RCPT TO:<u@sub.mx.test>', 'RCPT TO:<u@mx.test.evil>', 'QUIT'),
+     args='-d mx.test -d Other.Test\n')
+
+# -r 2: the count starts again after the message and after RSET
+case('rcpt-limit-rset',
+     crlf('EHLO client.test', 'MAIL FROM:<a@b.example>',
+          'RCPT TO:<a@mx.test>', 'RCPT TO:<b@mx.test>', 'RCPT TO:<c@mx.test>',
+          'DATA', 'x', '.', 'MAIL FROM:<a@b.example>', 'RCPT TO:<c@mx.test>',
+          'RCPT TO:<d@mx.test>', 'RCPT TO:<e@mx.test>', 'RSET',
+          'MAIL FROM:<a@b.example>', 'RCPT TO:<f@mx.test>', 'QUIT'),
+     args='-r 2\n')
+
+# one recipient three times, the last without brackets: kept once, so
+# the Received header names it ("for")
+case('rcpt-duplicate-forms',
+     crlf('EHLO client.test', 'MAIL FROM:<a@b.example>',
+          'RCPT TO:<u@mx.test>', 'RCPT TO:<u@mx.test>', 'RCPT TO: u@mx.test',
+          'DATA', 'x', '.', 'QUIT'))
+
+# RFC 6531 3.4: non-ASCII addresses need SMTPUTF8 on MAIL, so after
+# HELO (no parameters) never; a message with it is received UTF8SMTP
+case('params-utf8-after-helo',
+     crlf('EHLO client.test', 'MAIL FROM:<pel\u00e9@x.test>',
+          'MAIL FROM:<a@b.example>', 'RCPT TO:<\u00fc@mx.test>', 'RSET',
+          'MAIL FROM:<pel\u00e9@x.test> SMTPUTF8', 'RCPT TO:<\u00fc@mx.test>',
+          'DATA', 'Subject: caf\u00e9', '.', 'HELO client.test',
+          'MAIL FROM:<pel\u00e9@x.test>', 'MAIL FROM:<a@b.example>',
+          'RCPT TO:<\u00fc@mx.test>', 'QUIT'))
+
+# a NUL refuses the message, also with a bare LF in it (the NUL is
+# named); the next message goes through
+case('data-nul-and-bare-lf',
+     crlf('HELO client.test', 'MAIL FROM:<a@b.example>',
+          'RCPT TO:<u@mx.test>', 'DATA', 'a\0b', '.',
+          'MAIL FROM:<a@b.example>', 'RCPT TO:<u@mx.test>', 'DATA',
+          'NUL and bare LF: NUL wins\0', 'c\nd', '.',
+          'MAIL FROM:<a@b.example>', 'RCPT TO:<u@mx.test>', 'DATA', 'ok',
+          '.', 'QUIT'))
+
+# a mailbox that is no file (here the root directory) is refused at
+# RCPT, so DATA has no recipient; the session goes on
+case('mbox-is-a-directory',
+     crlf('HELO client.test', 'MAIL FROM:<a@b.example>',
+          'RCPT TO:<u@mx.test>', 'DATA', 'NOOP', 'QUIT'),
+     args='mbox /\n')
+
 # ---------------------------------------------------------------------
 known = set(CASES)
 for f in sorted(os.listdir(D)):
