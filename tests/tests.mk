@@ -51,15 +51,15 @@ check-run: $(SUITES)
 
 $(SUITES): $(BIN) $(O)/check_smtpd $(O)/trickle
 
-# reply.h goes along: the suites read the reply texts from it
+# reply.h goes along where a suite reads the reply texts from it
 # (tests/replies.py)
 check-unit:
 	$(RUN_SUITE) $(O)/check_smtpd
 check-usage:
-	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- sh tests/usage.sh
+	$(RUN_SUITE) $(AS_NOBODY) tests -- sh tests/usage.sh
 check-transcripts:
 	TRICKLE=./$(O)/trickle $(RUN_SUITE) $(AS_NOBODY) $(O)/trickle \
-	    reply.h tests -- sh tests/run-transcripts.sh
+	    tests -- sh tests/run-transcripts.sh
 check-delivery:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/delivery/run.py
 check-replay:
