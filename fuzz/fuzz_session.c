@@ -14,6 +14,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "reply.h"
 #include "session.h"
 #include "fuzz_util.h"
 
@@ -39,6 +41,7 @@ static char	*in_path, *out_path, *store, *mbox_path, *mbox_user,
 		*maildir_user, *transcripts;
 static char	*domains[] = { "example.org", "EXAMPLE.net" };
 
+static void	reply_prefix(char *, size_t, enum reply_id);
 static size_t	count_delivered(const char *, size_t);
 static size_t	count_from_lines(const char *, size_t);
 
@@ -63,23 +66,44 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * What a line of reply id holds before its "%s": "code esc " and the
+ * text up to there, from reply.h's table.
+ */
+static void
+reply_prefix(char *buf, size_t size, enum reply_id id)
+{
+	const struct reply_text *r = &reply_table[id];
+	const char *slot = strstr(r->text, "%s");
+	size_t len = slot != NULL ? (size_t)(slot - r->text) : strlen(r->text);
+
+	snprintf(buf, size, "%d %s%s%.*s", r->code,
+	    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "", (int)len,
+	    r->text);
+}
+
 /* Distinct message ids in "delivered" replies: one per stored copy. */
 static size_t
 count_delivered(const char *out, size_t n)
 {
-	static const char smtp[] = "250 2.0.0 Message ";
-	static const char lmtp[] = " as ";
+	static char smtp[64], lmtp_prefix[64];
+	static const char lmtp[] = " as ";	/* session.c's "<rcpt> as id" */
 	const char *p = out, *end = out + n, *lf, *id;
 	char last[40] = "";
 	size_t count = 0, idlen;
 
+	if (smtp[0] == '\0') {
+		reply_prefix(smtp, sizeof(smtp), R_DATA_OK);
+		reply_prefix(lmtp_prefix, sizeof(lmtp_prefix),
+		    R_LMTP_DELIVERED);
+	}
 	for (; p < end; p = lf + 1) {
 		if ((lf = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;	/* fuzz_check_replies() has refused this */
 		id = NULL;
-		if (strncmp(p, smtp, sizeof(smtp) - 1) == 0)
-			id = p + sizeof(smtp) - 1;
-		else if (strncmp(p, "250 2.0.0 Delivered to <", 24) == 0) {
+		if (strncmp(p, smtp, strlen(smtp)) == 0)
+			id = p + strlen(smtp);
+		else if (strncmp(p, lmtp_prefix, strlen(lmtp_prefix)) == 0) {
 			/* the address may hold " as ": the id is last */
 			for (id = lf; id > p && strncmp(id, lmtp, 4) != 0; id--)
 				;

@@ -2,7 +2,7 @@
 /*
  * Unit tests for help.c (the HELP texts and the "did you mean" guesses)
  * and hint.c (the language of hints and their texts).  Whole sessions
- * with HELP and typos are in check_session.c and tests/sessions/; hints
+ * with HELP and typos are in tests/transcripts/ and tests/sessions/; hints
  * on a real terminal in tests/terminal.py.
  */
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* ISC license. */
 /*
  * The unit test runner: one SRunner holding a Suite per module (pick
- * one with CK_RUN_SUITE=linebuf|addr|data|session|mbox|
- * maildir|pipe|help, and a test
- * case with CK_RUN_CASE), plus the helpers the suites share.
+ * one with CK_RUN_SUITE=linebuf|addr|data|session|mbox|maildir|pipe|
+ * help|reply, and a test case with CK_RUN_CASE), plus the helpers the
+ * suites share.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,8 @@
 #include "check_smtpd.h"
 
 static size_t	escape(char *, size_t, const char *, size_t);
+
+static int	skipped;	/* tests test_skip() left out */
 
 /*
  * The clock and zone every test sees, so dates and message ids are
@@ -198,6 +201,81 @@ test_reap(pid_t pid)
 	return status;
 }
 
+/* Append s to the NUL-terminated text in buf[0..size). */
+void
+test_add(char *buf, size_t size, const char *s)
+{
+	size_t o = strlen(buf), n = strlen(s);
+
+	if (o + n >= size)
+		ck_abort_msg("test_add: %zu octets do not fit in %zu", o + n,
+		    size);
+	memcpy(buf + o, s, n + 1);
+}
+
+/*
+ * Append reply id as smtpd writes it, "code [esc ]text" CR LF, its text
+ * from reply_table with the one "%s" (if any) replaced by arg: so a
+ * test states which reply it wants, and reply.h alone says its words.
+ */
+void
+test_add_reply(char *buf, size_t size, enum reply_id id, const char *arg)
+{
+	const struct reply_text *r = &reply_table[id];
+	const char *slot = strstr(r->text, "%s");
+	char line[1024];
+
+	if (slot != NULL)
+		snprintf(line, sizeof(line), "%d %s%s%.*s%s%s\r\n", r->code,
+		    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
+		    (int)(slot - r->text), r->text, arg != NULL ? arg : "",
+		    slot + 2);
+	else
+		snprintf(line, sizeof(line), "%d %s%s%s\r\n", r->code,
+		    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
+		    r->text);
+	test_add(buf, size, line);
+}
+
+/*
+ * Run fn(arg, out) in a child whose file size limit (RLIMIT_FSIZE) is
+ * limit octets and which ignores SIGXFSZ, so a write past the limit
+ * fails with EFBIG, as under a quota; neither outlives the child.  fn
+ * fills out[0..n), which comes back through a pipe (under valgrind an
+ * exit status may be valgrind's own): what fn leaves unset, or all of
+ * it when the limit cannot be set, is -1.  Whatever fn needs after the
+ * fork must be reachable from static storage, for valgrind.
+ */
+void
+test_fsize_limited(size_t limit, void (*fn)(void *, int *), void *arg,
+    int *out, size_t n)
+{
+	struct rlimit rl;
+	size_t i, size = n * sizeof(*out);
+	int res[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(res), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(res[0]);
+		signal(SIGXFSZ, SIG_IGN);
+		for (i = 0; i < n; i++)
+			out[i] = -1;
+		if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+			rl.rlim_cur = (rlim_t)limit;
+			if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
+				fn(arg, out);
+		}
+		_exit(write(res[1], out, size) == (ssize_t)size ? 0 : 1);
+	}
+	close(res[1]);
+	ck_assert_int_eq(read(res[0], out, size), (ssize_t)size);
+	close(res[0]);
+	test_reap(pid);
+}
+
 /* Show p[0..n) readably: \r \n \t \\ and \xHH for other controls. */
 static size_t
 escape(char *dst, size_t size, const char *p, size_t n)
@@ -248,11 +326,31 @@ test_bytes_diff(const char *got, size_t glen, const char *want, size_t wlen)
 	return msg;
 }
 
+/*
+ * A test that cannot run on this machine is not registered at all: the
+ * suite calls this instead, which says why and counts it as skipped
+ * (never as passed).  Only when CK_RUN_SUITE and CK_RUN_CASE would have
+ * run it.
+ */
+void
+test_skip(const char *suite, const char *tcase, const char *test,
+    const char *why)
+{
+	const char *s = getenv("CK_RUN_SUITE"), *c = getenv("CK_RUN_CASE");
+
+	if ((s != NULL && *s != '\0' && strcmp(s, suite) != 0) ||
+	    (c != NULL && *c != '\0' && strcmp(c, tcase) != 0))
+		return;
+	printf("SKIP %s: %s\n", test, why);
+	fflush(stdout);
+	skipped++;
+}
+
 int
 main(void)
 {
 	SRunner *sr;
-	int failed;
+	int run, failed;
 
 	/* a session writing to a closed peer must see EPIPE, as in smtpd */
 	signal(SIGPIPE, SIG_IGN);
@@ -265,9 +363,14 @@ main(void)
 	srunner_add_suite(sr, maildir_suite());
 	srunner_add_suite(sr, pipe_suite());
 	srunner_add_suite(sr, help_suite());
+	srunner_add_suite(sr, reply_suite());
 	/* CK_RUN_SUITE, CK_RUN_CASE, CK_VERBOSITY, CK_FORK apply here */
 	srunner_run_all(sr, CK_ENV);
+	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* the closing line every suite of `make check` prints */
+	printf("%d passed, %d failed, %d skipped\n", run - failed, failed,
+	    skipped);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,11 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +38,8 @@ static void	expect_file(const char *, const char *, size_t);
 static void	expect_no_lock(void);
 static long	ms_since(const struct timespec *);
 static void	pause_ms(long);
+static void	deliver_limited(void *, int *);
+static void	deliver_kept_limited(void *, int *);
 
 
 /*
@@ -478,11 +478,23 @@ START_TEST(test_hard_link_refused)
 }
 END_TEST
 
+/* The spooled message to mbox_path; status and reply in out[0..1]. */
+static void
+deliver_limited(void *arg, int *out)
+{
+	struct deliver_result r;
+
+	(void)arg;
+	r = deliver_mbox(mbox_path, &env, &sp);
+	out[0] = (int)r.status;
+	out[1] = (int)r.reply;
+}
+
 /*
  * RLIMIT_FSIZE (a quota the process cannot pass): the append fails
  * part-way with EFBIG; the result is 452 4.3.1 and the mailbox is cut
- * back to exactly its old bytes.  In a child, since the limit and the
- * ignored SIGXFSZ must not outlive the test.
+ * back to exactly its old bytes.  In a child (test_fsize_limited()),
+ * since the limit and the ignored SIGXFSZ must not outlive the test.
  */
 START_TEST(test_file_size_limit)
 {
@@ -491,10 +503,7 @@ START_TEST(test_file_size_limit)
 	static char *old, *body;
 	size_t oldlen = 5000, n = 300000, i, len;
 	char *got;
-	struct rlimit rl;
-	struct deliver_result r;
-	int res[2], outcome[2];
-	pid_t pid;
+	int outcome[2];
 
 	old = malloc(oldlen);
 	body = malloc(n);
@@ -510,33 +519,8 @@ START_TEST(test_file_size_limit)
 	ck_assert_int_eq(spool_write(&sp, body, n), 0);
 
 	for (i = 0; i < sizeof(room) / sizeof(*room); i++) {
-		/* the outcome comes back through a pipe: under valgrind an
-		 * exit status may be valgrind's own */
-		ck_assert_int_eq(pipe(res), 0);
-		if ((pid = fork()) == -1)
-			ck_abort_msg("fork: %s", strerror(errno));
-		if (pid == 0) {
-			close(res[0]);
-			signal(SIGXFSZ, SIG_IGN);
-			memset(&r, 0, sizeof(r));
-			r.status = (enum deliver_status)-1;
-			if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
-				rl.rlim_cur = (rlim_t)(oldlen + room[i]);
-				if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
-					r = deliver_mbox(mbox_path, &env, &sp);
-			}
-			outcome[0] = (int)r.status;
-			outcome[1] = (int)r.reply;
-			if (write(res[1], outcome, sizeof(outcome)) !=
-			    (ssize_t)sizeof(outcome))
-				_exit(1);
-			_exit(0);
-		}
-		close(res[1]);
-		ck_assert_int_eq(read(res[0], outcome, sizeof(outcome)),
-		    (ssize_t)sizeof(outcome));
-		close(res[0]);
-		test_reap(pid);
+		test_fsize_limited(oldlen + room[i], deliver_limited, NULL,
+		    outcome, 2);
 		ck_assert_msg(outcome[0] == DELIVER_TEMP &&
 		    outcome[1] == R_NO_SPACE, "room %zu: status %d reply %d, "
 		    "want TEMP (%d) R_NO_SPACE (%d)", room[i], outcome[0],
@@ -606,6 +590,25 @@ START_TEST(test_kept_released_for_another)
 END_TEST
 
 /*
+ * Keep the mailbox, deliver a first message that fits the limit and a
+ * second that does not; the second's status and reply in out[0..1].
+ */
+static void
+deliver_kept_limited(void *arg, int *out)
+{
+	struct deliver_result r;
+
+	(void)arg;
+	deliver_mbox_keep(1);
+	if (deliver_body(mbox_path, "one\n", 4).status != DELIVER_OK)
+		return;
+	r = deliver_body(mbox_path, "a longer second message\nthat does "
+	    "not fit\n", 42);
+	out[0] = (int)r.status;
+	out[1] = (int)r.reply;
+}
+
+/*
  * A failure while appending to the kept mailbox cuts it back to the
  * bytes it had before that message, and releases it (in a child: the
  * file size limit must not outlive the test).
@@ -614,40 +617,11 @@ START_TEST(test_kept_failure_rolls_back)
 {
 	char *one, *got;
 	size_t len, glen;
-	struct rlimit rl;
-	struct deliver_result r;
-	int res[2], outcome[2];
-	pid_t pid;
+	int outcome[2];
 
 	one = expected("", 0, "one\n", 4, &len);
-	ck_assert_int_eq(pipe(res), 0);
-	if ((pid = fork()) == -1)
-		ck_abort_msg("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(res[0]);
-		signal(SIGXFSZ, SIG_IGN);
-		memset(&r, 0, sizeof(r));
-		r.status = (enum deliver_status)-1;
-		deliver_mbox_keep(1);
-		if (deliver_body(mbox_path, "one\n", 4).status == DELIVER_OK &&
-		    getrlimit(RLIMIT_FSIZE, &rl) == 0) {
-			rl.rlim_cur = (rlim_t)(len + 30);
-			if (setrlimit(RLIMIT_FSIZE, &rl) == 0)
-				r = deliver_body(mbox_path, "a longer second "
-				    "message\nthat does not fit\n", 42);
-		}
-		outcome[0] = (int)r.status;
-		outcome[1] = (int)r.reply;
-		if (write(res[1], outcome, sizeof(outcome)) !=
-		    (ssize_t)sizeof(outcome))
-			_exit(1);
-		_exit(0);
-	}
-	close(res[1]);
-	ck_assert_int_eq(read(res[0], outcome, sizeof(outcome)),
-	    (ssize_t)sizeof(outcome));
-	close(res[0]);
-	test_reap(pid);
+	/* room for the first message and 30 octets of the second */
+	test_fsize_limited(len + 30, deliver_kept_limited, NULL, outcome, 2);
 	ck_assert_int_eq(outcome[0], DELIVER_TEMP);
 	ck_assert_int_eq(outcome[1], R_NO_SPACE);
 	got = test_read_file(mbox_path, &glen);

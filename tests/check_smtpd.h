@@ -2,7 +2,9 @@
 /*
  * Shared by the Check unit tests: one suite constructor per module and
  * the helpers they have in common (temp dirs, files, byte comparisons,
- * a writer child that feeds a descriptor).  Defined in check_main.c.
+ * a writer child that feeds a descriptor, a child under a file size
+ * limit, skipping a test, expected replies built from reply.h's
+ * reply_table).  Defined in check_main.c.
  */
 #ifndef CHECK_SMTPD_H
 #define CHECK_SMTPD_H
@@ -11,6 +13,8 @@
 #include <sys/types.h>
 
 #include <check.h>
+
+#include "reply.h"
 
 /* The clock every test runs under: Tue, 14 Nov 2023 22:13:20 UTC. */
 #define TEST_FAKE_TIME		"1700000000"
@@ -25,6 +29,7 @@ Suite	*mbox_suite(void);
 Suite	*maildir_suite(void);
 Suite	*pipe_suite(void);
 Suite	*help_suite(void);
+Suite	*reply_suite(void);
 
 void	 test_env(void);
 char	*test_tmpdir(void);
@@ -34,7 +39,12 @@ char	*test_read_file(const char *, size_t *);
 void	 test_write_file(const char *, const char *, size_t);
 pid_t	 test_writer(int, int, const char *, size_t, size_t, long);
 int	 test_reap(pid_t);
+void	 test_fsize_limited(size_t, void (*)(void *, int *), void *, int *,
+	    size_t);
 const char *test_bytes_diff(const char *, size_t, const char *, size_t);
+void	 test_skip(const char *, const char *, const char *, const char *);
+void	 test_add(char *, size_t, const char *);
+void	 test_add_reply(char *, size_t, enum reply_id, const char *);
 
 /*
  * Compare two byte strings; on a difference, fail showing both from a

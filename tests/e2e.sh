@@ -7,9 +7,10 @@
 # the host has an IPv6 loopback.
 #
 # Usage: SMTPD=./smtpd sh tests/e2e.sh
-# Prints one line per check ("pass:", "FAIL:", "skip:") and a last line
-# "N passed, N failed"; exits 1 if any check failed.  A launcher or a
-# client that is not installed is skipped; .ci/run installs them all.
+# Prints one line per check ("pass:", "FAIL:", "SKIP:" with the reason)
+# and a last line "N passed, N failed, N skipped"; exits 1 if any check
+# failed.  A launcher or a client that is not installed is skipped, and
+# counted as skipped, never as passed; .ci/run installs them all.
 #
 # smtpd runs with SMTPD_FAKE_TIME and TZ=UTC, so dates are fixed and
 # every session's message ids are 6553F10000000 plus a counter.
@@ -24,13 +25,16 @@ case $SMTPD in
 /*)	;;
 *)	SMTPD=$(pwd)/$SMTPD ;;
 esac
-E2E=$(cd "$(dirname "$0")" && pwd)/e2e
+TESTS=$(cd "$(dirname "$0")" && pwd)
+E2E=$TESTS/e2e
 FAKE_TIME=1700000000
 CLIENT_TIMEOUT=20
 CONCURRENT=10
+ID1=6553F100000000001	# the first message id under SMTPD_FAKE_TIME
 
 passed=0
 failed=0
+skipped=0
 LPID=
 PORT=
 TMP=
@@ -48,11 +52,17 @@ fail() {
 }
 
 skip() {
-	echo "skip: $*"
+	skipped=$((skipped + 1))
+	echo "SKIP: $*"
 }
 
 have() {
 	command -v "$1" >/dev/null 2>&1
+}
+
+# reply R_ID [ARG]: the reply line of reply.h, without CR LF
+reply() {
+	python3 "$TESTS/replies.py" "$@"
 }
 
 # Show a file indented, at most 40 lines, after a failure.
@@ -188,26 +198,26 @@ swaks_checks() {
 	    --data "@$E2E/swaks-tricky.eml"
 	rc=$?
 	swaks_saw "$l swaks EHLO, dots and From lines" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 
 	swaks_run "$DIR/swaks.log" --to b@example.org,c@example.org \
 	    --protocol SMTP --helo helo.example --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks HELO, two recipients" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 
 	swaks_run "$DIR/swaks.log" --to b@example.org --pipeline \
 	    --helo pipe.example --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks PIPELINING" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 
 	# exit 24: no recipient accepted
 	swaks_run "$DIR/swaks.log" --to x@elsewhere.test --helo r.example \
 	    --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks relay refused" 24 \
-	    '<** 550 5.7.1 Relaying denied: elsewhere.test is not a domain served here'
+	    "<** $(reply R_RELAY_DENIED elsewhere.test)"
 
 	check_mbox "$l swaks mailbox" "$E2E/expected/swaks.mbox"
 }
@@ -362,7 +372,7 @@ ipv6_check() {
 	    --data "@$E2E/swaks-short.eml"
 	rc=$?
 	swaks_saw "$l swaks over ::1" 0 \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered'
+	    "<-  $(reply R_DATA_OK $ID1)"
 	{
 		printf 'From a@example.org Tue Nov 14 22:13:20 2023\n'
 		printf 'Return-Path: <a@example.org>\n'
@@ -476,6 +486,6 @@ else
 	skip "systemd-socket-activate checks (systemd is not installed)"
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] || exit 1
 exit 0

@@ -9,7 +9,8 @@
 # option smtpd's usage line shows.
 #
 # Usage: SMTPD=./smtpd [O=build] sh tests/install.sh   (from the tree's top)
-# One line per check, then "N passed, N failed"; exit 1 on a failure.
+# One line per check, then "N passed, N failed, N skipped"; exit 1 on a
+# failure.
 
 set -u
 
@@ -20,8 +21,10 @@ MAKE=${MAKE:-make}
 
 passed=0
 failed=0
+skipped=0
 pass() { passed=$((passed + 1)); echo "pass: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
 show() { sed -e 's/^/	| /' -e 40q "$1"; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpd-install.XXXXXX") || exit 1
@@ -112,7 +115,7 @@ if command -v mandoc >/dev/null 2>&1; then
 		show "$TMP/lint"
 	fi
 else
-	echo "skip: smtpd.8 lint (mandoc is not installed)"
+	skip "smtpd.8 lint (mandoc is not installed)"
 fi
 "$SMTPD" -Z 2>"$TMP/usage" </dev/null >/dev/null
 missing=
@@ -126,6 +129,6 @@ else
 	show "$TMP/usage"
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] || exit 1
 exit 0

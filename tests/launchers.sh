@@ -10,10 +10,11 @@
 # privilege drop as root, and the units' syntax (systemd-analyze).
 #
 # Usage: SMTPD=./smtpd sh tests/launchers.sh
-# One line per check ("pass:", "FAIL:", "skip:"), then "N passed, N
-# failed"; exit 1 if any check failed.  A launcher that is not
-# installed is skipped; .ci/run installs them all (xinetd under
-# /opt/xinetd, as it conflicts with openbsd-inetd in Debian).
+# One line per check ("pass:", "FAIL:", "SKIP:" with the reason), then
+# "N passed, N failed, N skipped"; exit 1 if any check failed.  A
+# launcher or client that is not installed is skipped, and counted as
+# skipped; .ci/run installs them all (xinetd under /opt/xinetd, as it
+# conflicts with openbsd-inetd in Debian).
 #
 # As root the sessions run as nobody, as the examples' user would;
 # otherwise as the user running the tests.
@@ -27,6 +28,7 @@ case $SMTPD in
 esac
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 L=$SRC/tests/launchers
+ID1=6553F100000000001	# the first message id under SMTPD_FAKE_TIME
 FAKE_TIME=1700000000
 CLIENT_TIMEOUT=30
 MANY=50
@@ -41,13 +43,16 @@ fi
 
 passed=0
 failed=0
+skipped=0
 LPID=
 TMP=
 
 pass() { passed=$((passed + 1)); echo "pass: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() { echo "skip: $*"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# reply R_ID [ARG]: the reply line of reply.h, without CR LF
+reply() { python3 "$SRC/tests/replies.py" "$@"; }
 show() { sed -e 's/^/	| /' -e 40q "$1"; }
 
 stop_launcher() {
@@ -194,8 +199,7 @@ client_swaks() {
 	    --data "@$L/message.eml" >"$DIR/swaks.log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ] || ! grep -qxF \
-	    '<-  250 2.0.0 Message 6553F100000000001 delivered' \
-	    "$DIR/swaks.log"; then
+	    "<-  $(reply R_DATA_OK $ID1)" "$DIR/swaks.log"; then
 		fail "$1 swaks: exit $rc or no 250 after the data"
 		show "$DIR/swaks.log"
 	else
@@ -206,15 +210,16 @@ client_swaks() {
 	check_mbox "$1 swaks mailbox" "$DIR/want"
 }
 
-# The replies Python's smtplib gets, byte for byte.
+# The replies Python's smtplib gets, byte for byte (the EHLO reply's
+# lines joined by LF).
 python_replies() {
-	printf '250 mx.example.org Hello %s\n' "$1"
+	reply R_HELO "mx.example.org Hello $1"
 	printf 'PIPELINING\nSIZE 10240000\n8BITMIME\nENHANCEDSTATUSCODES\n'
 	printf 'SMTPUTF8\nHELP\n'
-	printf '250 2.1.0 Sender <a@example.org> OK\n'
-	printf '250 2.1.5 Recipient <b@example.org> OK\n'
-	printf '250 2.0.0 Message 6553F100000000001 delivered\n'
-	printf '221 2.0.0 mx.example.org closing connection\n'
+	reply R_SENDER_OK '<a@example.org>'
+	reply R_RCPT_OK '<b@example.org>'
+	reply R_DATA_OK $ID1
+	reply R_QUIT mx.example.org
 }
 
 client_python() {
@@ -673,13 +678,13 @@ test_systemd_lmtp() {
 	    "$L/message.eml" b@example.org c@example.org >"$DIR/lmtp.out" 2>&1
 	{
 		printf '250 LHLO\n'
-		printf '250 2.1.0 Sender <a@example.org> OK\n'
-		printf '250 2.1.5 Recipient <b@example.org> OK\n'
-		printf '250 2.1.5 Recipient <c@example.org> OK\n'
-		printf '354 End data with <CR><LF>.<CR><LF>\n'
-		printf '250 2.0.0 Delivered to <b@example.org> as 6553F100000000001\n'
-		printf '250 2.0.0 Delivered to <c@example.org> as 6553F100000000001\n'
-		printf '221 2.0.0 mx.example.org closing connection\n'
+		reply R_SENDER_OK '<a@example.org>'
+		reply R_RCPT_OK '<b@example.org>'
+		reply R_RCPT_OK '<c@example.org>'
+		reply R_DATA_GO
+		reply R_LMTP_DELIVERED "<b@example.org> as $ID1"
+		reply R_LMTP_DELIVERED "<c@example.org> as $ID1"
+		reply R_QUIT mx.example.org
 	} >"$DIR/want"
 	check_same "lmtp python smtplib.LMTP replies" "$DIR/lmtp.out" \
 	    "$DIR/want"
@@ -833,7 +838,7 @@ test_postfix() {
 		fail "postfix: nothing delivered within 20 s"
 		show "$DIR/maillog"
 	fi
-	if grep -q 'status=sent (250 2.0.0 Delivered to <b@example.org> as 6553F100000000001)' \
+	if grep -qF "status=sent ($(reply R_LMTP_DELIVERED "<b@example.org> as $ID1"))" \
 	    "$DIR/maillog"; then
 		pass "postfix: logs the LMTP reply as sent"
 	else
@@ -954,6 +959,6 @@ test_systemd_socket
 test_systemd_lmtp
 test_postfix
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] || exit 1
 exit 0

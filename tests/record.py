@@ -12,29 +12,44 @@ usage: record.py SMTPD REPLAY SESSION.txt...
   and the replayer refuses that record.
 - -x naming a missing directory changes nothing the client sees.
 - A session that goes on past 16 MiB stops being recorded there.
+
+Prints "ok NAME" or "FAIL NAME: why" per check, then "N passed, N
+failed, 0 skipped"; exits 1 on a failure.
 """
 import importlib.machinery
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
+import replies
+
 SMTPD, REPLAY = sys.argv[1], sys.argv[2]
+H = 'mx.example.org'
+# the reply lines of reply.h, as octets without CR LF
+GREETING = replies.line('R_GREETING', H).encode()
+HELLO = replies.line('R_HELO', replies.hello('a.example', H)).encode()
+NOOP_OK = replies.line('R_NOOP').encode()
+DELIVERED_1 = replies.line('R_DATA_OK', replies.msgid(1)).encode()
+BYE = replies.line('R_QUIT', H).encode()
 loader = importlib.machinery.SourceFileLoader('smtpd_replay', REPLAY)
 spec = importlib.util.spec_from_loader('smtpd_replay', loader)
 rp = importlib.util.module_from_spec(spec)
 loader.exec_module(rp)
 
 failures = 0
+passes = 0
 
 
 def report(name, problem):
-    global failures
+    global failures, passes
     if problem:
         failures += 1
         print('FAIL %s: %s' % (name, problem))
     else:
+        passes += 1
         print('ok %s' % name)
 
 
@@ -115,11 +130,11 @@ def parallel():
             return 'five sessions wrote %r' % files
         for name in files:
             if body_lines(os.path.join(xdir, name)) != [
-                    b'S: 220 mx.example.org ESMTP smtpd ready',
+                    b'S: ' + GREETING,
                     b'C: HELO a.example',
-                    b'S: 250 mx.example.org Hello a.example',
-                    b'C: NOOP', b'S: 250 2.0.0 OK', b'C: QUIT',
-                    b'S: 221 2.0.0 mx.example.org closing connection']:
+                    b'S: ' + HELLO,
+                    b'C: NOOP', b'S: ' + NOOP_OK,
+                    b'C: QUIT', b'S: ' + BYE]:
                 return '%s is not one whole session' % name
     return None
 
@@ -134,7 +149,8 @@ def capped():
         xdir = os.path.join(d, 'x')
         os.mkdir(xdir)
         p = record(client, ['-n', 'mx.example.org'], xdir, d)
-        if b'250 2.0.0 Message' not in p.stdout:
+        if not re.search(replies.pattern('R_DATA_OK').encode(), p.stdout,
+                         re.M):
             return 'message not delivered: %r' % p.stdout[-200:]
         rec = os.path.join(xdir, os.listdir(xdir)[0])
         with open(rec, 'rb') as f:
@@ -149,10 +165,8 @@ def capped():
         cs = [l for l in text.split(b'\n') if l.startswith(b'C: x')]
         if len(cs) != 649 or cs[-1] != b'C: ' + b'x' * 88:
             return '%d data lines recorded, last %r' % (len(cs), cs[-1][:20])
-        if not text.endswith(want + b'S: 250 2.0.0 Message '
-                             b'6553F100000000001 delivered\nC: QUIT\n'
-                             b'S: 221 2.0.0 mx.example.org closing '
-                             b'connection\n'):
+        if not text.endswith(want + b'S: ' + DELIVERED_1 +
+                             b'\nC: QUIT\nS: ' + BYE + b'\n'):
             return 'the record does not end as the session did'
         r = subprocess.run([sys.executable, REPLAY, '-q', '-s', SMTPD, rec],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -166,9 +180,9 @@ def missing_dir():
     with tempfile.TemporaryDirectory() as d:
         p = record(client, ['-n', 'mx.example.org'],
                    os.path.join(d, 'no-such-dir'), d)
-        want = (b'220 mx.example.org ESMTP smtpd ready\r\n'
-                b'250 mx.example.org Hello a.example\r\n'
-                b'221 2.0.0 mx.example.org closing connection\r\n')
+        want = (GREETING + b'\r\n' +
+                HELLO + b'\r\n' +
+                BYE + b'\r\n')
         if p.stdout != want or p.stderr or p.returncode != 0:
             return 'stdout %r stderr %r exit %d' % (p.stdout, p.stderr,
                                                     p.returncode)
@@ -185,9 +199,8 @@ def session_budget():
         os.mkdir(xdir)
         p = record(client, ['-n', 'mx.example.org', 'mbox', d + '/mbox'],
                    xdir, d)
-        if p.stdout.count(b'250 2.0.0 OK\r\n') != n or \
-                not p.stdout.endswith(b'221 2.0.0 mx.example.org closing '
-                                      b'connection\r\n'):
+        if p.stdout.count(NOOP_OK + b'\r\n') != n or \
+                not p.stdout.endswith(BYE + b'\r\n'):
             return 'replies cut short: %d octets' % len(p.stdout)
         names = os.listdir(xdir)
         if len(names) != 1:
@@ -211,4 +224,5 @@ report('record five sessions in parallel', parallel())
 report('record a message over 64 KiB', capped())
 report('record into a missing directory', missing_dir())
 report('record stops past the session budget', session_budget())
+print('%d passed, %d failed, 0 skipped' % (passes, failures))
 sys.exit(1 if failures else 0)

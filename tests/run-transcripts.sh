@@ -31,11 +31,13 @@
 # From_ line reads "Tue Nov 14 22:13:20 2023" and ids are 6553F10000000NNNN.
 #
 # -u (or UPDATE=1) rewrites NAME.out, NAME.mbox and NAME.exit from what the
-# first run produced.  Only for development: read every file it writes
-# against the RFCs before trusting it.
+# first run produced: the only way those files are written (generate.py
+# writes the inputs alone).  Read every file it writes, in the git diff,
+# against the RFCs before keeping it (tests/transcripts/README).
 #
 # Prints "ok NAME" or "FAIL NAME" (with a readable diff, CR shown as \r)
-# per case, then "N passed, N failed"; exits 1 when anything failed.
+# per case, then "N passed, N failed, 0 skipped"; exits 1 when anything
+# failed.
 # See tests/transcripts/README for the list of cases.  POSIX sh: runs
 # under dash.
 
@@ -255,5 +257,5 @@ for name in "$@"; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

@@ -6,12 +6,15 @@
 # when make runs as root (tests/as-nobody.sh), since smtpd never runs a
 # session as root.  tests/launchers.sh starts each example launcher
 # configuration for real, and tests/install.sh checks `make install`.
+# Every suite closes with "N passed, M failed, K skipped"; the last line
+# of `make check` (and of `make sanitize`) is their sum.
 
 CHECK_CFLAGS = $$(pkg-config --cflags check)
 CHECK_LIBS   = $$(pkg-config --libs check)
 UNIT_SRCS    = tests/check_main.c tests/check_linebuf.c tests/check_addr.c \
                tests/check_data.c tests/check_session.c tests/check_mbox.c \
-               tests/check_maildir.c tests/check_pipe.c tests/check_help.c
+               tests/check_maildir.c tests/check_pipe.c tests/check_help.c \
+               tests/check_reply.c
 SAN_FLAGS    = -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
@@ -20,17 +23,26 @@ SAN_FLAGS    = -fsanitize=address,undefined -fno-omit-frame-pointer \
 # so they run side by side; -O keeps each suite's output in one piece.
 CHECK_JOBS   = 4
 SYNC_OUTPUT  = $(if $(filter 3.%,$(MAKE_VERSION)),,-Otarget)
-AS_NOBODY    = SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
+AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 # the longest first, so the last to start is not the one that lasts
 SUITES       = check-attack check-unit check-launchers check-transcripts \
                check-e2e check-replay check-delivery check-install \
                check-usage check-terminal
 
+# Each suite ends with "N passed, M failed, K skipped" (a test that
+# cannot run here is skipped, and counted so, never as passed);
+# tests/results.sh keeps that line in $(O)/results/SUITE, and the last
+# line of `make check` is the sum over all suites.
+RUN_SUITE    = sh tests/results.sh run $(O)/results $@ --
+SUM_SUITES   = sh tests/results.sh sum
+
 check: check-deps
 	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) $(BIN) $(O)/check_smtpd \
 	    $(O)/trickle
+	@rm -rf $(O)/results
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) \
-	    check-run
+	    check-run; st=$$?; \
+	    $(SUM_SUITES) $(O)/results $(SUITES) || st=1; exit $$st
 
 check-deps:
 	@sh tests/need-check.sh
@@ -39,27 +51,29 @@ check-run: $(SUITES)
 
 $(SUITES): $(BIN) $(O)/check_smtpd $(O)/trickle
 
+# reply.h goes along where a suite reads the reply texts from it
+# (tests/replies.py)
 check-unit:
-	$(O)/check_smtpd
+	$(RUN_SUITE) $(O)/check_smtpd
 check-usage:
-	$(AS_NOBODY) tests -- sh tests/usage.sh
+	$(RUN_SUITE) $(AS_NOBODY) tests -- sh tests/usage.sh
 check-transcripts:
-	TRICKLE=./$(O)/trickle $(AS_NOBODY) $(O)/trickle tests -- \
-	    sh tests/run-transcripts.sh
+	TRICKLE=./$(O)/trickle $(RUN_SUITE) $(AS_NOBODY) $(O)/trickle \
+	    tests -- sh tests/run-transcripts.sh
 check-delivery:
-	$(AS_NOBODY) tests -- python3 tests/delivery/run.py
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/delivery/run.py
 check-replay:
-	$(AS_NOBODY) tests tools -- sh tests/replay.sh
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests tools -- sh tests/replay.sh
 check-terminal:
-	$(AS_NOBODY) tests -- python3 tests/terminal.py
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/terminal.py
 check-e2e:
-	$(AS_NOBODY) tests -- sh tests/e2e.sh
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- sh tests/e2e.sh
 check-launchers:
-	SMTPD=./$(BIN) sh tests/launchers.sh
+	SMTPD=./$(BIN) $(RUN_SUITE) sh tests/launchers.sh
 check-install:
-	SMTPD=./$(BIN) O=$(O) sh tests/install.sh
+	SMTPD=./$(BIN) O=$(O) $(RUN_SUITE) sh tests/install.sh
 check-attack:
-	$(AS_NOBODY) tests -- python3 tests/attack/run.py
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/attack/run.py
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)
@@ -70,11 +84,28 @@ $(O)/trickle: tests/helpers/trickle.c
 	@mkdir -p $(O)
 	$(CC) $(ALLFLAGS) -o $@ tests/helpers/trickle.c
 
+# The expected files of the transcript cases (all, or CASES="name...")
+# written from what the real binary does; as root it runs as nobody on a
+# copy (tests/as-nobody.sh), whose files come back through tar.  Read
+# `git diff tests/transcripts` before keeping them (tests/transcripts/README).
+update-transcripts: $(BIN) $(O)/trickle
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	    SMTPD=./$(BIN) TRICKLE=./$(O)/trickle \
+	    sh tests/run-transcripts.sh -u $(CASES); \
+	else \
+	    TRICKLE=./$(O)/trickle $(AS_NOBODY) $(O)/trickle tests -- sh -c \
+	    'sh tests/run-transcripts.sh -u "$$@" >&2; st=$$?; \
+	    tar cf - -C tests transcripts; exit $$st' sh $(CASES) | \
+	    tar xof - -C tests; \
+	fi
+
 sanitize: check-deps
+	@rm -rf build-san/results
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MAKE) --no-print-directory O=build-san BIN=build-san/smtpd \
 	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
-	    -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) check-run
+	    -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) check-run; st=$$?; \
+	    $(SUM_SUITES) build-san/results $(SUITES) || st=1; exit $$st
 
-.PHONY: check check-deps check-run sanitize $(SUITES)
+.PHONY: check check-deps check-run sanitize update-transcripts $(SUITES)

@@ -55,5 +55,5 @@ case_ 'an mbox path may not end in .lock, the name of a lock file' \
 case_ 'an mbox path may not end in .lock, the name of a lock file' \
     mbox /var/mail/BOX.LOCK
 
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
