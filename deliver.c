@@ -503,10 +503,55 @@ deliver_pipes(const struct config *cfg, const struct envelope *env,
 	}
 }
 
+struct deliver_ctx {
+	const struct config	*cfg;
+};
+
+struct deliver_ctx *
+deliver_ctx_new(const struct config *cfg)
+{
+	struct deliver_ctx *ctx;
+
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+		return NULL;
+	ctx->cfg = cfg;
+	deliver_mbox_keep(1);
+	return ctx;
+}
+
 void
-deliver(const struct config *cfg, const struct envelope *env,
+deliver_ctx_release(struct deliver_ctx *ctx)
+{
+	if (ctx != NULL)
+		deliver_mbox_release();
+}
+
+void
+deliver_ctx_free(struct deliver_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	deliver_mbox_keep(0);
+	free(ctx);
+}
+
+/*
+ * Whether an SMTP transaction takes one recipient only: a pipe run
+ * cannot be taken back, so all or nothing cannot hold for two (LMTP
+ * answers each recipient on its own).
+ */
+int
+deliver_one_rcpt(const struct config *cfg)
+{
+	return cfg->method == METHOD_PIPE && !cfg->lmtp;
+}
+
+void
+deliver(struct deliver_ctx *ctx, const struct envelope *env,
     struct spool *sp, struct deliver_result *each)
 {
+	const struct config *cfg = ctx->cfg;
+
 	if (env->nrcpts == 0)
 		return;
 	if (cfg->method == METHOD_PIPE)

@@ -34,8 +34,22 @@ struct deliver_result {
 	char			 detail[160];	/* for the reply's "%s" */
 };
 
-void	deliver(const struct config *, const struct envelope *,
+/*
+ * What delivery keeps between the messages of one session: a mailbox
+ * left open and locked while more pipelined input is at hand, so the
+ * next message to it skips the open and both locks.  The session owns
+ * it, and lets go of what it holds (deliver_ctx_release) before smtpd
+ * writes to the client or waits for it: no client can keep a mailbox
+ * locked.
+ */
+struct deliver_ctx;
+
+struct deliver_ctx *deliver_ctx_new(const struct config *);
+void	deliver_ctx_release(struct deliver_ctx *);
+void	deliver_ctx_free(struct deliver_ctx *);
+void	deliver(struct deliver_ctx *, const struct envelope *,
 	    struct spool *, struct deliver_result *);
+int	deliver_one_rcpt(const struct config *);
 const char *deliver_check_config(const struct config *);
 enum reply_id deliver_check_rcpt(const struct config *, const struct addr *);
 enum reply_id deliver_check_sender(const struct config *,

@@ -242,6 +242,13 @@ linebuf_pending(const struct linebuf *lb)
 	return lb->end - lb->start;
 }
 
+/* Whether a whole line is buffered: linebuf_getline() will not wait. */
+int
+linebuf_has_line(const struct linebuf *lb)
+{
+	return memchr(lb->buf + lb->start, '\n', lb->end - lb->start) != NULL;
+}
+
 void
 outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 {
@@ -249,7 +256,6 @@ outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 	ob->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	ob->failed = 0;
 	ob->len = 0;
-	ob->before_flush = NULL;
 }
 
 /*
@@ -321,22 +327,17 @@ outbuf_put(struct outbuf *ob, const char *p, size_t n)
 	ob->len += n;
 }
 
-void
-outbuf_puts(struct outbuf *ob, const char *s)
+/* Octets outbuf_put() takes before it must write to the client. */
+size_t
+outbuf_room(const struct outbuf *ob)
 {
-	outbuf_put(ob, s, strlen(s));
+	return sizeof(ob->buf) - ob->len;
 }
 
-/*
- * Write what is collected.  before_flush runs first, even with nothing
- * to write: fill() flushes before every read that could block, so it
- * is the moment to let go of anything a slow client must not hold.
- */
+/* Write what is collected. */
 int
 outbuf_flush(struct outbuf *ob)
 {
-	if (ob->before_flush != NULL)
-		ob->before_flush();
 	if (ob->failed)
 		return -1;
 	if (ob->len > 0 && write_bounded(ob, ob->buf, ob->len) == -1)

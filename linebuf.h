@@ -36,8 +36,6 @@ struct outbuf {
 	int	 fd;
 	int	 timeout_ms;	/* per wait for room; <= 0 waits forever */
 	int	 failed;	/* OUTBUF_*, 0 while writing works */
-	void	(*before_flush)(void);	/* run before bytes leave, and so
-					 * before any wait for input */
 	size_t	 len;
 	char	 buf[OUTBUF_SIZE];
 };
@@ -63,12 +61,13 @@ enum line_status linebuf_getline(struct linebuf *, size_t, char **,
 enum line_status linebuf_peek(struct linebuf *, const char **, size_t *);
 void	linebuf_consume(struct linebuf *, size_t);
 size_t	linebuf_pending(const struct linebuf *);
+int	linebuf_has_line(const struct linebuf *);
 void	linebuf_rate_begin(struct linebuf *, unsigned);
 void	linebuf_rate_end(struct linebuf *);
 
 void	outbuf_init(struct outbuf *, int, int);
 void	outbuf_put(struct outbuf *, const char *, size_t);
-void	outbuf_puts(struct outbuf *, const char *);
+size_t	outbuf_room(const struct outbuf *);
 int	outbuf_flush(struct outbuf *);
 
 #endif

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "deliver.h"
-#include "deliver_mbox.h"
 #include "help.h"
 #include "hint.h"
 #include "log.h"
@@ -159,15 +158,24 @@ reply(struct session *s, enum reply_id id)
 	reply_with(s, id, NULL);
 }
 
-/* A reply of n lines, "code-" on all but the last (RFC 5321 4.2.1). */
+/*
+ * A reply of n lines, "code-" on all but the last (RFC 5321 4.2.1).
+ * If the writer must write to make room, the client may make us wait:
+ * let go of a kept mailbox first.
+ */
 static void
 reply_lines(struct session *s, int code, const char *esc,
     const char *const *lines, size_t n)
 {
 	char buf[600];
-	size_t i;
+	size_t i, total = 0;
 	int len;
 
+	for (i = 0; i < n; i++)
+		total += 8 + (esc != NULL ? strlen(esc) + 1 : 0) +
+		    strnlen(lines[i], 500);
+	if (total > outbuf_room(&s->out))
+		deliver_ctx_release(s->dctx);
 	for (i = 0; i < n; i++) {
 		len = snprintf(buf, sizeof(buf), "%d%c%s%s%.*s\r\n", code,
 		    i + 1 < n ? '-' : ' ', esc != NULL ? esc : "",
@@ -258,8 +266,10 @@ session_new(const struct config *cfg, int in, int out)
 	spool_init(&s->spool);
 	/* pipelined messages to one mbox share its open and its locks,
 	 * held only until smtpd writes to the client or waits for it */
-	deliver_mbox_keep(1);
-	s->out.before_flush = deliver_mbox_release;
+	if ((s->dctx = deliver_ctx_new(cfg)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -268,7 +278,7 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	deliver_mbox_keep(0);
+	deliver_ctx_free(s->dctx);
 	spool_reset(&s->spool);
 	free(s->txn.rcpts);
 	free(s);
@@ -296,11 +306,14 @@ session_run(const struct config *cfg, int in, int out)
 	reply_with(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING,
 	    cfg->hostname);
 	if (cfg->hints) {
+		deliver_ctx_release(s->dctx);
 		outbuf_flush(&s->out);
 		hint_write(STDERR_FILENO, (enum hint_lang)cfg->hint_lang,
 		    hint_greeting((enum hint_lang)cfg->hint_lang, cfg->lmtp));
 	}
 	while (!s->done) {
+		if (!linebuf_has_line(&s->in))
+			deliver_ctx_release(s->dctx);	/* we may wait */
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,
 		    &flags);
 		if (st == LINE_EOF || st == LINE_ERROR)
@@ -329,6 +342,7 @@ session_run(const struct config *cfg, int in, int out)
 		}
 		hints_after_reply(s);
 	}
+	deliver_ctx_release(s->dctx);
 	outbuf_flush(&s->out);
 	if (s->out.failed == OUTBUF_STUCK)
 		log_info("client took no reply for %d s; closing", cfg->timeout);
@@ -651,8 +665,7 @@ cmd_rcpt(struct session *s, char *arg)
 	 * counts. */
 	if ((s->cfg->lmtp || !is_rcpt(s, &a)) &&
 	    (s->txn.nrcpts >= s->cfg->max_rcpts ||
-	    (s->cfg->method == METHOD_PIPE && !s->cfg->lmtp &&
-	    s->txn.nrcpts >= 1))) {
+	    (deliver_one_rcpt(s->cfg) && s->txn.nrcpts >= 1))) {
 		reply(s, R_TOO_MANY_RCPTS);
 		return;
 	}
@@ -734,6 +747,8 @@ receive_body(struct session *s)
 		log_warn("spool");
 	linebuf_rate_begin(&s->in, DATA_MIN_RATE);
 	while (!done) {
+		if (linebuf_pending(&s->in) == 0)
+			deliver_ctx_release(s->dctx);	/* we may wait */
 		st = linebuf_peek(&s->in, &in, &n);
 		if (st != LINE_OK) {
 			linebuf_rate_end(&s->in);
@@ -824,11 +839,11 @@ cmd_data(struct session *s, char *arg)
 		env.nrcpts = s->txn.nrcpts;
 		env.id = s->txn.id;
 		env.when = util_now();
-		deliver(s->cfg, &env, &s->spool, each);
+		deliver(s->dctx, &env, &s->spool, each);
 		/* no next command at hand: keeping the mailbox locked
 		 * would only make other sessions wait for our syslog */
 		if (linebuf_pending(&s->in) == 0)
-			deliver_mbox_release();
+			deliver_ctx_release(s->dctx);
 	}
 	for (i = 0; i < s->txn.nrcpts; i++) {
 		const struct deliver_result *res = each != NULL ? &each[i] :
@@ -1059,6 +1074,7 @@ hint(struct session *s, enum reply_id id)
 
 	if (!s->cfg->hints || !s->cfg->verbose)
 		return;
+	deliver_ctx_release(s->dctx);
 	outbuf_flush(&s->out);
 	hint_write(STDERR_FILENO, lang, hint_after(id, lang));
 }
@@ -1079,6 +1095,7 @@ hints_after_reply(struct session *s)
 		hint(s, s->last_id);
 	if (s->stored) {
 		s->stored = 0;
+		deliver_ctx_release(s->dctx);
 		outbuf_flush(&s->out);
 		if (hint_stored(where, sizeof(where), s->cfg->method,
 		    s->stored_where, lang) == 0)

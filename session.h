@@ -7,6 +7,7 @@
 #define SESSION_H
 
 #include "addr.h"
+#include "deliver.h"
 #include "config.h"
 #include "data.h"
 #include "linebuf.h"
@@ -61,6 +62,7 @@ struct session {
 	struct linebuf		 in;
 	struct spool		 spool;
 	struct transcript	*transcript;	/* -x, or NULL */
+	struct deliver_ctx	*dctx;		/* kept between messages */
 	char			 decoded[LINEBUF_SIZE + DATA_OUT_SLACK];
 };
 

@@ -378,7 +378,7 @@ START_TEST(test_outbuf_batching)
 	make_pipe(fds);
 	ck_assert_int_eq(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
 	outbuf_init(&ob, fds[1], 0);
-	outbuf_puts(&ob, "250 one\r\n");
+	outbuf_put(&ob, "250 one\r\n", sizeof("250 one\r\n") - 1);
 	outbuf_put(&ob, "250 two\r\n", 9);
 	/* nothing leaves before a flush */
 	ck_assert_uint_eq(drain(fds[0], got, sizeof(got)), 0);
@@ -403,7 +403,7 @@ START_TEST(test_outbuf_batching)
 	ck_assert_int_eq(got[0], 'b');
 
 	/* one larger than the buffer goes straight out, after what waits */
-	outbuf_puts(&ob, "x");
+	outbuf_put(&ob, "x", sizeof("x") - 1);
 	memset(big, 'c', sizeof(big));
 	outbuf_put(&ob, big, sizeof(big));
 	ck_assert_uint_eq(drain(fds[0], got, sizeof(got)), 1 + sizeof(big));
@@ -431,13 +431,13 @@ START_TEST(test_outbuf_flush_before_read)
 	outbuf_init(&ob, out[1], 0);
 	linebuf_init(&lb, in[0], 5, &ob);
 	put(in[1], "A\r\nB\r\n", 6);
-	outbuf_puts(&ob, "r1\r\n");
+	outbuf_put(&ob, "r1\r\n", sizeof("r1\r\n") - 1);
 	expect_line("A", 1, LINE_CRLF);		/* read: r1 went first */
 	ASSERT_BYTES(got, drain(out[0], got, sizeof(got)), "r1\r\n", 4);
-	outbuf_puts(&ob, "r2\r\n");
+	outbuf_put(&ob, "r2\r\n", sizeof("r2\r\n") - 1);
 	expect_line("B", 1, LINE_CRLF);		/* buffered: no read */
 	ck_assert_uint_eq(drain(out[0], got, sizeof(got)), 0);
-	outbuf_puts(&ob, "r3\r\n");
+	outbuf_put(&ob, "r3\r\n", sizeof("r3\r\n") - 1);
 	put(in[1], "C\r\n", 3);
 	expect_line("C", 1, LINE_CRLF);
 	ASSERT_BYTES(got, drain(out[0], got, sizeof(got)), "r2\r\nr3\r\n", 8);
@@ -448,40 +448,32 @@ START_TEST(test_outbuf_flush_before_read)
 }
 END_TEST
 
-/* A client gone (EPIPE) fails the flush and so the read. */
-static int	before_flush_calls;
-
-static void
-count_before_flush(void)
-{
-	before_flush_calls++;
-}
-
 /*
- * before_flush runs before every read that could block, even with no
- * reply to write, and not while input is still buffered; pending says
- * how much input that is.
+ * What the session asks before it may let a kept mailbox stay locked:
+ * whether a whole line is buffered (the next read will not wait), and
+ * how much a reply may add before the writer must write.
  */
-START_TEST(test_outbuf_before_flush)
+START_TEST(test_has_line_and_room)
 {
 	int in[2], out[2];
 
 	make_pipe(in);
 	make_pipe(out);
 	outbuf_init(&ob, out[1], 0);
-	ob.before_flush = count_before_flush;
-	before_flush_calls = 0;
 	linebuf_init(&lb, in[0], 5, &ob);
-	put(in[1], "A\r\nBC\r\n", 7);
+	ck_assert_int_eq(linebuf_has_line(&lb), 0);
+	put(in[1], "A\r\nBC\r\nD", 8);
 	expect_line("A", 1, LINE_CRLF);
-	ck_assert_int_eq(before_flush_calls, 1);
-	ck_assert_uint_eq(linebuf_pending(&lb), 4);
+	ck_assert_uint_eq(linebuf_pending(&lb), 5);
+	ck_assert_int_eq(linebuf_has_line(&lb), 1);
 	expect_line("BC", 2, LINE_CRLF);	/* buffered: no wait */
-	ck_assert_int_eq(before_flush_calls, 1);
-	ck_assert_uint_eq(linebuf_pending(&lb), 0);
-	outbuf_puts(&ob, "r\r\n");
+	ck_assert_uint_eq(linebuf_pending(&lb), 1);
+	ck_assert_int_eq(linebuf_has_line(&lb), 0);	/* "D" waits */
+	ck_assert_uint_eq(outbuf_room(&ob), OUTBUF_SIZE);
+	outbuf_put(&ob, "r\r\n", 3);
+	ck_assert_uint_eq(outbuf_room(&ob), OUTBUF_SIZE - 3);
 	ck_assert_int_eq(outbuf_flush(&ob), 0);
-	ck_assert_int_eq(before_flush_calls, 2);
+	ck_assert_uint_eq(outbuf_room(&ob), OUTBUF_SIZE);
 	close(in[0]);
 	close(in[1]);
 	close(out[0]);
@@ -489,6 +481,7 @@ START_TEST(test_outbuf_before_flush)
 }
 END_TEST
 
+/* A client gone (EPIPE) fails the flush and so the read. */
 START_TEST(test_outbuf_client_gone)
 {
 	char *line;
@@ -501,7 +494,7 @@ START_TEST(test_outbuf_client_gone)
 	outbuf_init(&ob, out[1], 0);
 	linebuf_init(&lb, in[0], 5, &ob);
 	put(in[1], "A\r\n", 3);
-	outbuf_puts(&ob, "220 hi\r\n");
+	outbuf_put(&ob, "220 hi\r\n", sizeof("220 hi\r\n") - 1);
 	ck_assert_int_eq(linebuf_getline(&lb, COMMAND_LINE_MAX, &line, &len,
 	    &fl), LINE_ERROR);
 	ck_assert_int_eq(ob.failed, 1);
@@ -537,7 +530,7 @@ linebuf_suite(void)
 	tcase_add_test(to, test_outbuf_batching);
 	tcase_add_test(to, test_outbuf_flush_before_read);
 	tcase_add_test(to, test_outbuf_client_gone);
-	tcase_add_test(to, test_outbuf_before_flush);
+	tcase_add_test(to, test_has_line_and_room);
 	suite_add_tcase(s, to);
 	return s;
 }
