@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -374,4 +375,52 @@ addr_next_param(const char **p, const char **key, size_t *keylen,
 		return -1;
 	*p = s;
 	return 1;
+}
+
+/*
+ * The parameters after MAIL FROM:<path>: RFC 1870 SIZE, RFC 6152 BODY
+ * and RFC 6531 SMTPUTF8, each at most once, and only after EHLO.
+ * Returns R_NONE when all are fine (*smtputf8 says whether SMTPUTF8 was
+ * given), else the reply, with the keyword at fault in bad.
+ */
+enum reply_id
+addr_mail_params(const char *rest, int esmtp, unsigned long long max_size,
+    int *smtputf8, char *bad, size_t badsize)
+{
+	const char *key, *val;
+	size_t keylen, vallen, i;
+	int seen_size = 0, seen_body = 0, r;
+	unsigned long long size;
+
+	*smtputf8 = 0;
+	while ((r = addr_next_param(&rest, &key, &keylen, &val, &vallen)) == 1) {
+		snprintf(bad, badsize, "%.*s", (int)keylen, key);
+		if (!esmtp)
+			return R_PARAM_NEED_EHLO;
+		if (strcasecmp(bad, "SIZE") == 0) {
+			if (seen_size++ || val == NULL || vallen > 20)
+				return R_PARAM_BAD;
+			size = 0;
+			for (i = 0; i < vallen; i++) {
+				if (val[i] < '0' || val[i] > '9')
+					return R_PARAM_BAD;
+				if (size > (~0ULL - 9) / 10)
+					return R_TOO_BIG;
+				size = size * 10 + (unsigned)(val[i] - '0');
+			}
+			/* RFC 1870 6.1: refuse at once what will not fit */
+			if (size > max_size)
+				return R_TOO_BIG;
+		} else if (strcasecmp(bad, "BODY") == 0) {
+			if (seen_body++ || val == NULL ||
+			    !((vallen == 4 && strncasecmp(val, "7BIT", 4) == 0) ||
+			    (vallen == 8 && strncasecmp(val, "8BITMIME", 8) == 0)))
+				return R_PARAM_BAD;
+		} else if (strcasecmp(bad, "SMTPUTF8") == 0) {
+			if ((*smtputf8)++ || val != NULL)
+				return R_PARAM_BAD;
+		} else
+			return R_PARAM_UNKNOWN;
+	}
+	return r == 0 ? R_NONE : R_SYNTAX_MAIL;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "reply.h"
+
 /* RFC 5321 4.5.3.1.1-3: local part 64, domain 255, whole path 256
  * octets, so a mailbox without its brackets has at most 254. */
 #define ADDR_LOCAL_MAX	64
@@ -34,5 +36,7 @@ int	addr_next_param(const char **, const char **, size_t *,
 const char *addr_domain(const struct addr *);
 void	addr_local_folded(const struct addr *, char [ADDR_LOCAL_MAX + 1]);
 int	utf8_valid(const char *, size_t);
+enum reply_id addr_mail_params(const char *, int, unsigned long long,
+	    int *, char *, size_t);
 
 #endif

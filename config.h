@@ -25,10 +25,14 @@ struct config {
 	int			  hint_lang;	/* enum hint_lang */
 	int			  verbose;	/* -v: a hint after each reply */
 	const char		 *transcript_dir; /* -x */
+	const char		 *user;		/* -u */
+	int			  log_stderr;	/* -e */
 	const char		 *peer;		/* client address, NULL if none */
 	enum method		  method;
 	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */
 	int			  method_argc;
 };
+
+void	config_parse(struct config *, int, char **);
 
 #endif

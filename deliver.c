@@ -231,14 +231,14 @@ makes_option(const struct config *cfg, char c, const char *value)
 enum reply_id
 deliver_check_sender(const struct config *cfg, const struct addr *s)
 {
-	return makes_option(cfg, 's', s->mailbox) ? R_DASH_SENDER : R_COUNT;
+	return makes_option(cfg, 's', s->mailbox) ? R_DASH_SENDER : R_NONE;
 }
 
 /*
  * Checked at RCPT, so a bad recipient is refused there and not after
  * the data: a name that would be unsafe in a path (550 5.1.3), and a
  * mailbox that exists but is not one (a symlink, a directory where a
- * file belongs: 550 5.2.0).  R_COUNT when the recipient is fine.
+ * file belongs: 550 5.2.0).  R_NONE when the recipient is fine.
  */
 enum reply_id
 deliver_check_rcpt(const struct config *cfg, const struct addr *r)
@@ -252,7 +252,7 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 	    makes_option(cfg, 'u', n.local))
 		return R_DASH_RCPT;
 	if (cfg->method == METHOD_PIPE)
-		return R_COUNT;		/* names are argv data, not paths */
+		return R_NONE;		/* names are argv data, not paths */
 	if (uses(cfg, 'u') && !is_safe_component(n.local))
 		return R_BAD_LOCAL_PART;
 	if (uses(cfg, 'd') && !is_safe_component(n.domain))
@@ -265,12 +265,12 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 		return uses(cfg, 'd') && deliver_mbox_is_lock_name(n.domain) ?
 		    R_BAD_DOMAIN_PART : R_BAD_LOCAL_PART;
 	if (lstat(path, &st) == -1)
-		return R_COUNT;		/* created at delivery */
+		return R_NONE;		/* created at delivery */
 	if (cfg->method == METHOD_MBOX && !S_ISREG(st.st_mode))
 		return R_MAILBOX_BAD;
 	if (cfg->method == METHOD_MAILDIR && !S_ISDIR(st.st_mode))
 		return R_MAILBOX_BAD;
-	return R_COUNT;
+	return R_NONE;
 }
 
 /*

@@ -69,7 +69,7 @@ static const struct hint_text texts[] = {
 	    "コマンド名の後には空白が必要です" },
 	{ R_TOO_MANY_ERRORS, "Too many errors; start smtpd again",
 	    "エラーが多すぎます。smtpd をもう一度起動してください" },
-	{ R_COUNT, NULL, NULL }
+	{ R_NONE, NULL, NULL }
 };
 
 /*
@@ -119,7 +119,7 @@ hint_after(enum reply_id id, enum hint_lang lang)
 	const struct hint_text *h;
 	int code;
 
-	for (h = texts; h->id != R_COUNT; h++)
+	for (h = texts; h->id != R_NONE; h++)
 		if (h->id == id)
 			return lang == HINT_JA ? h->ja : h->en;
 	if (id >= R_COUNT)

@@ -3,21 +3,30 @@
  * Every byte the client can read: reply ids, codes, enhanced status codes
  * and texts.  Codes follow RFC 5321 4.2, enhanced codes RFC 3463.
  * Texts are interface: transcript tests pin them byte for byte.
- * A text holds at most one "%s", filled by reply_with().
+ * A text holds at most one "%s", the reply's argument, and may name the
+ * server with "%h" (the -n name); reply_format() fills both.
  */
 #ifndef REPLY_H
 #define REPLY_H
 
 #define REPLY_TABLE(X) \
 	/* greeting and farewell: no enhanced code on 220 (RFC 2034 3) */ \
-	X(R_GREETING,        220, NULL,    "%s ESMTP smtpd ready") \
-	X(R_GREETING_LMTP,   220, NULL,    "%s LMTP smtpd ready") \
-	X(R_HELO,            250, NULL,    "%s") \
-	X(R_QUIT,            221, "2.0.0", "%s closing connection") \
-	X(R_TIMEOUT,         421, "4.4.2", "%s idle timeout, closing connection") \
-	X(R_TOO_SLOW,        421, "4.4.2", "%s data arriving too slowly, closing connection") \
-	X(R_TOO_MANY_ERRORS, 421, "4.7.0", "%s too many errors, closing connection") \
-	X(R_SHUTDOWN,        421, "4.3.0", "%s local error, closing connection") \
+	X(R_GREETING,        220, NULL,    "%h ESMTP smtpd ready") \
+	X(R_GREETING_LMTP,   220, NULL,    "%h LMTP smtpd ready") \
+	X(R_HELO,            250, NULL,    "%h Hello %s") \
+	/* the EHLO and LHLO keywords after the R_HELO line (RFC 5321 \
+	 * 4.1.1.1): no enhanced code on that reply (RFC 2034 3) */ \
+	X(R_EHLO_PIPELINING, 250, NULL,    "PIPELINING") \
+	X(R_EHLO_SIZE,       250, NULL,    "SIZE %s") \
+	X(R_EHLO_8BITMIME,   250, NULL,    "8BITMIME") \
+	X(R_EHLO_ENHANCED,   250, NULL,    "ENHANCEDSTATUSCODES") \
+	X(R_EHLO_SMTPUTF8,   250, NULL,    "SMTPUTF8") \
+	X(R_EHLO_HELP,       250, NULL,    "HELP") \
+	X(R_QUIT,            221, "2.0.0", "%h closing connection") \
+	X(R_TIMEOUT,         421, "4.4.2", "%h idle timeout, closing connection") \
+	X(R_TOO_SLOW,        421, "4.4.2", "%h data arriving too slowly, closing connection") \
+	X(R_TOO_MANY_ERRORS, 421, "4.7.0", "%h too many errors, closing connection") \
+	X(R_SHUTDOWN,        421, "4.3.0", "%h local error, closing connection") \
 	/* commands that always work */ \
 	X(R_NOOP,             250, "2.0.0", "OK") \
 	X(R_RSET,            250, "2.0.0", "Reset; start again with MAIL FROM") \
@@ -85,14 +94,15 @@
 	X(R_PIPE_ARG_LONG,   554, "5.3.5", "Delivery program argument too long") \
 	X(R_PIPE_TIMEOUT,    451, "4.3.0", "Delivery program timed out; try again later") \
 	X(R_PIPE_CRASHED,    451, "4.3.0", "Delivery program killed by signal %s; try again later") \
-	/* HELP (RFC 5321 4.1.1.8): multiline, built from help.c */ \
+	/* HELP (RFC 5321 4.1.1.8): one line each of help.c's text */ \
 	X(R_HELP,            214, "2.0.0", "%s") \
 	X(R_HELP_UNKNOWN,    504, "5.5.4", "No HELP for %s; type HELP for the list")
 
 #define REPLY_ENUM(id, code, esc, text) id,
 enum reply_id {
 	REPLY_TABLE(REPLY_ENUM)
-	R_COUNT
+	R_COUNT,	/* rows in the table */
+	R_NONE		/* no reply: all is fine, or already answered */
 };
 #undef REPLY_ENUM
 
@@ -102,6 +112,12 @@ struct reply_text {
 	const char	*text;
 };
 
+/* One reply line: RFC 5321 4.5.3.1.5 allows 512 octets with CR LF. */
+#define REPLY_LINE_MAX	512
+
 extern const struct reply_text reply_table[R_COUNT];
+
+int	reply_format(char *, size_t, enum reply_id, const char *,
+	    const char *, int);
 
 #endif

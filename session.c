@@ -1,25 +1,48 @@
 /* ISC license. */
 /*
- * The SMTP state machine: a table of commands, each with the states it
- * is legal in, and one handler per verb.  The dispatcher answers the
- * generic refusals (unknown verb, wrong order, stray or missing
- * argument) from the table alone, so handlers hold only semantics.
+ * The SMTP (RFC 5321) and LMTP (RFC 2033) state machine: a table of
+ * commands, each with the states it is legal in, and one handler per
+ * verb.  The dispatcher answers the generic refusals (unknown verb,
+ * wrong order, stray or missing argument) from the table alone; a
+ * handler holds only semantics and returns its reply, whose argument
+ * it leaves in s->arg.  reply.c words every reply; the learner's aids
+ * come after each one (learner.c).
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "deliver.h"
+#include "guess.h"
 #include "help.h"
-#include "hint.h"
+#include "learner.h"
+#include "linebuf.h"
 #include "log.h"
 #include "session.h"
+#include "spool.h"
+#include "transcript.h"
+#include "unstuff.h"
 #include "util.h"
+
+/* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
+#define MAX_REJECTED		20
+/*
+ * The slowest average a message may arrive at, after its first -t
+ * seconds (smtpd.8: -t): a modem line carries ten times as much, and a
+ * client that trickles a byte now and then cannot hold a process.
+ */
+#define DATA_MIN_RATE		512	/* octets a second */
+
+/* Session states, in the order a transaction climbs them. */
+enum state {
+	ST_START,	/* greeted by us, not yet by the client */
+	ST_GREETED,	/* after HELO, EHLO or LHLO */
+	ST_MAIL,	/* after MAIL */
+	ST_RCPT		/* after at least one accepted RCPT */
+};
 
 #define STATE_BIT(st)	(1 << (st))
 #define ST_ANY		(STATE_BIT(ST_START) | STATE_BIT(ST_GREETED) | \
@@ -29,6 +52,37 @@
 #define P_SMTP		0x01
 #define P_LMTP		0x02
 #define P_BOTH		(P_SMTP | P_LMTP)
+
+struct txn {
+	struct addr		 sender;
+	struct addr		*rcpts;
+	size_t			 nrcpts, rcpts_cap;
+	int			 smtputf8;	/* MAIL ... SMTPUTF8 */
+	char			 id[32];
+};
+
+struct session {
+	const struct config	*cfg;
+	enum state		 state;
+	int			 esmtp;		/* EHLO or LHLO, not HELO */
+	int			 lf_mode;	/* bare LF ends lines */
+	int			 seen_line;	/* a command line was read */
+	int			 done;		/* end the session */
+	int			 last_code;	/* of the latest reply */
+	enum reply_id		 last_id;	/* of the latest reply */
+	const struct addr	*stored;	/* just delivered, for the learner */
+	unsigned		 rejected;	/* 5xx replies to commands */
+	const struct command	*cmd;		/* the command at hand */
+	char			 helo[256];
+	char			 arg[ADDR_MAILBOX_MAX + 64];	/* the reply's */
+	struct txn		 txn;
+	struct outbuf		 out;
+	struct linebuf		 in;
+	struct spool		 spool;
+	struct transcript	*transcript;	/* -x, or NULL */
+	struct deliver_ctx	*dctx;		/* kept between messages */
+	char			 decoded[LINEBUF_SIZE + UNSTUFF_SLACK];
+};
 
 enum argument {
 	ARG_NONE,	/* a stray argument is a syntax error */
@@ -42,65 +96,66 @@ struct command {
 	int		 protocols;
 	enum argument	 arg;
 	enum reply_id	 syntax;	/* when the argument is wrong */
-	void		(*handler)(struct session *, char *);
+	enum reply_id	 answer;	/* cmd_fixed's and cmd_refused's */
+	enum reply_id	(*handler)(struct session *, char *);
 };
 
-static void	cmd_helo(struct session *, char *);
-static void	cmd_ehlo(struct session *, char *);
-static void	cmd_mail(struct session *, char *);
-static void	cmd_rcpt(struct session *, char *);
-static void	cmd_data(struct session *, char *);
-static void	cmd_rset(struct session *, char *);
-static void	cmd_noop(struct session *, char *);
-static void	cmd_quit(struct session *, char *);
-static void	cmd_vrfy(struct session *, char *);
-static void	cmd_expn(struct session *, char *);
-static void	cmd_help(struct session *, char *);
-static void	cmd_obsolete(struct session *, char *);
-static void	cmd_not_offered(struct session *, char *);
-static void	cmd_smtp_in_lmtp(struct session *, char *);
+static enum reply_id cmd_helo(struct session *, char *);
+static enum reply_id cmd_ehlo(struct session *, char *);
+static enum reply_id cmd_mail(struct session *, char *);
+static enum reply_id cmd_rcpt(struct session *, char *);
+static enum reply_id cmd_data(struct session *, char *);
+static enum reply_id cmd_rset(struct session *, char *);
+static enum reply_id cmd_quit(struct session *, char *);
+static enum reply_id cmd_help(struct session *, char *);
+static enum reply_id cmd_fixed(struct session *, char *);
+static enum reply_id cmd_refused(struct session *, char *);
+
+#define NO_REPLY	R_NONE	/* in the syntax column: any argument will do */
 
 static const struct command commands[] = {
-	{ "HELO", ST_ANY, P_SMTP, ARG_NEED, R_SYNTAX_HELO, cmd_helo },
-	{ "EHLO", ST_ANY, P_SMTP, ARG_NEED, R_SYNTAX_HELO, cmd_ehlo },
-	{ "LHLO", ST_ANY, P_LMTP, ARG_NEED, R_SYNTAX_HELO, cmd_ehlo },
-	{ "HELO", ST_ANY, P_LMTP, ARG_ANY, R_COUNT, cmd_smtp_in_lmtp },
-	{ "EHLO", ST_ANY, P_LMTP, ARG_ANY, R_COUNT, cmd_smtp_in_lmtp },
+	{ "HELO", ST_ANY, P_SMTP, ARG_NEED, R_SYNTAX_HELO, R_NONE, cmd_helo },
+	{ "EHLO", ST_ANY, P_SMTP, ARG_NEED, R_SYNTAX_HELO, R_NONE, cmd_ehlo },
+	{ "LHLO", ST_ANY, P_LMTP, ARG_NEED, R_SYNTAX_HELO, R_NONE, cmd_ehlo },
+	{ "HELO", ST_ANY, P_LMTP, ARG_ANY, NO_REPLY, R_LHLO_ONLY, cmd_fixed },
+	{ "EHLO", ST_ANY, P_LMTP, ARG_ANY, NO_REPLY, R_LHLO_ONLY, cmd_fixed },
 	{ "MAIL", STATE_BIT(ST_GREETED), P_BOTH, ARG_NEED, R_SYNTAX_MAIL,
-	    cmd_mail },
-	{ "RCPT", ST_TXN, P_BOTH, ARG_NEED, R_SYNTAX_RCPT, cmd_rcpt },
+	    R_NONE, cmd_mail },
+	{ "RCPT", ST_TXN, P_BOTH, ARG_NEED, R_SYNTAX_RCPT, R_NONE, cmd_rcpt },
 	{ "DATA", STATE_BIT(ST_RCPT), P_BOTH, ARG_NONE, R_NO_ARGUMENT,
-	    cmd_data },
-	{ "RSET", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, cmd_rset },
-	{ "NOOP", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_noop },
-	{ "QUIT", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, cmd_quit },
-	{ "VRFY", ST_ANY, P_BOTH, ARG_NEED, R_SYNTAX_VRFY, cmd_vrfy },
-	{ "EXPN", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_expn },
-	{ "HELP", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_help },
+	    R_NONE, cmd_data },
+	{ "RSET", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, R_NONE, cmd_rset },
+	{ "NOOP", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOOP, cmd_fixed },
+	{ "QUIT", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, R_NONE, cmd_quit },
+	/* RFC 5321 3.5.3: 252 neither confirms nor denies a mailbox */
+	{ "VRFY", ST_ANY, P_BOTH, ARG_NEED, R_SYNTAX_VRFY, R_VRFY, cmd_fixed },
+	{ "EXPN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_EXPN, cmd_fixed },
+	{ "HELP", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NONE, cmd_help },
 	/* RFC 821 verbs that RFC 5321 dropped */
-	{ "SEND", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_obsolete },
-	{ "SOML", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_obsolete },
-	{ "SAML", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_obsolete },
-	{ "TURN", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_obsolete },
+	{ "SEND", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
+	{ "SOML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
+	{ "SAML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
+	{ "TURN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
 	/* real extensions this server does not offer */
-	{ "STARTTLS", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_not_offered },
-	{ "AUTH", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_not_offered },
-	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_not_offered },
-	{ "ETRN", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_not_offered },
-	{ "ATRN", ST_ANY, P_BOTH, ARG_ANY, R_COUNT, cmd_not_offered },
-	{ NULL, 0, 0, ARG_ANY, R_COUNT, NULL }
+	{ "STARTTLS", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
+	    cmd_refused },
+	{ "AUTH", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
+	    cmd_refused },
+	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
+	    cmd_refused },
+	{ "ETRN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
+	    cmd_refused },
+	{ "ATRN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
+	    cmd_refused },
+	{ NULL, 0, 0, ARG_ANY, NO_REPLY, R_NONE, NULL }
 };
 
-const struct reply_text reply_table[R_COUNT] = {
-#define REPLY_ROW(id, code, esc, text) [id] = { code, esc, text },
-	REPLY_TABLE(REPLY_ROW)
-#undef REPLY_ROW
-};
-
-static void	reply(struct session *, enum reply_id);
-static void	reply_with(struct session *, enum reply_id, const char *);
-static void	reply_lines(struct session *, int, const char *,
+static struct session *session_open(const struct config *, int, int);
+static void	session_close(struct session *);
+static void	say(struct session *, enum reply_id, const char *);
+static void	say_lines(struct session *, const enum reply_id *,
 		    const char *const *, size_t);
+static void	after_reply(struct session *);
 static void	set_state(struct session *, enum state);
 static void	txn_reset(struct session *);
 static int	txn_add_rcpt(struct session *, const struct addr *);
@@ -110,80 +165,68 @@ static const struct command *lookup(const struct session *, const char *,
 		    size_t);
 static enum reply_id out_of_order(const struct session *,
 		    const struct command *);
-static int	is_helo_name(const char *);
-static void	greet(struct session *, char *, const char *, int);
-static void	reply_too_big(struct session *);
+static enum reply_id unknown(struct session *, const char *, size_t);
+static enum reply_id greet(struct session *, char *, const char *, int);
+static enum reply_id too_big(struct session *);
 static int	is_blank(const char *);
-static void	header_safe(char *, size_t, const char *);
 static int	is_served_domain(const struct session *, const char *);
-static enum reply_id mail_params(struct session *, const char *, char *,
-		    size_t);
 static int	write_received(struct session *);
 static enum reply_id receive_body(struct session *);
 static void	log_txn(const struct session *, const char *);
-static void	reply_outcome(struct session *, const struct deliver_result *,
+static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
-static void	reply_unknown(struct session *, const char *, size_t);
-static enum reply_id word_typo(const char *, const char *, enum reply_id,
-		    enum reply_id);
-static int	guess_path(const char *, int, char *, size_t);
-static void	hint(struct session *, enum reply_id);
-static void	hints_after_reply(struct session *);
 
 /*
- * Write one reply: "code SP [esc SP] text CR LF", the table text's
- * one "%s" replaced by arg (RFC 5321 4.2, RFC 2034 4).
+ * Send one reply line (more: others follow), after letting go of a
+ * kept mailbox if the writer must write to make room: the client may
+ * make us wait.
  */
 static void
-reply_with(struct session *s, enum reply_id id, const char *arg)
+say_line(struct session *s, enum reply_id id, const char *arg, int more)
 {
-	const struct reply_text *r = &reply_table[id];
-	const char *lines[1];
-	char text[512];
-	const char *slot = strstr(r->text, "%s");
+	char line[REPLY_LINE_MAX + 1];
+	int n;
 
-	if (slot != NULL)
-		snprintf(text, sizeof(text), "%.*s%s%s", (int)(slot - r->text),
-		    r->text, arg != NULL ? arg : "", slot + 2);
-	else
-		util_strlcpy(text, r->text, sizeof(text));
-	lines[0] = text;
-	reply_lines(s, r->code, r->esc, lines, 1);
+	n = reply_format(line, sizeof(line), id, s->cfg->hostname, arg, more);
+	if ((size_t)n > outbuf_room(&s->out))
+		deliver_ctx_release(s->dctx);
+	outbuf_put(&s->out, line, (size_t)n);
+	transcript_server(s->transcript, line, (size_t)n);
+	s->last_code = reply_table[id].code;
 	s->last_id = id;
 }
 
 static void
-reply(struct session *s, enum reply_id id)
+say(struct session *s, enum reply_id id, const char *arg)
 {
-	reply_with(s, id, NULL);
+	say_line(s, id, arg, 0);
+}
+
+/* A reply of n lines, "code-" on all but the last (RFC 5321 4.2.1). */
+static void
+say_lines(struct session *s, const enum reply_id *ids,
+    const char *const *args, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		say_line(s, ids[i], args[i], i + 1 < n);
+	s->last_id = ids[0];
 }
 
 /*
- * A reply of n lines, "code-" on all but the last (RFC 5321 4.2.1).
- * If the writer must write to make room, the client may make us wait:
- * let go of a kept mailbox first.
+ * After a command's replies: the learner's aids, which first need the
+ * replies on the screen.
  */
 static void
-reply_lines(struct session *s, int code, const char *esc,
-    const char *const *lines, size_t n)
+after_reply(struct session *s)
 {
-	char buf[600];
-	size_t i, total = 0;
-	int len;
-
-	for (i = 0; i < n; i++)
-		total += 8 + (esc != NULL ? strlen(esc) + 1 : 0) +
-		    strnlen(lines[i], 500);
-	if (total > outbuf_room(&s->out))
-		deliver_ctx_release(s->dctx);
-	for (i = 0; i < n; i++) {
-		len = snprintf(buf, sizeof(buf), "%d%c%s%s%.*s\r\n", code,
-		    i + 1 < n ? '-' : ' ', esc != NULL ? esc : "",
-		    esc != NULL ? " " : "", 500, lines[i]);
-		outbuf_put(&s->out, buf, (size_t)len);
-		transcript_server(s->transcript, buf, (size_t)len);
-	}
-	s->last_code = code;
+	if (!s->cfg->hints)
+		return;
+	deliver_ctx_release(s->dctx);
+	outbuf_flush(&s->out);
+	learner_after_reply(s->cfg, s->last_id, s->stored);
+	s->stored = NULL;
 }
 
 static void
@@ -251,8 +294,8 @@ txn_add_rcpt(struct session *s, const struct addr *a)
 	return 0;
 }
 
-struct session *
-session_new(const struct config *cfg, int in, int out)
+static struct session *
+session_open(const struct config *cfg, int in, int out)
 {
 	struct session *s;
 
@@ -270,14 +313,25 @@ session_new(const struct config *cfg, int in, int out)
 		free(s);
 		return NULL;
 	}
+	if ((s->transcript = transcript_open(cfg)) != NULL) {
+		s->in.tap = transcript_client;
+		s->in.tap_arg = s->transcript;
+	}
 	return s;
 }
 
-void
-session_free(struct session *s)
+static void
+session_close(struct session *s)
 {
-	if (s == NULL)
-		return;
+	deliver_ctx_release(s->dctx);
+	outbuf_flush(&s->out);
+	if (s->out.failed == OUTBUF_STUCK)
+		log_info("client took no reply for %d s; closing",
+		    s->cfg->timeout);
+	transcript_close(s->transcript);
+	if (s->state >= ST_MAIL)
+		log_info("session ended during a transaction; "
+		    "nothing delivered");
 	deliver_ctx_free(s->dctx);
 	spool_reset(&s->spool);
 	free(s->txn.rcpts);
@@ -297,20 +351,10 @@ session_run(const struct config *cfg, int in, int out)
 	size_t len;
 	int flags = 0;
 
-	if ((s = session_new(cfg, in, out)) == NULL)
+	if ((s = session_open(cfg, in, out)) == NULL)
 		return EX_TEMPFAIL;
-	if ((s->transcript = transcript_open(cfg)) != NULL) {
-		s->in.tap = transcript_client;
-		s->in.tap_arg = s->transcript;
-	}
-	reply_with(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING,
-	    cfg->hostname);
-	if (cfg->hints) {
-		deliver_ctx_release(s->dctx);
-		outbuf_flush(&s->out);
-		hint_write(STDERR_FILENO, (enum hint_lang)cfg->hint_lang,
-		    hint_greeting((enum hint_lang)cfg->hint_lang, cfg->lmtp));
-	}
+	say(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING, NULL);
+	after_reply(s);
 	while (!s->done) {
 		if (!linebuf_has_line(&s->in))
 			deliver_ctx_release(s->dctx);	/* we may wait */
@@ -319,39 +363,29 @@ session_run(const struct config *cfg, int in, int out)
 		if (st == LINE_EOF || st == LINE_ERROR)
 			break;
 		if (st == LINE_TIMEOUT) {
-			reply_with(s, R_TIMEOUT, cfg->hostname);
+			say(s, R_TIMEOUT, NULL);
 			break;
 		}
 		/* a client that starts with bare LF is not an MTA relaying
-		 * someone else's message: let LF end its lines (data.c) */
+		 * someone else's message: let LF end its lines (unstuff.c) */
 		if (!s->seen_line && st == LINE_OK && !(flags & LINE_CRLF))
 			s->lf_mode = 1;
 		s->seen_line = 1;
 		s->last_code = 0;
-		s->last_id = R_COUNT;
+		s->last_id = R_NONE;
 		if (st == LINE_TOO_LONG)
-			reply(s, R_LINE_TOO_LONG);
+			say(s, R_LINE_TOO_LONG, NULL);
 		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL))
-			reply(s, R_BAD_BYTES);
+			say(s, R_BAD_BYTES, NULL);
 		else
 			dispatch(s, line, len);
 		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED) {
-			reply_with(s, R_TOO_MANY_ERRORS, cfg->hostname);
-			hints_after_reply(s);
-			break;
+			say(s, R_TOO_MANY_ERRORS, NULL);
+			s->done = 1;
 		}
-		hints_after_reply(s);
+		after_reply(s);
 	}
-	deliver_ctx_release(s->dctx);
-	outbuf_flush(&s->out);
-	if (s->out.failed == OUTBUF_STUCK)
-		log_info("client took no reply for %d s; closing", cfg->timeout);
-	transcript_close(s->transcript);
-	s->transcript = NULL;
-	if (s->state >= ST_MAIL)
-		log_info("session ended during a transaction; "
-		    "nothing delivered");
-	session_free(s);
+	session_close(s);
 	return 0;
 }
 
@@ -387,6 +421,7 @@ static void
 dispatch(struct session *s, char *line, size_t len)
 {
 	const struct command *c;
+	enum reply_id r;
 	size_t verblen;
 	char *arg;
 
@@ -397,144 +432,92 @@ dispatch(struct session *s, char *line, size_t len)
 	arg = line + verblen;
 	while (*arg == ' ')
 		arg++;
+	s->arg[0] = '\0';
 	c = lookup(s, line, verblen);
-	if (c->verb == NULL) {
-		reply_unknown(s, line, verblen);
-		return;
-	}
-	if (!(c->states & STATE_BIT(s->state))) {
-		reply(s, out_of_order(s, c));
-		return;
-	}
-	if ((c->arg == ARG_NONE && *arg != '\0') ||
+	if (c->verb == NULL)
+		r = unknown(s, line, verblen);
+	else if (!(c->states & STATE_BIT(s->state)))
+		r = out_of_order(s, c);
+	else if ((c->arg == ARG_NONE && *arg != '\0') ||
 	    (c->arg == ARG_NEED && *arg == '\0')) {
-		reply_with(s, c->syntax, c->verb);
-		return;
+		util_strlcpy(s->arg, c->verb, sizeof(s->arg));
+		r = c->syntax;
+	} else {
+		s->cmd = c;
+		r = c->handler(s, arg);
 	}
-	s->verb = c->verb;
-	c->handler(s, arg);
+	if (r != R_NONE)
+		say(s, r, s->arg);
 }
 
 /*
- * A HELO name: one word of printable ASCII (RFC 5321 4.1.1.1 asks for a
- * domain or an address literal; any word is accepted, as the seeds'
- * "helo xxx" shows clients send, but nothing that could break the
- * Received header).
+ * An unknown verb: guess.c says what was meant when one guess fits;
+ * a real verb glued to what follows is one whose first four letters
+ * name a command that works here.
  */
-static int
-is_helo_name(const char *arg)
+static enum reply_id
+unknown(struct session *s, const char *line, size_t verblen)
 {
-	size_t n = strlen(arg), i;
+	const struct command *c = lookup(s, line, 4);
+	const char *glued = c->verb != NULL && c->handler != cmd_refused ?
+	    c->verb : NULL;
 
-	if (n == 0 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (arg[i] <= ' ' || arg[i] >= 127)
-			return 0;
-	return 1;
+	return guess_unknown(line, verblen, s->cfg->lmtp, glued, s->arg,
+	    sizeof(s->arg));
 }
 
-static void
+/*
+ * HELO, EHLO and LHLO (RFC 2033 4.1): the name is one word of printable
+ * ASCII (RFC 5321 4.1.1.1 asks for a domain or an address literal; any
+ * word is accepted, as the seeds' "helo xxx" shows clients send, but
+ * nothing that could break the Received header).  EHLO lists the
+ * extensions after the greeting line.
+ */
+static enum reply_id
 greet(struct session *s, char *arg, const char *verb, int esmtp)
 {
-	char first[400];
+	static const enum reply_id ehlo[] = { R_HELO, R_EHLO_PIPELINING,
+	    R_EHLO_SIZE, R_EHLO_8BITMIME, R_EHLO_ENHANCED, R_EHLO_SMTPUTF8,
+	    R_EHLO_HELP };
+	char size[24];
+	const char *args[] = { arg, NULL, size, NULL, NULL, NULL, NULL };
 
-	if (!is_helo_name(arg)) {
-		reply_with(s, R_SYNTAX_HELO, verb);
-		return;
+	if (!util_is_word(arg, 255)) {
+		util_strlcpy(s->arg, verb, sizeof(s->arg));
+		return R_SYNTAX_HELO;
 	}
 	util_strlcpy(s->helo, arg, sizeof(s->helo));
 	s->esmtp = esmtp;
 	txn_reset(s);
 	set_state(s, ST_GREETED);
-	snprintf(first, sizeof(first), "%s Hello %s", s->cfg->hostname, arg);
 	if (!esmtp) {
-		reply_with(s, R_HELO, first);
-		return;
+		util_strlcpy(s->arg, arg, sizeof(s->arg));
+		return R_HELO;
 	}
-	{
-		char size[40];
-		const char *lines[] = { first, "PIPELINING", size, "8BITMIME",
-		    "ENHANCEDSTATUSCODES", "SMTPUTF8", "HELP" };
-
-		snprintf(size, sizeof(size), "SIZE %llu", s->cfg->max_size);
-		reply_lines(s, 250, NULL, lines, sizeof(lines) / sizeof(*lines));
-		s->last_id = R_HELO;
-	}
+	snprintf(size, sizeof(size), "%llu", s->cfg->max_size);
+	say_lines(s, ehlo, args, sizeof(ehlo) / sizeof(*ehlo));
+	return R_NONE;
 }
 
-static void
+static enum reply_id
 cmd_helo(struct session *s, char *arg)
 {
-	greet(s, arg, "HELO", 0);
+	return greet(s, arg, "HELO", 0);
 }
 
 /* EHLO, and LHLO in LMTP mode (RFC 2033 4.1). */
-static void
+static enum reply_id
 cmd_ehlo(struct session *s, char *arg)
 {
-	greet(s, arg, s->cfg->lmtp ? "LHLO" : "EHLO", 1);
+	return greet(s, arg, s->cfg->lmtp ? "LHLO" : "EHLO", 1);
 }
 
-static void
-cmd_smtp_in_lmtp(struct session *s, char *arg)
-{
-	(void)arg;
-	reply(s, R_LHLO_ONLY);
-}
-
-/*
- * RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, each at most once.
- * Returns R_COUNT when all are fine, else the reply, with the keyword
- * at fault in bad.
- */
+/* RFC 1870 6.1: the limit, in the reply that refuses a size. */
 static enum reply_id
-mail_params(struct session *s, const char *rest, char *bad, size_t badsize)
+too_big(struct session *s)
 {
-	const char *key, *val;
-	size_t keylen, vallen, i;
-	int seen_size = 0, seen_body = 0, r;
-	unsigned long long size;
-
-	while ((r = addr_next_param(&rest, &key, &keylen, &val, &vallen)) == 1) {
-		snprintf(bad, badsize, "%.*s", (int)keylen, key);
-		if (!s->esmtp)
-			return R_PARAM_NEED_EHLO;
-		if (strcasecmp(bad, "SIZE") == 0) {
-			if (seen_size++ || val == NULL || vallen > 20)
-				return R_PARAM_BAD;
-			size = 0;
-			for (i = 0; i < vallen; i++) {
-				if (val[i] < '0' || val[i] > '9')
-					return R_PARAM_BAD;
-				if (size > (~0ULL - 9) / 10)
-					return R_TOO_BIG;
-				size = size * 10 + (unsigned)(val[i] - '0');
-			}
-			/* RFC 1870 6.1: refuse at once what will not fit */
-			if (size > s->cfg->max_size)
-				return R_TOO_BIG;
-		} else if (strcasecmp(bad, "BODY") == 0) {
-			if (seen_body++ || val == NULL ||
-			    !((vallen == 4 && strncasecmp(val, "7BIT", 4) == 0) ||
-			    (vallen == 8 && strncasecmp(val, "8BITMIME", 8) == 0)))
-				return R_PARAM_BAD;
-		} else if (strcasecmp(bad, "SMTPUTF8") == 0) {
-			if (s->txn.smtputf8++ || val != NULL)
-				return R_PARAM_BAD;
-		} else
-			return R_PARAM_UNKNOWN;
-	}
-	return r == 0 ? R_COUNT : R_SYNTAX_MAIL;
-}
-
-static void
-reply_too_big(struct session *s)
-{
-	char limit[24];
-
-	snprintf(limit, sizeof(limit), "%llu", s->cfg->max_size);
-	reply_with(s, R_TOO_BIG, limit);
+	snprintf(s->arg, sizeof(s->arg), "%llu", s->cfg->max_size);
+	return R_TOO_BIG;
 }
 
 /* Is arg empty but for blanks?  "MAIL FROM:" alone is a syntax error. */
@@ -544,52 +527,39 @@ is_blank(const char *arg)
 	return arg[strspn(arg, " ")] == '\0';
 }
 
-static void
+static enum reply_id
 cmd_mail(struct session *s, char *arg)
 {
+	struct txn *t = &s->txn;
 	const char *rest;
-	char shown[ADDR_MAILBOX_MAX + 3], bad[32];
 	enum addr_status as;
 	enum reply_id r;
 
-	if (strncasecmp(arg, "FROM:", 5) != 0) {
-		reply(s, word_typo(arg, "FROM", R_FROM_TYPO, R_SYNTAX_MAIL));
-		return;
-	}
-	if (is_blank(arg + 5)) {
-		reply(s, R_MAIL_EMPTY);
-		return;
-	}
-	as = addr_parse_path(arg + 5, 1, &s->txn.sender, &rest);
-	if (as == ADDR_SYNTAX && guess_path(arg + 5, 1, shown,
-	    sizeof(shown)) == 0) {
-		reply_with(s, R_BAD_SENDER_GUESS, shown);
-		return;
-	}
-	if (as != ADDR_OK || s->txn.sender.postmaster) {
-		reply(s, as == ADDR_SYNTAX ? R_BAD_SENDER : R_SENDER_NO_DOMAIN);
-		return;
-	}
-	s->txn.smtputf8 = 0;
-	r = mail_params(s, rest, bad, sizeof(bad));
-	if (r == R_COUNT && s->txn.sender.utf8 && !s->txn.smtputf8)
+	if (strncasecmp(arg, "FROM:", 5) != 0)
+		return guess_keyword(arg, "FROM", R_FROM_TYPO, R_SYNTAX_MAIL);
+	if (is_blank(arg + 5))
+		return R_MAIL_EMPTY;
+	as = addr_parse_path(arg + 5, 1, &t->sender, &rest);
+	if (as == ADDR_SYNTAX && guess_path(arg + 5, 1, s->arg,
+	    sizeof(s->arg)) == 0)
+		return R_BAD_SENDER_GUESS;
+	if (as != ADDR_OK || t->sender.postmaster)
+		return as == ADDR_SYNTAX ? R_BAD_SENDER : R_SENDER_NO_DOMAIN;
+	/* a keyword at fault is shown up to 31 octets */
+	r = addr_mail_params(rest, s->esmtp, s->cfg->max_size, &t->smtputf8,
+	    s->arg, 32);
+	if (r == R_NONE && t->sender.utf8 && !t->smtputf8)
 		r = R_NEED_UTF8;	/* RFC 6531 3.4 */
-	if (r != R_COUNT) {
-		s->txn.smtputf8 = 0;
-		if (r == R_TOO_BIG)
-			reply_too_big(s);
-		else
-			reply_with(s, r, bad);
-		return;
+	if (r == R_NONE) {
+		snprintf(s->arg, sizeof(s->arg), "<%s>", t->sender.mailbox);
+		r = deliver_check_sender(s->cfg, &t->sender);
 	}
-	snprintf(shown, sizeof(shown), "<%s>", s->txn.sender.mailbox);
-	if ((r = deliver_check_sender(s->cfg, &s->txn.sender)) != R_COUNT) {
-		s->txn.smtputf8 = 0;
-		reply_with(s, r, shown);
-		return;
+	if (r != R_NONE) {
+		t->smtputf8 = 0;
+		return r == R_TOO_BIG ? too_big(s) : r;
 	}
 	set_state(s, ST_MAIL);
-	reply_with(s, R_SENDER_OK, shown);
+	return R_SENDER_OK;
 }
 
 /* -d lists the domains served; with none, every domain is. */
@@ -606,76 +576,58 @@ is_served_domain(const struct session *s, const char *domain)
 	return 0;
 }
 
-static void
+static enum reply_id
 cmd_rcpt(struct session *s, char *arg)
 {
 	struct addr a;
 	const char *rest, *key, *val;
 	size_t keylen, vallen;
-	char shown[ADDR_MAILBOX_MAX + 3], bad[32];
 	enum addr_status as;
-	int r;
+	enum reply_id r;
+	int p;
 
-	if (strncasecmp(arg, "TO:", 3) != 0) {
-		reply(s, word_typo(arg, "TO", R_TO_TYPO, R_SYNTAX_RCPT));
-		return;
-	}
-	if (is_blank(arg + 3)) {
-		reply(s, R_RCPT_EMPTY);
-		return;
-	}
+	if (strncasecmp(arg, "TO:", 3) != 0)
+		return guess_keyword(arg, "TO", R_TO_TYPO, R_SYNTAX_RCPT);
+	if (is_blank(arg + 3))
+		return R_RCPT_EMPTY;
 	as = addr_parse_path(arg + 3, 0, &a, &rest);
-	if (as == ADDR_SYNTAX && guess_path(arg + 3, 0, shown,
-	    sizeof(shown)) == 0) {
-		reply_with(s, R_BAD_RCPT_GUESS, shown);
-		return;
-	}
-	if (as != ADDR_OK) {
-		reply(s, as == ADDR_SYNTAX ? R_BAD_RCPT : R_RCPT_NO_DOMAIN);
-		return;
-	}
+	if (as == ADDR_SYNTAX && guess_path(arg + 3, 0, s->arg,
+	    sizeof(s->arg)) == 0)
+		return R_BAD_RCPT_GUESS;
+	if (as != ADDR_OK)
+		return as == ADDR_SYNTAX ? R_BAD_RCPT : R_RCPT_NO_DOMAIN;
 	/* no RCPT parameters are offered (DSN is not) */
-	if ((r = addr_next_param(&rest, &key, &keylen, &val, &vallen)) == -1) {
-		reply(s, R_SYNTAX_RCPT);
-		return;
+	if ((p = addr_next_param(&rest, &key, &keylen, &val, &vallen)) == -1)
+		return R_SYNTAX_RCPT;
+	if (p == 1) {
+		snprintf(s->arg, sizeof(s->arg), "%.*s",
+		    (int)(keylen < 31 ? keylen : 31), key);
+		return s->esmtp ? R_PARAM_UNKNOWN : R_PARAM_NEED_EHLO;
 	}
-	if (r == 1) {
-		snprintf(bad, sizeof(bad), "%.*s", (int)keylen, key);
-		reply_with(s, s->esmtp ? R_PARAM_UNKNOWN : R_PARAM_NEED_EHLO,
-		    bad);
-		return;
-	}
-	if (a.utf8 && !s->txn.smtputf8) {
-		reply(s, R_NEED_UTF8);
-		return;
-	}
+	if (a.utf8 && !s->txn.smtputf8)
+		return R_NEED_UTF8;
 	/* RFC 5321 4.5.1: postmaster is always accepted */
 	if (!a.postmaster && !is_served_domain(s, addr_domain(&a))) {
-		reply_with(s, R_RELAY_DENIED, addr_domain(&a));
-		return;
+		util_strlcpy(s->arg, addr_domain(&a), sizeof(s->arg));
+		return R_RELAY_DENIED;
 	}
-	if ((r = deliver_check_rcpt(s->cfg, &a)) != R_COUNT) {
-		snprintf(shown, sizeof(shown), "<%s>", a.mailbox);
-		reply_with(s, (enum reply_id)r, shown);
-		return;
-	}
-	/* RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
+	snprintf(s->arg, sizeof(s->arg), "<%s>", a.mailbox);
+	if ((r = deliver_check_rcpt(s->cfg, &a)) != R_NONE)
+		return r;
+	/*
+	 * RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
 	 * in SMTP a transaction takes one recipient (smtpd.8: All or
 	 * nothing).  In LMTP a repeat is stored too (txn_add_rcpt), so it
-	 * counts. */
+	 * counts.
+	 */
 	if ((s->cfg->lmtp || !is_rcpt(s, &a)) &&
 	    (s->txn.nrcpts >= s->cfg->max_rcpts ||
-	    (deliver_one_rcpt(s->cfg) && s->txn.nrcpts >= 1))) {
-		reply(s, R_TOO_MANY_RCPTS);
-		return;
-	}
-	if (txn_add_rcpt(s, &a) == -1) {
-		reply(s, R_LOCAL_ERROR);
-		return;
-	}
+	    (deliver_one_rcpt(s->cfg) && s->txn.nrcpts >= 1)))
+		return R_TOO_MANY_RCPTS;
+	if (txn_add_rcpt(s, &a) == -1)
+		return R_LOCAL_ERROR;
 	set_state(s, ST_RCPT);
-	snprintf(shown, sizeof(shown), "<%s>", a.mailbox);
-	reply_with(s, R_RCPT_OK, shown);
+	return R_RCPT_OK;
 }
 
 /* Neutralise a name for a header: nothing but [A-Za-z0-9.:_[]-]. */
@@ -726,23 +678,23 @@ write_received(struct session *s)
 }
 
 /*
- * Read the message through its end (data.c says where that is) into
- * the spool.  Errors are sticky: the data is read to its end whatever
- * happens, and only then answered (RFC 5321 4.1.1.4).  Returns R_COUNT
- * when the message may be delivered, R_TIMEOUT, R_TOO_SLOW or
- * R_SHUTDOWN when the session cannot go on, or the reply that refuses
- * the message.
+ * Read the message through its end (unstuff.c says where that is)
+ * into the spool.  Errors are sticky: the data is read to its end
+ * whatever happens, and only then answered (RFC 5321 4.1.1.4).
+ * Returns R_NONE when the message may be delivered, R_TIMEOUT,
+ * R_TOO_SLOW or R_SHUTDOWN when the session cannot go on, or the
+ * reply that refuses the message.
  */
 static enum reply_id
 receive_body(struct session *s)
 {
-	struct data_state ds;
+	struct unstuff u;
 	enum line_status st;
 	const char *in;
 	size_t n, used, outlen;
-	int done = 0, too_big = 0;
+	int done = 0, refused_size = 0;
 
-	data_begin(&ds, s->lf_mode);
+	unstuff_begin(&u, s->lf_mode);
 	if (write_received(s) == -1)
 		log_warn("spool");
 	linebuf_rate_begin(&s->in, DATA_MIN_RATE);
@@ -755,46 +707,44 @@ receive_body(struct session *s)
 			return st == LINE_TIMEOUT ? R_TIMEOUT :
 			    st == LINE_TOO_SLOW ? R_TOO_SLOW : R_SHUTDOWN;
 		}
-		used = data_feed(&ds, in, n, s->decoded, &outlen, &done);
+		used = unstuff_feed(&u, in, n, s->decoded, &outlen, &done);
 		linebuf_consume(&s->in, used);
-		if (ds.size > s->cfg->max_size)
-			too_big = 1;
+		if (u.size > s->cfg->max_size)
+			refused_size = 1;
 		/* past any refusal, the data is only read, not kept */
-		if (!too_big && ds.flags == 0)
+		if (!refused_size && u.flags == 0)
 			(void)spool_write(&s->spool, s->decoded, outlen);
 	}
 	linebuf_rate_end(&s->in);
-	if (too_big)
+	if (refused_size)
 		return R_TOO_BIG;
-	if (ds.flags & DATA_NUL)
+	if (u.flags & UNSTUFF_NUL)
 		return R_NUL_IN_DATA;
-	if (ds.flags & (DATA_BARE_CR | DATA_BARE_LF))
+	if (u.flags & (UNSTUFF_BARE_CR | UNSTUFF_BARE_LF))
 		return R_BARE_NEWLINE;
 	if (s->spool.error != 0) {
 		errno = s->spool.error;
 		log_warn("spool");
 		return deliver_result_errno(s->spool.error).reply;
 	}
-	return R_COUNT;
+	return R_NONE;
 }
 
 /* The reply for one delivery outcome. */
 static void
-reply_outcome(struct session *s, const struct deliver_result *r,
+say_outcome(struct session *s, const struct deliver_result *r,
     const struct addr *rcpt)
 {
-	char text[ADDR_MAILBOX_MAX + 64];
-
 	if (r->reply == R_DATA_OK && s->cfg->lmtp) {
-		snprintf(text, sizeof(text), "<%s> as %s", rcpt->mailbox,
+		snprintf(s->arg, sizeof(s->arg), "<%s> as %s", rcpt->mailbox,
 		    s->txn.id);
-		reply_with(s, R_LMTP_DELIVERED, text);
+		say(s, R_LMTP_DELIVERED, s->arg);
 	} else if (r->reply == R_DATA_OK)
-		reply_with(s, R_DATA_OK, s->txn.id);
+		say(s, R_DATA_OK, s->txn.id);
 	else if (r->reply == R_TOO_BIG)
-		reply_too_big(s);
+		say(s, too_big(s), s->arg);
 	else
-		reply_with(s, r->reply, r->detail);
+		say(s, r->reply, r->detail);
 }
 
 /*
@@ -802,7 +752,7 @@ reply_outcome(struct session *s, const struct deliver_result *r,
  * in their RCPT order in LMTP (RFC 2033 4.2).  A message refused as a
  * whole gets the same refusal for each.
  */
-static void
+static enum reply_id
 cmd_data(struct session *s, char *arg)
 {
 	struct deliver_result *each, refused;
@@ -813,23 +763,23 @@ cmd_data(struct session *s, char *arg)
 
 	(void)arg;
 	util_make_id(s->txn.id, sizeof(s->txn.id));
-	reply(s, R_DATA_GO);
-	hint(s, R_DATA_GO);
+	say(s, R_DATA_GO, NULL);
+	after_reply(s);
 	transcript_data(s->transcript, 1);
 	r = receive_body(s);
 	transcript_data(s->transcript, 0);
 	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
 		if (r != R_SHUTDOWN)
-			reply_with(s, r, s->cfg->hostname);
+			say(s, r, NULL);
 		log_txn(s, "not delivered: input ended inside DATA");
 		txn_reset(s);
 		s->done = 1;
-		return;
+		return R_NONE;
 	}
 	if ((each = calloc(s->txn.nrcpts, sizeof(*each))) == NULL) {
 		r = R_LOCAL_ERROR;
 		refused = deliver_outcome(DELIVER_TEMP, r);
-	} else if (r != R_COUNT) {
+	} else if (r != R_NONE) {
 		refused = deliver_outcome(DELIVER_PERM, r);
 		for (i = 0; i < s->txn.nrcpts; i++)
 			each[i] = refused;
@@ -849,12 +799,10 @@ cmd_data(struct session *s, char *arg)
 		const struct deliver_result *res = each != NULL ? &each[i] :
 		    &refused;
 
-		if (res->status == DELIVER_OK && ok++ == 0 && s->cfg->hints)
-			s->stored = deliver_destination(s->cfg,
-			    &s->txn.rcpts[i], s->stored_where,
-			    sizeof(s->stored_where)) == 0;
+		if (res->status == DELIVER_OK && ok++ == 0)
+			s->stored = &s->txn.rcpts[i];
 		if (i == 0 || s->cfg->lmtp)
-			reply_outcome(s, res, &s->txn.rcpts[i]);
+			say_outcome(s, res, &s->txn.rcpts[i]);
 	}
 	if (ok == s->txn.nrcpts)
 		snprintf(outcome, sizeof(outcome), "delivered");
@@ -870,6 +818,7 @@ cmd_data(struct session *s, char *arg)
 	/* a refused message does not count toward MAX_REJECTED */
 	s->last_code = 0;
 	txn_reset(s);
+	return R_NONE;
 }
 
 /*
@@ -901,204 +850,62 @@ log_txn(const struct session *s, const char *outcome)
 	    from, to, s->txn.nrcpts, (long long)s->spool.size, outcome);
 }
 
-static void
+static enum reply_id
 cmd_rset(struct session *s, char *arg)
 {
 	(void)arg;
 	txn_reset(s);
-	reply(s, R_RSET);
+	return R_RSET;
 }
 
-static void
-cmd_noop(struct session *s, char *arg)
-{
-	(void)arg;
-	reply(s, R_NOOP);
-}
-
-static void
+static enum reply_id
 cmd_quit(struct session *s, char *arg)
 {
 	(void)arg;
-	reply_with(s, R_QUIT, s->cfg->hostname);
 	s->done = 1;
+	return R_QUIT;
 }
 
-/* RFC 5321 3.5.3: 252 neither confirms nor denies a mailbox. */
-static void
-cmd_vrfy(struct session *s, char *arg)
+/* A command whose reply never varies: the table's answer column. */
+static enum reply_id
+cmd_fixed(struct session *s, char *arg)
 {
 	(void)arg;
-	reply(s, R_VRFY);
+	return s->cmd->answer;
 }
 
-static void
-cmd_expn(struct session *s, char *arg)
+/* A verb refused by name: obsolete, or an extension not offered. */
+static enum reply_id
+cmd_refused(struct session *s, char *arg)
 {
 	(void)arg;
-	reply(s, R_EXPN);
+	util_strlcpy(s->arg, s->cmd->verb, sizeof(s->arg));
+	return s->cmd->answer;
 }
 
 /*
  * HELP lists every command; HELP VERB explains one, with an example
  * (RFC 5321 4.1.1.8: 214, multiline).  An unknown topic gets 504.
  */
-static void
+static enum reply_id
 cmd_help(struct session *s, char *arg)
 {
-	char text[HELP_LINES_MAX][HELP_LINE_SIZE], shown[24];
+	char text[HELP_LINES_MAX][HELP_LINE_SIZE];
 	const char *lines[HELP_LINES_MAX];
+	enum reply_id ids[HELP_LINES_MAX];
 	size_t len = strcspn(arg, " "), i;
 	int n;
 
 	arg[len] = '\0';	/* HELP MAIL FROM: explains MAIL */
 	if ((n = help_text(arg, s->cfg->lmtp, text, HELP_LINES_MAX)) == 0) {
 		/* echo only printable ASCII, and not much of it */
-		for (i = 0; arg[i] != '\0' && i + 1 < sizeof(shown); i++)
-			shown[i] = arg[i] > ' ' && arg[i] < 127 ? arg[i] : '?';
-		shown[i] = '\0';
-		reply_with(s, R_HELP_UNKNOWN, shown);
-		return;
+		util_printable(s->arg, 24, arg);
+		return R_HELP_UNKNOWN;
 	}
-	for (i = 0; i < (size_t)n; i++)
+	for (i = 0; i < (size_t)n; i++) {
+		ids[i] = R_HELP;
 		lines[i] = text[i];
-	reply_lines(s, 214, "2.0.0", lines, (size_t)n);
-	s->last_id = R_HELP;
-}
-
-static void
-cmd_obsolete(struct session *s, char *arg)
-{
-	(void)arg;
-	reply_with(s, R_OBSOLETE, s->verb);
-}
-
-static void
-cmd_not_offered(struct session *s, char *arg)
-{
-	(void)arg;
-	reply_with(s, R_NOT_OFFERED, s->verb);
-}
-
-/*
- * An unknown verb: guess what was meant when one guess fits (a typing
- * slip, HLEO for HELO; a missing space, MAILFROM:), else point to HELP.
- */
-static void
-reply_unknown(struct session *s, const char *line, size_t verblen)
-{
-	const struct command *c;
-	const char *guess;
-	char glued[16];
-
-	if ((guess = help_guess_verb(line, verblen, s->cfg->lmtp)) != NULL) {
-		/* MAIL and RCPT are never typed without their keyword */
-		if (strcmp(guess, "MAIL") == 0)
-			guess = "MAIL FROM:";
-		else if (strcmp(guess, "RCPT") == 0)
-			guess = "RCPT TO:";
-		reply_with(s, R_UNKNOWN_GUESS, guess);
-		return;
 	}
-	c = lookup(s, line, 4);
-	if (verblen > 4 && c->verb != NULL && c->handler != cmd_obsolete &&
-	    c->handler != cmd_not_offered) {
-		if (strncasecmp(c->verb, "MAIL", 4) == 0 &&
-		    strncasecmp(line + 4, "FROM", 4) == 0)
-			reply_with(s, R_UNKNOWN_GUESS, "MAIL FROM:");
-		else if (strncasecmp(c->verb, "RCPT", 4) == 0 &&
-		    strncasecmp(line + 4, "TO", 2) == 0)
-			reply_with(s, R_UNKNOWN_GUESS, "RCPT TO:");
-		else {
-			util_strlcpy(glued, c->verb, sizeof(glued));
-			reply_with(s, R_UNKNOWN_GLUED, glued);
-		}
-		return;
-	}
-	reply(s, R_UNKNOWN);
-}
-
-/*
- * MAIL or RCPT without its FROM: or TO:.  If the argument starts with
- * a word one slip from want ("form:", "FROM <a@b>", "TP:"), the typo
- * reply, else the plain syntax reply.
- */
-static enum reply_id
-word_typo(const char *arg, const char *want, enum reply_id typo,
-    enum reply_id plain)
-{
-	size_t n = 0;
-
-	while ((arg[n] >= 'a' && arg[n] <= 'z') || (arg[n] >= 'A' &&
-	    arg[n] <= 'Z'))
-		n++;
-	if (n == 0 || !(arg[n] == ':' || arg[n] == ' ' || arg[n] == '<' ||
-	    arg[n] == '\0'))
-		return plain;
-	return help_is_near(arg, n, want) ? typo : plain;
-}
-
-/*
- * A path that did not parse, often for a missing or extra < or >: if
- * its first word with exactly one pair of brackets parses, put that in
- * buf as a guess (is_mail as for addr_parse_path).  Returns 0 with a
- * guess, -1 without.
- */
-static int
-guess_path(const char *path, int is_mail, char *buf, size_t size)
-{
-	struct addr a;
-	const char *rest;
-	size_t start, end;
-
-	path += strspn(path, " ");
-	end = strcspn(path, " ");
-	for (start = 0; start < end && path[start] == '<'; start++)
-		;
-	while (end > start && path[end - 1] == '>')
-		end--;
-	if (end - start + 3 > size || end - start > ADDR_MAILBOX_MAX)
-		return -1;
-	snprintf(buf, size, "<%.*s>", (int)(end - start), path + start);
-	if (addr_parse_path(buf, is_mail, &a, &rest) != ADDR_OK ||
-	    *rest != '\0' || a.utf8 || (is_mail && a.postmaster))
-		return -1;
-	return 0;
-}
-
-/* One hint about reply id, after the reply itself is on the screen. */
-static void
-hint(struct session *s, enum reply_id id)
-{
-	enum hint_lang lang = (enum hint_lang)s->cfg->hint_lang;
-
-	if (!s->cfg->hints || !s->cfg->verbose)
-		return;
-	deliver_ctx_release(s->dctx);
-	outbuf_flush(&s->out);
-	hint_write(STDERR_FILENO, lang, hint_after(id, lang));
-}
-
-/*
- * After a command's replies: with -v what the last one means, and
- * after a delivery, always, where the message went.
- */
-static void
-hints_after_reply(struct session *s)
-{
-	enum hint_lang lang = (enum hint_lang)s->cfg->hint_lang;
-	char where[sizeof(s->stored_where) * 2 + 160];
-
-	if (!s->cfg->hints)
-		return;
-	if (s->last_id != R_COUNT)
-		hint(s, s->last_id);
-	if (s->stored) {
-		s->stored = 0;
-		deliver_ctx_release(s->dctx);
-		outbuf_flush(&s->out);
-		if (hint_stored(where, sizeof(where), s->cfg->method,
-		    s->stored_where, lang) == 0)
-			hint_write(STDERR_FILENO, lang, where);
-	}
+	say_lines(s, ids, lines, (size_t)n);
+	return R_NONE;
 }

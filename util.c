@@ -216,3 +216,37 @@ util_open_dir(const char *dir, int create)
 	}
 	return at;
 }
+
+/*
+ * One word of printable ASCII, 1 to max octets: a host or domain name
+ * for a reply or a header, a HELO name (nothing that could break the
+ * Received header).
+ */
+int
+util_is_word(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 127)
+			return 0;
+	return 1;
+}
+
+/*
+ * src for showing in a reply: printable ASCII other than the blank as
+ * it is, anything else as '?', cut to fit size.
+ */
+void
+util_printable(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = src[i] > ' ' && src[i] < 127 ? src[i] : '?';
+	dst[i] = '\0';
+}

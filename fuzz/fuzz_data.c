@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "unstuff.h"
 #include "fuzz_util.h"
 
 struct result {
@@ -43,23 +43,23 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 feed(const char *in, size_t n, int lf_mode, size_t chunk, struct result *r)
 {
-	struct data_state ds;
+	struct unstuff ds;
 	size_t i = 0, k, used, o;
 
-	r->out = malloc(n + DATA_OUT_SLACK + 1);
+	r->out = malloc(n + UNSTUFF_SLACK + 1);
 	if (r->out == NULL)
 		fuzz_fail("out of memory");
 	r->outlen = 0;
 	r->done = 0;
-	data_begin(&ds, lf_mode);
+	unstuff_begin(&ds, lf_mode);
 	while (i < n && !r->done) {
 		k = n - i < chunk ? n - i : chunk;
-		used = data_feed(&ds, in + i, k, r->out + r->outlen, &o,
+		used = unstuff_feed(&ds, in + i, k, r->out + r->outlen, &o,
 		    &r->done);
 		if (used > k || (used < k && !r->done))
 			fuzz_fail("used %zu of %zu without the end", used, k);
 		r->outlen += o;
-		if (r->outlen > i + used + DATA_OUT_SLACK)
+		if (r->outlen > i + used + UNSTUFF_SLACK)
 			fuzz_fail("output grew past the input");
 		i += used;
 	}
@@ -104,11 +104,11 @@ reference(const char *in, size_t n, struct result *r)
 		}
 		for (q = p; q < p + len; q++) {
 			if (*q == '\r')
-				r->flags |= DATA_BARE_CR;
+				r->flags |= UNSTUFF_BARE_CR;
 			else if (*q == '\n')
-				r->flags |= DATA_BARE_LF;
+				r->flags |= UNSTUFF_BARE_LF;
 			else if (*q == '\0')
-				r->flags |= DATA_NUL;
+				r->flags |= UNSTUFF_NUL;
 		}
 		memcpy(r->out + r->outlen, p, len);
 		r->outlen += len;

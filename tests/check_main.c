@@ -1,7 +1,7 @@
 /* ISC license. */
 /*
  * The unit test runner: one SRunner holding a Suite per module (pick
- * one with CK_RUN_SUITE=linebuf|addr|data|session|mbox|maildir|pipe|
+ * one with CK_RUN_SUITE=linebuf|addr|unstuff|session|mbox|maildir|pipe|
  * help|reply, and a test case with CK_RUN_CASE), plus the helpers the
  * suites share.
  */
@@ -222,18 +222,14 @@ void
 test_add_reply(char *buf, size_t size, enum reply_id id, const char *arg)
 {
 	const struct reply_text *r = &reply_table[id];
-	const char *slot = strstr(r->text, "%s");
-	char line[1024];
+	char line[REPLY_LINE_MAX + 1];
 
-	if (slot != NULL)
-		snprintf(line, sizeof(line), "%d %s%s%.*s%s%s\r\n", r->code,
-		    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
-		    (int)(slot - r->text), r->text, arg != NULL ? arg : "",
-		    slot + 2);
+	/* a row that names the server and takes no argument (the
+	 * greeting, 221, 421) is given the server's name as arg */
+	if (strstr(r->text, "%h") != NULL && strstr(r->text, "%s") == NULL)
+		reply_format(line, sizeof(line), id, arg, NULL, 0);
 	else
-		snprintf(line, sizeof(line), "%d %s%s%s\r\n", r->code,
-		    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
-		    r->text);
+		reply_format(line, sizeof(line), id, TEST_HOST, arg, 0);
 	test_add(buf, size, line);
 }
 
@@ -357,7 +353,7 @@ main(void)
 	test_env();
 	sr = srunner_create(linebuf_suite());
 	srunner_add_suite(sr, addr_suite());
-	srunner_add_suite(sr, data_suite());
+	srunner_add_suite(sr, unstuff_suite());
 	srunner_add_suite(sr, session_suite());
 	srunner_add_suite(sr, mbox_suite());
 	srunner_add_suite(sr, maildir_suite());

@@ -28,7 +28,7 @@
 
 #define S(lit)	lit, sizeof(lit) - 1
 
-#define HOST		"mx.test"
+#define HOST		TEST_HOST
 #define WANT_SIZE	4096
 
 /* The mbox lines smtpd writes, at the fixed clock. */
@@ -218,7 +218,7 @@ START_TEST(test_lf_mode_interactive)
 
 	cfg.interactive = 1;
 	test_add_reply(want, sizeof(want), R_GREETING, HOST);
-	test_add_reply(want, sizeof(want), R_HELO, HOST " Hello client.test");
+	test_add_reply(want, sizeof(want), R_HELO, "client.test");
 	want_delivery(want, "@ID1@");
 	test_add_reply(want, sizeof(want), R_QUIT, HOST);
 	check_session(S(
@@ -249,7 +249,7 @@ START_TEST(test_received_helo_and_peer)
 	cfg.peer = "192.0.2.7";
 	test_add_reply(want, sizeof(want), R_GREETING, HOST);
 	test_add_reply(want, sizeof(want), R_HELO,
-	    HOST " Hello c(l)i\"ent;x");
+	    "c(l)i\"ent;x");
 	want_delivery(want, "@ID1@");
 	test_add_reply(want, sizeof(want), R_QUIT, HOST);
 	check_session(S(
@@ -389,7 +389,7 @@ START_TEST(test_timeout)
 	for (i = 0; i < 2; i++) {
 		test_add_reply(wants[i], WANT_SIZE, R_GREETING, HOST);
 		test_add_reply(wants[i], WANT_SIZE, R_HELO,
-		    HOST " Hello client.test");
+		    "client.test");
 	}
 	test_add_reply(wants[1], WANT_SIZE, R_SENDER_OK, "<a@b.example>");
 	test_add_reply(wants[1], WANT_SIZE, R_RCPT_OK, "<u@mx.test>");

@@ -23,7 +23,7 @@
 
 Suite	*linebuf_suite(void);
 Suite	*addr_suite(void);
-Suite	*data_suite(void);
+Suite	*unstuff_suite(void);
 Suite	*session_suite(void);
 Suite	*mbox_suite(void);
 Suite	*maildir_suite(void);
@@ -44,6 +44,8 @@ void	 test_fsize_limited(size_t, void (*)(void *, int *), void *, int *,
 const char *test_bytes_diff(const char *, size_t, const char *, size_t);
 void	 test_skip(const char *, const char *, const char *, const char *);
 void	 test_add(char *, size_t, const char *);
+/* The server name the session tests give smtpd (-n). */
+#define TEST_HOST	"mx.test"
 void	 test_add_reply(char *, size_t, enum reply_id, const char *);
 
 /*

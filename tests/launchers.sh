@@ -213,7 +213,7 @@ client_swaks() {
 # The replies Python's smtplib gets, byte for byte (the EHLO reply's
 # lines joined by LF).
 python_replies() {
-	reply R_HELO "mx.example.org Hello $1"
+	reply R_HELO "$1"
 	printf 'PIPELINING\nSIZE 10240000\n8BITMIME\nENHANCEDSTATUSCODES\n'
 	printf 'SMTPUTF8\nHELP\n'
 	reply R_SENDER_OK '<a@example.org>'

@@ -30,7 +30,7 @@ SMTPD, REPLAY = sys.argv[1], sys.argv[2]
 H = 'mx.example.org'
 # the reply lines of reply.h, as octets without CR LF
 GREETING = replies.line('R_GREETING', H).encode()
-HELLO = replies.line('R_HELO', replies.hello('a.example', H)).encode()
+HELLO = replies.line('R_HELO', 'a.example', host=H).encode()
 NOOP_OK = replies.line('R_NOOP').encode()
 DELIVERED_1 = replies.line('R_DATA_OK', replies.msgid(1)).encode()
 BYE = replies.line('R_QUIT', H).encode()

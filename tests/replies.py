@@ -18,7 +18,7 @@ code.  As a module (the suites put tests/ on sys.path):
 A row's one "%s" takes the argument, as reply_with() in session.c fills
 it; a row without "%s" takes none.  A few replies are built in session.c
 around a row's "%s" (the HELO/EHLO greeting line, LMTP's per-recipient
-line, message ids): hello(), lmtp_delivered() and msgid() build those.
+line, message ids): lmtp_delivered() and msgid() build those.
 
 From sh (prints the line without CR LF, then a newline):
 
@@ -77,9 +77,15 @@ def _row(rid):
         raise KeyError("%s is not a row of reply.h" % rid) from None
 
 
-def text(rid, arg=None):
-    """The row's text with its "%s" (if any) replaced by arg."""
+def text(rid, arg=None, host=HOST):
+    """The row's text with "%h" replaced by the server's name and its
+    "%s" (if any) by arg.  A row that names the server but takes no
+    argument (the greeting, the 221 and 421 replies) takes the name as
+    arg, so that line("R_QUIT", "mx.test") reads as it should."""
     t = _row(rid)[2]
+    if "%h" in t and "%s" not in t and arg is not None:
+        host, arg = arg, None
+    t = t.replace("%h", host)
     if "%s" in t:
         if arg is None:
             raise ValueError("%s needs an argument for its %%s" % rid)
@@ -105,39 +111,34 @@ def head(rid):
     return "%d %s" % (c, e) if e else "%d" % c
 
 
-def line(rid, arg=None):
+def line(rid, arg=None, host=HOST):
     """One reply line as smtpd writes it, without the CR LF."""
     c, e, _ = _row(rid)
-    return "%d %s%s" % (c, e + " " if e else "", text(rid, arg))
+    return "%d %s%s" % (c, e + " " if e else "", text(rid, arg, host))
 
 
-def reply(rid, arg=None):
+def reply(rid, arg=None, host=HOST):
     """The reply as octets on the wire, CR LF included."""
-    return (line(rid, arg) + "\r\n").encode("utf-8")
+    return (line(rid, arg, host) + "\r\n").encode("utf-8")
 
 
-def pair(rid, arg=None):
+def pair(rid, arg=None, host=HOST):
     """(code, b"esc text"): what smtplib's getreply() gives."""
     c, e, _ = _row(rid)
-    return c, ("%s%s" % (e + " " if e else "", text(rid, arg))).encode(
-        "utf-8")
+    return c, ("%s%s" % (e + " " if e else "",
+                         text(rid, arg, host))).encode("utf-8")
 
 
 def pattern(rid):
     """A grep -E pattern (ERE) for the line, "%s" matching anything."""
     c, e, t = _row(rid)
     head = "%d %s" % (c, e + " " if e else "")
-    return "^" + "".join(".*" if part == "%s" else re.sub(
+    return "^" + "".join(".*" if part in ("%s", "%h") else re.sub(
         r'([.[\]()*+?{}|^$\\])', r'\\\1', part)
-        for part in re.split(r'(%s)', head + t))
+        for part in re.split(r'(%[sh])', head + t))
 
 
 # Replies that session.c builds around a row's "%s".
-
-def hello(name, host=HOST):
-    """R_HELO's argument: the first line of the HELO/EHLO reply."""
-    return "%s Hello %s" % (host, name)
-
 
 def msgid(n):
     """The nth message id of a session under SMTPD_FAKE_TIME=1700000000."""

@@ -30,7 +30,7 @@ WAIT = 10.0
 
 # the reply lines of reply.h, without CR LF
 GREETING = replies.line('R_GREETING', H)
-HELLO = replies.line('R_HELO', replies.hello('a.example', H))
+HELLO = replies.line('R_HELO', 'a.example', host=H)
 SENDER_OK = replies.line('R_SENDER_OK', '<a@a.example>')
 BYE = replies.line('R_QUIT', H)
 

@@ -12,7 +12,7 @@
 CHECK_CFLAGS = $$(pkg-config --cflags check)
 CHECK_LIBS   = $$(pkg-config --libs check)
 UNIT_SRCS    = tests/check_main.c tests/check_linebuf.c tests/check_addr.c \
-               tests/check_data.c tests/check_session.c tests/check_mbox.c \
+               tests/check_unstuff.c tests/check_session.c tests/check_mbox.c \
                tests/check_maildir.c tests/check_pipe.c tests/check_help.c \
                tests/check_reply.c
 SAN_FLAGS    = -fsanitize=address,undefined -fno-omit-frame-pointer \

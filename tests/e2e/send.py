@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-from replies import code, hello, msgid, pair  # noqa: E402
+from replies import code, msgid, pair  # noqa: E402
 
 HOST = "127.0.0.1"
 SERVER = "mx.example.org"
@@ -134,7 +134,7 @@ def esmtp_session(port):
 def helo_session(port):
     s = smtplib.SMTP(HOST, port, local_hostname="old.example",
                      timeout=TIMEOUT)
-    check("helo", s.helo(), pair("R_HELO", hello("old.example", SERVER)))
+    check("helo", s.helo(), pair("R_HELO", "old.example", host=SERVER))
     refused = s.sendmail("a@example.org", ["b@example.org"], MSG_HELO)
     check("message after HELO accepted", refused, {})
     # an ESMTP parameter after HELO is refused (RFC 5321 4.1.1.11);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check_smtpd.h"
-#include "data.h"
+#include "unstuff.h"
 
 #define S(lit)	lit, sizeof(lit) - 1
 
@@ -58,42 +58,42 @@ static const struct data_case cases[] = {
 	{ "no end yet", 0, S("abc\r\n"), S("abc\n"), 0, 5, 0, 5 },
 	{ "a CR held back", 0, S("abc\r"), S("abc"), 0, 4, 0, 3 },
 	{ "dot CR held back", 0, S("x\r\n.\r"), S("x\n"), 0, 5, 0, 3 },
-	{ "NUL", 0, S("a\0b\r\n.\r\nX"), S("a\0b\n"), 1, 8, DATA_NUL, 5 },
+	{ "NUL", 0, S("a\0b\r\n.\r\nX"), S("a\0b\n"), 1, 8, UNSTUFF_NUL, 5 },
 	{ "NUL at a line start", 0, S("\0\r\n.\r\n"), S("\0\n"), 1, 6,
-	    DATA_NUL, 3 },
+	    UNSTUFF_NUL, 3 },
 	/* "." LF: the end in lf_mode only */
 	{ "lf_mode: . LF ends", 1, S("a\n.\nMAIL"), S("a\n"), 1, 4, 0, 2 },
 	{ "crlf: . LF does not end", 0, S("a\n.\n\r\n.\r\n"),
-	    S("a\n.\n\n"), 1, 9, DATA_BARE_LF, 6 },
+	    S("a\n.\n\n"), 1, 9, UNSTUFF_BARE_LF, 6 },
 	{ "lf_mode: CR LF still works", 1, S("a\r\n.\r\nX"), S("a\n"), 1, 6,
 	    0, 3 },
 	{ "lf_mode: unstuffing", 1, S("x\n..y\n.\n"), S("x\n.y\n"), 1, 8,
 	    0, 5 },
 	{ "lf_mode: bare CR is marked", 1, S("a\rb\n.\n"), S("a\rb\n"), 1,
-	    6, DATA_BARE_CR, 4 },
+	    6, UNSTUFF_BARE_CR, 4 },
 	{ "lf_mode: empty message", 1, S(".\n"), S(""), 1, 2, 0, 0 },
 	{ "crlf: . LF at the start", 0, S(".\nMAIL\r\n.\r\n"),
-	    S("\nMAIL\n"), 1, 11, DATA_BARE_LF, 7 },
+	    S("\nMAIL\n"), 1, 11, UNSTUFF_BARE_LF, 7 },
 	/*
 	 * SMTP smuggling (CVE-2023-51764/5/6): none of these ends the
 	 * data in a CR LF session; each marks the message, and only the
 	 * real CR LF . CR LF ends it, leaving QUIT unread.
 	 */
 	{ "smuggling \\n.\\n", 0, S("x\n.\n" TAIL),
-	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 26, DATA_BARE_LF, 23 },
+	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 26, UNSTUFF_BARE_LF, 23 },
 	{ "smuggling \\n.\\r\\n", 0, S("x\n.\r\n" TAIL),
-	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 27, DATA_BARE_LF, 24 },
+	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_LF, 24 },
 	{ "smuggling \\r.\\r", 0, S("x\r.\r" TAIL),
-	    S("x\r.\rMAIL FROM:<e@vil>\n"), 1, 26, DATA_BARE_CR, 23 },
+	    S("x\r.\rMAIL FROM:<e@vil>\n"), 1, 26, UNSTUFF_BARE_CR, 23 },
 	{ "smuggling \\r.\\r\\n", 0, S("x\r.\r\n" TAIL),
-	    S("x\r.\nMAIL FROM:<e@vil>\n"), 1, 27, DATA_BARE_CR, 24 },
+	    S("x\r.\nMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_CR, 24 },
 	{ "smuggling \\r\\n.\\r", 0, S("x\r\n.\r" TAIL),
-	    S("x\n\rMAIL FROM:<e@vil>\n"), 1, 27, DATA_BARE_CR, 23 },
+	    S("x\n\rMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_CR, 23 },
 	{ "smuggling \\r\\n.\\n", 0, S("x\r\n.\n" TAIL),
-	    S("x\n\nMAIL FROM:<e@vil>\n"), 1, 27, DATA_BARE_LF, 23 },
+	    S("x\n\nMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_LF, 23 },
 	{ "smuggling \\n.\\r", 0, S("x\n.\r" TAIL),
 	    S("x\n.\rMAIL FROM:<e@vil>\n"), 1, 26,
-	    DATA_BARE_LF | DATA_BARE_CR, 23 },
+	    UNSTUFF_BARE_LF | UNSTUFF_BARE_CR, 23 },
 };
 
 static void	feed(int, const char *, size_t, size_t, size_t, struct fed *);
@@ -111,27 +111,27 @@ static void
 feed(int lf_mode, const char *in, size_t n, size_t first, size_t chunk,
     struct fed *r)
 {
-	struct data_state ds;
+	struct unstuff ds;
 	size_t pos = 0, len, outlen, used;
 	char *out;
 	int done = 0;
 
 	memset(r, 0, sizeof(*r));
-	if ((r->out = malloc(n + DATA_OUT_SLACK + 1)) == NULL)
+	if ((r->out = malloc(n + UNSTUFF_SLACK + 1)) == NULL)
 		ck_abort_msg("out of memory");
-	data_begin(&ds, lf_mode);
+	unstuff_begin(&ds, lf_mode);
 	for (len = first; !done; len = chunk) {
 		if (len == 0 || len > n - pos)
 			len = n - pos;
-		if ((out = malloc(len + DATA_OUT_SLACK)) == NULL)
+		if ((out = malloc(len + UNSTUFF_SLACK)) == NULL)
 			ck_abort_msg("out of memory");
 		outlen = (size_t)-1;
-		used = data_feed(&ds, in + pos, len, out, &outlen, &done);
+		used = unstuff_feed(&ds, in + pos, len, out, &outlen, &done);
 		ck_assert_uint_le(used, len);
-		ck_assert_uint_le(outlen, len + DATA_OUT_SLACK);
+		ck_assert_uint_le(outlen, len + UNSTUFF_SLACK);
 		if (!done)
 			ck_assert_uint_eq(used, len);
-		ck_assert_uint_le(r->outlen + outlen, n + DATA_OUT_SLACK);
+		ck_assert_uint_le(r->outlen + outlen, n + UNSTUFF_SLACK);
 		memcpy(r->out + r->outlen, out, outlen);
 		r->outlen += outlen;
 		free(out);
@@ -245,31 +245,31 @@ START_TEST(test_long_mixed)
 }
 END_TEST
 
-/* After the end, data_begin() starts a fresh message. */
+/* After the end, unstuff_begin() starts a fresh message. */
 START_TEST(test_begin_resets)
 {
-	struct data_state ds;
+	struct unstuff ds;
 	char out[32];
 	size_t outlen, used;
 	int done;
 
-	data_begin(&ds, 0);
-	used = data_feed(&ds, "a\0\n\r\n.\r\n", 8, out, &outlen, &done);
+	unstuff_begin(&ds, 0);
+	used = unstuff_feed(&ds, "a\0\n\r\n.\r\n", 8, out, &outlen, &done);
 	ck_assert_uint_eq(used, 8);
 	ck_assert_int_eq(done, 1);
-	ck_assert_int_eq(ds.flags, DATA_NUL | DATA_BARE_LF);
-	data_begin(&ds, 1);
+	ck_assert_int_eq(ds.flags, UNSTUFF_NUL | UNSTUFF_BARE_LF);
+	unstuff_begin(&ds, 1);
 	ck_assert_int_eq(ds.flags, 0);
 	ck_assert_uint_eq(ds.size, 0);
 	ck_assert_int_eq(ds.lf_mode, 1);
-	used = data_feed(&ds, "q\n.\n", 4, out, &outlen, &done);
+	used = unstuff_feed(&ds, "q\n.\n", 4, out, &outlen, &done);
 	ck_assert_uint_eq(used, 4);
 	ck_assert_int_eq(done, 1);
 	ASSERT_BYTES(out, outlen, "q\n", 2);
 	ck_assert_int_eq(ds.flags, 0);
 	/* nothing in, nothing out */
-	data_begin(&ds, 0);
-	used = data_feed(&ds, "", 0, out, &outlen, &done);
+	unstuff_begin(&ds, 0);
+	used = unstuff_feed(&ds, "", 0, out, &outlen, &done);
 	ck_assert_uint_eq(used, 0);
 	ck_assert_uint_eq(outlen, 0);
 	ck_assert_int_eq(done, 0);
@@ -277,9 +277,9 @@ START_TEST(test_begin_resets)
 END_TEST
 
 Suite *
-data_suite(void)
+unstuff_suite(void)
 {
-	Suite *s = suite_create("data");
+	Suite *s = suite_create("unstuff");
 	TCase *tc = tcase_create("feed");
 
 	tcase_set_timeout(tc, TEST_TIMEOUT);

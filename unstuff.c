@@ -18,7 +18,7 @@
  */
 #include <string.h>
 
-#include "data.h"
+#include "unstuff.h"
 
 enum {
 	DS_BOL,		/* at the start of a line */
@@ -50,7 +50,7 @@ plain_run(const char *p, size_t n)
 }
 
 void
-data_begin(struct data_state *ds, int lf_mode)
+unstuff_begin(struct unstuff *ds, int lf_mode)
 {
 	ds->state = DS_BOL;	/* DATA's own CR LF precedes the first line */
 	ds->lf_mode = lf_mode;
@@ -60,12 +60,12 @@ data_begin(struct data_state *ds, int lf_mode)
 
 /*
  * Consume in[0..n) and append the decoded text to out, which must have
- * room for n + DATA_OUT_SLACK octets; *outlen is how much was written.
+ * room for n + UNSTUFF_SLACK octets; *outlen is how much was written.
  * Returns how much input was used: less than n only when the end of
  * data was found, which sets *done; what follows is the next command.
  */
 size_t
-data_feed(struct data_state *ds, const char *in, size_t n, char *out,
+unstuff_feed(struct unstuff *ds, const char *in, size_t n, char *out,
     size_t *outlen, int *done)
 {
 	size_t i = 0, o = 0, run;
@@ -118,13 +118,13 @@ data_feed(struct data_state *ds, const char *in, size_t n, char *out,
 				continue;
 			}
 			if (c == '\0')
-				ds->flags |= DATA_NUL;
+				ds->flags |= UNSTUFF_NUL;
 			out[o++] = c;
 			if (c == '\n') {
 				if (ds->lf_mode)
 					ds->state = DS_BOL;
 				else
-					ds->flags |= DATA_BARE_LF;
+					ds->flags |= UNSTUFF_BARE_LF;
 			}
 			continue;
 		case DS_MID_CR:
@@ -135,7 +135,7 @@ data_feed(struct data_state *ds, const char *in, size_t n, char *out,
 				i++;
 				continue;
 			}
-			ds->flags |= DATA_BARE_CR;
+			ds->flags |= UNSTUFF_BARE_CR;
 			out[o++] = '\r';
 			ds->state = DS_MID;
 			continue;

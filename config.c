@@ -1,0 +1,297 @@
+/* ISC license. */
+/*
+ * The command line contract (smtpd.8: OPTIONS, DIAGNOSTICS) and what
+ * the environment says, into a struct config: every wrong command
+ * line gets one line on stderr and exit 64, before the session starts
+ * (stderr is still ours then).  Started as root, smtpd leaves root
+ * here, before it reads a byte from the client.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "hint.h"
+#include "log.h"
+#include "priv.h"
+#include "util.h"
+
+#define DEFAULT_MAX_SIZE	10240000ULL
+#define DEFAULT_MAX_RCPTS	100	/* RFC 5321 4.5.3.1.8 minimum */
+#define MAX_RCPTS_LIMIT		1000
+#define DEFAULT_TIMEOUT		300	/* RFC 5321 4.5.3.2.7 */
+#define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
+
+static const char usage_text[] =
+    "usage: smtpd [-elv] [-n name] [-d domain]... [-s bytes] [-r count] "
+    "[-T seconds] [-t seconds] [-u user] [-x dir] "
+    "[mbox path | maildir dir | pipe program [arg ...]]";
+
+static void	usage(const char *) __attribute__((noreturn));
+static unsigned long long number(const char *, unsigned long long,
+		    unsigned long long, const char *);
+static int	format_address(char *, size_t, int, const void *);
+static const char *peer_address(char *, size_t);
+static void	parse_method(struct config *, int, char **);
+static void	leave_root(const char *, int);
+static void	parse_options(struct config *, int, char **);
+static void	from_environment(struct config *);
+
+/* One line on stderr: the session has not started, so it is ours. */
+static void
+usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "smtpd: %s; %s\n", why, usage_text);
+	else
+		fprintf(stderr, "%s\n", usage_text);
+	exit(EX_USAGE);
+}
+
+static unsigned long long
+number(const char *s, unsigned long long min, unsigned long long max,
+    const char *what)
+{
+	unsigned long long v;
+	char *end;
+	char why[80];
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max) {
+		snprintf(why, sizeof(why), "%s must be a number from %llu to "
+		    "%llu", what, min, max);
+		usage(why);
+	}
+	return v;
+}
+
+/*
+ * One address as text for the Received header: IPv4 dotted, IPv6 as
+ * RFC 5321 4.1.3 writes it in an address literal.  An IPv4 client on a
+ * dual-stack socket arrives as ::ffff:a.b.c.d (RFC 4291 2.5.5.2) and is
+ * shown as the IPv4 address it is.
+ */
+static int
+format_address(char *buf, size_t size, int family, const void *bin)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff };
+	const unsigned char *b = bin;
+	char text[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET6 && memcmp(b, v4mapped, 12) == 0) {
+		family = AF_INET;
+		b += 12;
+	}
+	if (inet_ntop(family, b, text, sizeof(text)) == NULL)
+		return 0;
+	snprintf(buf, size, "%s%s", family == AF_INET6 ? "IPv6:" : "", text);
+	return 1;
+}
+
+/*
+ * The client's address: from the socket on fd 0, else from what
+ * tcpserver or another launcher put in the environment (checked to be
+ * an address), else NULL: the session runs on a terminal or a pipe.
+ */
+static const char *
+peer_address(char *buf, size_t size)
+{
+	static const char *const vars[] = { "TCPREMOTEIP", "REMOTE_ADDR",
+	    "REMOTE_HOST", NULL };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned char bin[16];
+	const char *v;
+	size_t i;
+
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET && format_address(buf, size,
+		    AF_INET, &((struct sockaddr_in *)&ss)->sin_addr))
+			return buf;
+		if (ss.ss_family == AF_INET6 && format_address(buf, size,
+		    AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr))
+			return buf;
+	}
+	for (i = 0; vars[i] != NULL; i++) {
+		if ((v = getenv(vars[i])) == NULL)
+			continue;
+		if (inet_pton(AF_INET, v, bin) == 1 &&
+		    format_address(buf, size, AF_INET, bin))
+			return buf;
+		if (inet_pton(AF_INET6, v, bin) == 1 &&
+		    format_address(buf, size, AF_INET6, bin))
+			return buf;
+	}
+	return NULL;
+}
+
+static void
+parse_method(struct config *cfg, int argc, char **argv)
+{
+	static char *default_mbox[] = { "./mbox", NULL };
+	const char *why;
+
+	if (argc == 0) {
+		cfg->method = METHOD_MBOX;
+		cfg->method_argv = default_mbox;
+		cfg->method_argc = 1;
+		return;
+	}
+	if (strcmp(argv[0], "mbox") == 0 && argc == 2)
+		cfg->method = METHOD_MBOX;
+	else if (strcmp(argv[0], "maildir") == 0 && argc == 2)
+		cfg->method = METHOD_MAILDIR;
+	else if (strcmp(argv[0], "pipe") == 0 && argc >= 2)
+		cfg->method = METHOD_PIPE;
+	else
+		usage("the method is mbox PATH, maildir DIR or "
+		    "pipe PROGRAM [ARG...]");
+	if (*argv[1] == '\0')
+		usage("empty mailbox path");
+	cfg->method_argv = argv + 1;
+	cfg->method_argc = argc - 1;
+	if ((why = deliver_check_config(cfg)) != NULL)
+		usage(why);
+}
+
+/*
+ * Never a session as root.  Started as root, smtpd needs -u and becomes
+ * that user before it reads a byte from the client; a launcher that has
+ * already switched users needs no -u.
+ */
+static void
+leave_root(const char *user, int log_stderr)
+{
+	const char *why;
+	int status;
+
+	if (user == NULL) {
+		if (geteuid() != 0)
+			return;
+		why = "started as root: name the user to run as with -u user";
+		status = EX_USAGE;
+	} else if ((why = priv_drop(user, &status)) == NULL)
+		return;
+	/* under inetd stderr is the client: tell the admin in syslog too */
+	log_open(log_stderr);
+	if (!log_stderr)
+		log_warnx("%s", why);
+	if (status == EX_USAGE)
+		usage(why);
+	fprintf(stderr, "smtpd: %s\n", why);
+	exit(status);
+}
+
+/* The options, up to the delivery method. */
+static void
+parse_options(struct config *cfg, int argc, char **argv)
+{
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "d:eln:r:s:T:t:u:vx:")) != -1) {
+		switch (ch) {
+		case 'd':
+			if (!util_is_word(optarg, 255))
+				usage("-d takes a domain name");
+			cfg->domains[cfg->ndomains++] = optarg;
+			break;
+		case 'e':
+			cfg->log_stderr = 1;
+			break;
+		case 'l':
+			cfg->lmtp = 1;
+			break;
+		case 'n':
+			if (!util_is_word(optarg, 255))
+				usage("-n takes a host name without spaces");
+			cfg->hostname = optarg;
+			break;
+		case 'r':
+			/* deliver.c holds every distinct mailbox of an SMTP
+			 * transaction open until all are written: bounded by
+			 * descriptors (1024 by default) */
+			cfg->max_rcpts = (unsigned long)number(optarg, 1,
+			    MAX_RCPTS_LIMIT, "-r");
+			break;
+		case 's':
+			cfg->max_size = number(optarg, 1, 1ULL << 50, "-s");
+			break;
+		case 't':
+			cfg->timeout = (int)number(optarg, 1, 86400, "-t");
+			break;
+		case 'T':
+			cfg->pipe_timeout = (int)number(optarg, 1, 86400, "-T");
+			break;
+		case 'u':
+			cfg->user = optarg;
+			break;
+		case 'v':
+			cfg->verbose = 1;
+			break;
+		case 'x':
+			if (*optarg == '\0')
+				usage("-x takes a directory");
+			cfg->transcript_dir = optarg;
+			break;
+		default:
+			usage("unknown option or missing value");
+		}
+	}
+}
+
+/*
+ * What the environment says: the host name, whether a person is at a
+ * terminal, the language of hints, and the client's address.
+ */
+static void
+from_environment(struct config *cfg)
+{
+	static char host[256], peer[80];
+
+	if (cfg->hostname == NULL) {
+		if (gethostname(host, sizeof(host) - 1) == -1 ||
+		    !util_is_word(host, 255))
+			util_strlcpy(host, "localhost", sizeof(host));
+		cfg->hostname = host;
+	}
+	cfg->interactive = isatty(0);
+	/* hints only for a person at a terminal: under inetd stderr is
+	 * the client's socket, and a pipe may be a test comparing bytes */
+	cfg->hints = cfg->interactive && isatty(2);
+	cfg->hint_lang = hint_language(getenv("LC_ALL"),
+	    getenv("LC_MESSAGES"), getenv("LANG"));
+	cfg->peer = peer_address(peer, sizeof(peer));
+
+}
+
+/*
+ * Fill cfg from the command line (exiting with its one line on stderr
+ * when it is wrong), leave root, then fill in what the environment
+ * says.
+ */
+void
+config_parse(struct config *cfg, int argc, char **argv)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_size = DEFAULT_MAX_SIZE;
+	cfg->max_rcpts = DEFAULT_MAX_RCPTS;
+	cfg->timeout = DEFAULT_TIMEOUT;
+	cfg->pipe_timeout = DEFAULT_PIPE_TIMEOUT;
+	cfg->domains = calloc((size_t)argc, sizeof(char *));
+	if (cfg->domains == NULL)
+		exit(EX_TEMPFAIL);
+	parse_options(cfg, argc, argv);
+	parse_method(cfg, argc - optind, argv + optind);
+	leave_root(cfg->user, cfg->log_stderr);
+	from_environment(cfg);
+}
