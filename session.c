@@ -15,7 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "body.h"
 #include "deliver.h"
+#include "envelope.h"
 #include "guess.h"
 #include "help.h"
 #include "learner.h"
@@ -24,18 +26,12 @@
 #include "session.h"
 #include "spool.h"
 #include "transcript.h"
+#include "txn.h"
 #include "unstuff.h"
 #include "util.h"
 
 /* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
 #define MAX_REJECTED		20
-/*
- * The slowest average a message may arrive at, after its first -t
- * seconds (smtpd.8: -t): a modem line carries ten times as much, and a
- * client that trickles a byte now and then cannot hold a process.
- */
-#define DATA_MIN_RATE		512	/* octets a second */
-
 /* Session states, in the order a transaction climbs them. */
 enum state {
 	ST_START,	/* greeted by us, not yet by the client */
@@ -52,14 +48,6 @@ enum state {
 #define P_SMTP		0x01
 #define P_LMTP		0x02
 #define P_BOTH		(P_SMTP | P_LMTP)
-
-struct txn {
-	struct addr		 sender;
-	struct addr		*rcpts;
-	size_t			 nrcpts, rcpts_cap;
-	int			 smtputf8;	/* MAIL ... SMTPUTF8 */
-	char			 id[32];
-};
 
 struct session {
 	const struct config	*cfg;
@@ -157,9 +145,7 @@ static void	say_lines(struct session *, const enum reply_id *,
 		    const char *const *, size_t);
 static void	after_reply(struct session *);
 static void	set_state(struct session *, enum state);
-static void	txn_reset(struct session *);
-static int	txn_add_rcpt(struct session *, const struct addr *);
-static int	is_rcpt(const struct session *, const struct addr *);
+static void	reset(struct session *);
 static void	dispatch(struct session *, char *, size_t);
 static const struct command *lookup(const struct session *, const char *,
 		    size_t);
@@ -167,12 +153,8 @@ static enum reply_id out_of_order(const struct session *,
 		    const struct command *);
 static enum reply_id unknown(struct session *, const char *, size_t);
 static enum reply_id greet(struct session *, char *, const char *, int);
-static enum reply_id too_big(struct session *);
-static int	is_blank(const char *);
-static int	is_served_domain(const struct session *, const char *);
 static int	write_received(struct session *);
-static enum reply_id receive_body(struct session *);
-static void	log_txn(const struct session *, const char *);
+static enum reply_id receive_message(struct session *);
 static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
 
@@ -238,60 +220,12 @@ set_state(struct session *s, enum state st)
 /* One reset for RSET, HELO/EHLO, the end of DATA and every abort
  * (RFC 5321 4.1.1.5, 4.1.4). */
 static void
-txn_reset(struct session *s)
+reset(struct session *s)
 {
-	s->txn.nrcpts = 0;
-	s->txn.smtputf8 = 0;
-	memset(&s->txn.sender, 0, sizeof(s->txn.sender));
+	txn_clear(&s->txn);
 	spool_reset(&s->spool);
 	if (s->state > ST_GREETED)
 		set_state(s, ST_GREETED);
-}
-
-/*
- * Is a already a recipient of this transaction?  Local parts compare
- * exactly, domains without regard to case (RFC 5321 2.4).
- */
-static int
-is_rcpt(const struct session *s, const struct addr *a)
-{
-	const struct addr *r;
-	size_t i;
-
-	for (i = 0; i < s->txn.nrcpts; i++) {
-		r = &s->txn.rcpts[i];
-		if (r->local_len == a->local_len &&
-		    strncmp(r->mailbox, a->mailbox, a->local_len) == 0 &&
-		    strcasecmp(addr_domain(r), addr_domain(a)) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Add a recipient.  In SMTP a repeat is kept once.  In LMTP every
- * accepted RCPT needs its own reply after the data (RFC 2033 4.2), so
- * a repeat is kept too; delivery makes one copy per mailbox anyway.
- */
-static int
-txn_add_rcpt(struct session *s, const struct addr *a)
-{
-	struct txn *t = &s->txn;
-	struct addr *grown;
-	size_t cap;
-
-	if (!s->cfg->lmtp && is_rcpt(s, a))
-		return 0;
-	if (t->nrcpts == t->rcpts_cap) {
-		cap = t->rcpts_cap == 0 ? 8 : t->rcpts_cap * 2;
-		grown = realloc(t->rcpts, cap * sizeof(*grown));
-		if (grown == NULL)
-			return -1;
-		t->rcpts = grown;
-		t->rcpts_cap = cap;
-	}
-	t->rcpts[t->nrcpts++] = *a;
-	return 0;
 }
 
 static struct session *
@@ -334,7 +268,7 @@ session_close(struct session *s)
 		    "nothing delivered");
 	deliver_ctx_free(s->dctx);
 	spool_reset(&s->spool);
-	free(s->txn.rcpts);
+	txn_free(&s->txn);
 	free(s);
 }
 
@@ -488,7 +422,7 @@ greet(struct session *s, char *arg, const char *verb, int esmtp)
 	}
 	util_strlcpy(s->helo, arg, sizeof(s->helo));
 	s->esmtp = esmtp;
-	txn_reset(s);
+	reset(s);
 	set_state(s, ST_GREETED);
 	if (!esmtp) {
 		util_strlcpy(s->arg, arg, sizeof(s->arg));
@@ -512,122 +446,28 @@ cmd_ehlo(struct session *s, char *arg)
 	return greet(s, arg, s->cfg->lmtp ? "LHLO" : "EHLO", 1);
 }
 
-/* RFC 1870 6.1: the limit, in the reply that refuses a size. */
-static enum reply_id
-too_big(struct session *s)
-{
-	snprintf(s->arg, sizeof(s->arg), "%llu", s->cfg->max_size);
-	return R_TOO_BIG;
-}
-
-/* Is arg empty but for blanks?  "MAIL FROM:" alone is a syntax error. */
-static int
-is_blank(const char *arg)
-{
-	return arg[strspn(arg, " ")] == '\0';
-}
-
 static enum reply_id
 cmd_mail(struct session *s, char *arg)
 {
-	struct txn *t = &s->txn;
-	const char *rest;
-	enum addr_status as;
 	enum reply_id r;
 
-	if (strncasecmp(arg, "FROM:", 5) != 0)
-		return guess_keyword(arg, "FROM", R_FROM_TYPO, R_SYNTAX_MAIL);
-	if (is_blank(arg + 5))
-		return R_MAIL_EMPTY;
-	as = addr_parse_path(arg + 5, 1, &t->sender, &rest);
-	if (as == ADDR_SYNTAX && guess_path(arg + 5, 1, s->arg,
-	    sizeof(s->arg)) == 0)
-		return R_BAD_SENDER_GUESS;
-	if (as != ADDR_OK || t->sender.postmaster)
-		return as == ADDR_SYNTAX ? R_BAD_SENDER : R_SENDER_NO_DOMAIN;
-	/* a keyword at fault is shown up to 31 octets */
-	r = addr_mail_params(rest, s->esmtp, s->cfg->max_size, &t->smtputf8,
-	    s->arg, 32);
-	if (r == R_NONE && t->sender.utf8 && !t->smtputf8)
-		r = R_NEED_UTF8;	/* RFC 6531 3.4 */
-	if (r == R_NONE) {
-		snprintf(s->arg, sizeof(s->arg), "<%s>", t->sender.mailbox);
-		r = deliver_check_sender(s->cfg, &t->sender);
-	}
-	if (r != R_NONE) {
-		t->smtputf8 = 0;
-		return r == R_TOO_BIG ? too_big(s) : r;
-	}
-	set_state(s, ST_MAIL);
-	return R_SENDER_OK;
-}
-
-/* -d lists the domains served; with none, every domain is. */
-static int
-is_served_domain(const struct session *s, const char *domain)
-{
-	size_t i;
-
-	if (s->cfg->ndomains == 0)
-		return 1;
-	for (i = 0; i < s->cfg->ndomains; i++)
-		if (strcasecmp(s->cfg->domains[i], domain) == 0)
-			return 1;
-	return 0;
+	r = envelope_mail(s->cfg, s->esmtp, &s->txn, arg, s->arg,
+	    sizeof(s->arg));
+	if (r == R_SENDER_OK)
+		set_state(s, ST_MAIL);
+	return r;
 }
 
 static enum reply_id
 cmd_rcpt(struct session *s, char *arg)
 {
-	struct addr a;
-	const char *rest, *key, *val;
-	size_t keylen, vallen;
-	enum addr_status as;
 	enum reply_id r;
-	int p;
 
-	if (strncasecmp(arg, "TO:", 3) != 0)
-		return guess_keyword(arg, "TO", R_TO_TYPO, R_SYNTAX_RCPT);
-	if (is_blank(arg + 3))
-		return R_RCPT_EMPTY;
-	as = addr_parse_path(arg + 3, 0, &a, &rest);
-	if (as == ADDR_SYNTAX && guess_path(arg + 3, 0, s->arg,
-	    sizeof(s->arg)) == 0)
-		return R_BAD_RCPT_GUESS;
-	if (as != ADDR_OK)
-		return as == ADDR_SYNTAX ? R_BAD_RCPT : R_RCPT_NO_DOMAIN;
-	/* no RCPT parameters are offered (DSN is not) */
-	if ((p = addr_next_param(&rest, &key, &keylen, &val, &vallen)) == -1)
-		return R_SYNTAX_RCPT;
-	if (p == 1) {
-		snprintf(s->arg, sizeof(s->arg), "%.*s",
-		    (int)(keylen < 31 ? keylen : 31), key);
-		return s->esmtp ? R_PARAM_UNKNOWN : R_PARAM_NEED_EHLO;
-	}
-	if (a.utf8 && !s->txn.smtputf8)
-		return R_NEED_UTF8;
-	/* RFC 5321 4.5.1: postmaster is always accepted */
-	if (!a.postmaster && !is_served_domain(s, addr_domain(&a))) {
-		util_strlcpy(s->arg, addr_domain(&a), sizeof(s->arg));
-		return R_RELAY_DENIED;
-	}
-	snprintf(s->arg, sizeof(s->arg), "<%s>", a.mailbox);
-	if ((r = deliver_check_rcpt(s->cfg, &a)) != R_NONE)
-		return r;
-	/*
-	 * RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so
-	 * in SMTP a transaction takes one recipient (smtpd.8: All or
-	 * nothing).  In LMTP a repeat is stored too (txn_add_rcpt), so it
-	 * counts.
-	 */
-	if ((s->cfg->lmtp || !is_rcpt(s, &a)) &&
-	    (s->txn.nrcpts >= s->cfg->max_rcpts ||
-	    (deliver_one_rcpt(s->cfg) && s->txn.nrcpts >= 1)))
-		return R_TOO_MANY_RCPTS;
-	if (txn_add_rcpt(s, &a) == -1)
-		return R_LOCAL_ERROR;
-	set_state(s, ST_RCPT);
-	return R_RCPT_OK;
+	r = envelope_rcpt(s->cfg, s->esmtp, &s->txn, arg, s->arg,
+	    sizeof(s->arg));
+	if (r == R_RCPT_OK)
+		set_state(s, ST_RCPT);
+	return r;
 }
 
 /* Neutralise a name for a header: nothing but [A-Za-z0-9.:_[]-]. */
@@ -677,57 +517,21 @@ write_received(struct session *s)
 	return spool_write(&s->spool, buf, (size_t)n);
 }
 
-/*
- * Read the message through its end (unstuff.c says where that is)
- * into the spool.  Errors are sticky: the data is read to its end
- * whatever happens, and only then answered (RFC 5321 4.1.1.4).
- * Returns R_NONE when the message may be delivered, R_TIMEOUT,
- * R_TOO_SLOW or R_SHUTDOWN when the session cannot go on, or the
- * reply that refuses the message.
- */
+/* The message after DATA, behind its Received header (body.c). */
 static enum reply_id
-receive_body(struct session *s)
+receive_message(struct session *s)
 {
-	struct unstuff u;
-	enum line_status st;
-	const char *in;
-	size_t n, used, outlen;
-	int done = 0, refused_size = 0;
+	struct body b;
 
-	unstuff_begin(&u, s->lf_mode);
 	if (write_received(s) == -1)
 		log_warn("spool");
-	linebuf_rate_begin(&s->in, DATA_MIN_RATE);
-	while (!done) {
-		if (linebuf_pending(&s->in) == 0)
-			deliver_ctx_release(s->dctx);	/* we may wait */
-		st = linebuf_peek(&s->in, &in, &n);
-		if (st != LINE_OK) {
-			linebuf_rate_end(&s->in);
-			return st == LINE_TIMEOUT ? R_TIMEOUT :
-			    st == LINE_TOO_SLOW ? R_TOO_SLOW : R_SHUTDOWN;
-		}
-		used = unstuff_feed(&u, in, n, s->decoded, &outlen, &done);
-		linebuf_consume(&s->in, used);
-		if (u.size > s->cfg->max_size)
-			refused_size = 1;
-		/* past any refusal, the data is only read, not kept */
-		if (!refused_size && u.flags == 0)
-			(void)spool_write(&s->spool, s->decoded, outlen);
-	}
-	linebuf_rate_end(&s->in);
-	if (refused_size)
-		return R_TOO_BIG;
-	if (u.flags & UNSTUFF_NUL)
-		return R_NUL_IN_DATA;
-	if (u.flags & (UNSTUFF_BARE_CR | UNSTUFF_BARE_LF))
-		return R_BARE_NEWLINE;
-	if (s->spool.error != 0) {
-		errno = s->spool.error;
-		log_warn("spool");
-		return deliver_result_errno(s->spool.error).reply;
-	}
-	return R_NONE;
+	b.in = &s->in;
+	b.spool = &s->spool;
+	b.dctx = s->dctx;
+	b.lf_mode = s->lf_mode;
+	b.max_size = s->cfg->max_size;
+	b.decoded = s->decoded;
+	return body_receive(&b);
 }
 
 /* The reply for one delivery outcome. */
@@ -741,8 +545,10 @@ say_outcome(struct session *s, const struct deliver_result *r,
 		say(s, R_LMTP_DELIVERED, s->arg);
 	} else if (r->reply == R_DATA_OK)
 		say(s, R_DATA_OK, s->txn.id);
-	else if (r->reply == R_TOO_BIG)
-		say(s, too_big(s), s->arg);
+	else if (r->reply == R_TOO_BIG) {
+		snprintf(s->arg, sizeof(s->arg), "%llu", s->cfg->max_size);
+		say(s, R_TOO_BIG, s->arg);
+	}
 	else
 		say(s, r->reply, r->detail);
 }
@@ -766,13 +572,13 @@ cmd_data(struct session *s, char *arg)
 	say(s, R_DATA_GO, NULL);
 	after_reply(s);
 	transcript_data(s->transcript, 1);
-	r = receive_body(s);
+	r = receive_message(s);
 	transcript_data(s->transcript, 0);
 	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
 		if (r != R_SHUTDOWN)
 			say(s, r, NULL);
-		log_txn(s, "not delivered: input ended inside DATA");
-		txn_reset(s);
+		txn_log(&s->txn, s->spool.size, "not delivered: input ended inside DATA");
+		reset(s);
 		s->done = 1;
 		return R_NONE;
 	}
@@ -813,48 +619,19 @@ cmd_data(struct session *s, char *arg)
 	else
 		snprintf(outcome, sizeof(outcome), "delivered to %zu of %zu",
 		    ok, s->txn.nrcpts);
-	log_txn(s, outcome);
+	txn_log(&s->txn, s->spool.size, outcome);
 	free(each);
 	/* a refused message does not count toward MAX_REJECTED */
 	s->last_code = 0;
-	txn_reset(s);
+	reset(s);
 	return R_NONE;
-}
-
-/*
- * One line per transaction (LOG_MAIL): id, sender, recipients, size,
- * outcome.  Addresses go through log_field(): a quoted local part may
- * hold blanks and brackets, and must not pass for fields of its own.
- */
-static void
-log_txn(const struct session *s, const char *outcome)
-{
-	char to[1400], from[4 * ADDR_MAILBOX_MAX + 1];
-	char one[4 * ADDR_MAILBOX_MAX + 1];
-	size_t i, o = 0;
-	int n;
-
-	to[0] = '\0';
-	for (i = 0; i < s->txn.nrcpts && o < sizeof(to) - 1; i++) {
-		log_field(one, sizeof(one), s->txn.rcpts[i].mailbox);
-		n = snprintf(to + o, sizeof(to) - o, "%s<%s>", i ? "," : "",
-		    one);
-		if (n < 0 || (size_t)n >= sizeof(to) - o) {
-			to[o] = '\0';
-			break;	/* the list is cut short; nrcpt says so */
-		}
-		o += (size_t)n;
-	}
-	log_field(from, sizeof(from), s->txn.sender.mailbox);
-	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%lld: %s", s->txn.id,
-	    from, to, s->txn.nrcpts, (long long)s->spool.size, outcome);
 }
 
 static enum reply_id
 cmd_rset(struct session *s, char *arg)
 {
 	(void)arg;
-	txn_reset(s);
+	reset(s);
 	return R_RSET;
 }
 

@@ -1,0 +1,101 @@
+/* ISC license. */
+/* The transaction's envelope, and its one log line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "txn.h"
+
+/* Forget sender and recipients, keeping the memory for the next one. */
+void
+txn_clear(struct txn *t)
+{
+	t->nrcpts = 0;
+	t->smtputf8 = 0;
+	memset(&t->sender, 0, sizeof(t->sender));
+}
+
+void
+txn_free(struct txn *t)
+{
+	free(t->rcpts);
+	t->rcpts = NULL;
+	t->nrcpts = t->rcpts_cap = 0;
+}
+
+/*
+ * Is a already a recipient?  Local parts compare exactly, domains
+ * without regard to case (RFC 5321 2.4).
+ */
+int
+txn_has_rcpt(const struct txn *t, const struct addr *a)
+{
+	const struct addr *r;
+	size_t i;
+
+	for (i = 0; i < t->nrcpts; i++) {
+		r = &t->rcpts[i];
+		if (r->local_len == a->local_len &&
+		    strncmp(r->mailbox, a->mailbox, a->local_len) == 0 &&
+		    strcasecmp(addr_domain(r), addr_domain(a)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Add a recipient.  In SMTP a repeat is kept once.  In LMTP (lmtp set)
+ * every accepted RCPT needs its own reply after the data (RFC 2033
+ * 4.2), so a repeat is kept too; delivery makes one copy per mailbox
+ * anyway.  -1 when memory runs out.
+ */
+int
+txn_add_rcpt(struct txn *t, const struct addr *a, int lmtp)
+{
+	struct addr *grown;
+	size_t cap;
+
+	if (!lmtp && txn_has_rcpt(t, a))
+		return 0;
+	if (t->nrcpts == t->rcpts_cap) {
+		cap = t->rcpts_cap == 0 ? 8 : t->rcpts_cap * 2;
+		grown = realloc(t->rcpts, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		t->rcpts = grown;
+		t->rcpts_cap = cap;
+	}
+	t->rcpts[t->nrcpts++] = *a;
+	return 0;
+}
+
+/*
+ * One line per transaction (LOG_MAIL): id, sender, recipients, size,
+ * outcome.  Addresses go through log_field(): a quoted local part may
+ * hold blanks and brackets, and must not pass for fields of its own.
+ */
+void
+txn_log(const struct txn *t, off_t size, const char *outcome)
+{
+	char to[1400], from[4 * ADDR_MAILBOX_MAX + 1];
+	char one[4 * ADDR_MAILBOX_MAX + 1];
+	size_t i, o = 0;
+	int n;
+
+	to[0] = '\0';
+	for (i = 0; i < t->nrcpts && o < sizeof(to) - 1; i++) {
+		log_field(one, sizeof(one), t->rcpts[i].mailbox);
+		n = snprintf(to + o, sizeof(to) - o, "%s<%s>", i ? "," : "",
+		    one);
+		if (n < 0 || (size_t)n >= sizeof(to) - o) {
+			to[o] = '\0';
+			break;	/* the list is cut short; nrcpt says so */
+		}
+		o += (size_t)n;
+	}
+	log_field(from, sizeof(from), t->sender.mailbox);
+	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%lld: %s", t->id, from,
+	    to, t->nrcpts, (long long)size, outcome);
+}
