@@ -13,12 +13,12 @@ LDLIBS   ?=
 
 O         = build
 BIN       = smtpd
-LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o \
-            deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o priv.o util.o \
-            help.o hint.o transcript.o
+LIBOBJS   = session.o linebuf.o data.o addr.o spool.o deliver.o method.o \
+            deliver_mbox.o mboxrd.o deliver_maildir.o deliver_pipe.o trace.o \
+            log.o priv.o util.o help.o hint.o transcript.o
 HEADERS   = reply.h config.h session.h linebuf.h data.h addr.h spool.h \
-            deliver.h deliver_mbox.h deliver_maildir.h deliver_pipe.h \
-            log.h priv.h util.h help.h hint.h transcript.h
+            deliver.h method.h mboxrd.h trace.h log.h priv.h util.h help.h \
+            hint.h transcript.h
 
 all: $(BIN)
 

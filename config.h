@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-enum method {
+enum method_id {
 	METHOD_MBOX,
 	METHOD_MAILDIR,
 	METHOD_PIPE
@@ -26,7 +26,7 @@ struct config {
 	int			  verbose;	/* -v: a hint after each reply */
 	const char		 *transcript_dir; /* -x */
 	const char		 *peer;		/* client address, NULL if none */
-	enum method		  method;
+	enum method_id		  method;
 	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */
 	int			  method_argc;
 };

@@ -5,7 +5,6 @@
  * generic refusals (unknown verb, wrong order, stray or missing
  * argument) from the table alone, so handlers hold only semantics.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "hint.h"
 #include "log.h"
 #include "session.h"
+#include "trace.h"
 #include "util.h"
 
 #define STATE_BIT(st)	(1 << (st))
@@ -114,7 +114,6 @@ static int	is_helo_name(const char *);
 static void	greet(struct session *, char *, const char *, int);
 static void	reply_too_big(struct session *);
 static int	is_blank(const char *);
-static void	header_safe(char *, size_t, const char *);
 static int	is_served_domain(const struct session *, const char *);
 static enum reply_id mail_params(struct session *, const char *, char *,
 		    size_t);
@@ -678,49 +677,28 @@ cmd_rcpt(struct session *s, char *arg)
 	reply_with(s, R_RCPT_OK, shown);
 }
 
-/* Neutralise a name for a header: nothing but [A-Za-z0-9.:_[]-]. */
-static void
-header_safe(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
-		dst[i] = (isalnum((unsigned char)src[i]) ||
-		    strchr(".-_:[]", src[i]) != NULL) ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 /*
  * The trace header (RFC 5321 4.4), first in the spool.  "with" names
- * the protocol as RFC 3848 and RFC 6531 register it.
+ * the protocol as RFC 3848 and RFC 6531 register it; trace.c writes
+ * the line.
  */
 static int
 write_received(struct session *s)
 {
-	char buf[1400], helo[256], date[64], peer[80];
+	char buf[TRACE_RECEIVED_MAX];
 	const char *with;
 	int n;
 
-	header_safe(helo, sizeof(helo), s->helo);
-	if (s->cfg->peer != NULL)
-		snprintf(peer, sizeof(peer), "[%s]", s->cfg->peer);
-	else
-		util_strlcpy(peer, "stdin", sizeof(peer));
 	if (s->cfg->lmtp)
 		with = "LMTP";
 	else if (!s->esmtp)
 		with = "SMTP";
 	else
 		with = s->txn.smtputf8 ? "UTF8SMTP" : "ESMTP";
-	if (util_rfc5322_date(date, sizeof(date), util_now()) == -1)
-		return -1;
-	n = snprintf(buf, sizeof(buf),
-	    "Received: from %s (%s)\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
-	    "\t%s\n", helo, peer, s->cfg->hostname, with, s->txn.id,
-	    s->txn.nrcpts == 1 ? "\n\tfor <" : "",
-	    s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : "",
-	    s->txn.nrcpts == 1 ? ">" : "", date);
-	if (n < 0 || (size_t)n >= sizeof(buf))
+	n = trace_received(buf, sizeof(buf), s->helo, s->cfg->peer,
+	    s->cfg->hostname, with, s->txn.id,
+	    s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : NULL, util_now());
+	if (n == -1)
 		return -1;
 	return spool_write(&s->spool, buf, (size_t)n);
 }
@@ -773,7 +751,7 @@ receive_body(struct session *s)
 	if (s->spool.error != 0) {
 		errno = s->spool.error;
 		log_warn("spool");
-		return deliver_result_errno(s->spool.error).reply;
+		return method_outcome_errno(s->spool.error).reply;
 	}
 	return R_COUNT;
 }
@@ -828,9 +806,9 @@ cmd_data(struct session *s, char *arg)
 	}
 	if ((each = calloc(s->txn.nrcpts, sizeof(*each))) == NULL) {
 		r = R_LOCAL_ERROR;
-		refused = deliver_outcome(DELIVER_TEMP, r);
+		refused = method_outcome(DELIVER_TEMP, r);
 	} else if (r != R_COUNT) {
-		refused = deliver_outcome(DELIVER_PERM, r);
+		refused = method_outcome(DELIVER_PERM, r);
 		for (i = 0; i < s->txn.nrcpts; i++)
 			each[i] = refused;
 	} else {

@@ -129,15 +129,23 @@ spool_read(struct spool *sp, off_t off, char *buf, size_t n)
 }
 
 /*
- * A descriptor positioned at the start of the message, for a child's
- * stdin: the spool file itself, spilling a memory-only message first.
+ * Hand the whole message to fn, in order, a piece of at most size
+ * octets at a time read through the caller's buf.  0 at the end; -1
+ * when a read fails or fn returns -1, with errno as they left it.
  */
 int
-spool_fd(struct spool *sp)
+spool_copy(struct spool *sp, char *buf, size_t size,
+    int (*fn)(void *, const char *, size_t), void *arg)
 {
-	if (sp->fd == -1 && spill(sp) == -1)
-		return -1;
-	if (lseek(sp->fd, 0, SEEK_SET) == -1)
-		return -1;
-	return sp->fd;
+	ssize_t n;
+	off_t off;
+
+	for (off = 0;; off += n) {
+		if ((n = spool_read(sp, off, buf, size)) == -1)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (fn(arg, buf, (size_t)n) == -1)
+			return -1;
+	}
 }
