@@ -4,11 +4,9 @@
  * the destination for each recipient (%u, %d, %s, %r, %%), writes one
  * copy per distinct destination, and decides each recipient's outcome.
  * It knows a method only through its table (method.h), picked once.
- *
- * The templates are the method's arguments on the command line:
- * method_argv[0] is the destination (an mbox or a Maildir, with %u, %d
- * and %%; a program, fixed), method_argv[1..] a program's arguments,
- * which may also hold %s and %r.
+ * The templates: method_argv[0] is the destination (an mbox or a
+ * Maildir, with %u, %d and %%; a program, fixed), method_argv[1..] a
+ * program's arguments, which may also hold %s and %r.
  *
  * In SMTP one reply covers every recipient, so delivery is all or
  * nothing: every mailbox is written and fsynced while its lock is
@@ -44,7 +42,7 @@ struct dest {
 	struct rcpt_names	 names;		/* of its first recipient */
 	size_t			 first;		/* its first recipient */
 	int			 written;	/* a copy is held in tx */
-	void			*tx;		/* the method's tx_size octets */
+	void			*tx;		/* the method's, tx_size */
 	struct deliver_result	 result;
 };
 
@@ -53,8 +51,7 @@ struct deliver_ctx {
 	const struct method	*m;
 	void			*keep;	/* the method's, between messages */
 	char			*buf;	/* the method's scratch, buf_size */
-	char			*args;	/* expanded program arguments, one
-					 * DEST_MAX slot each */
+	char			*args;	/* a program's, DEST_MAX octets each */
 };
 
 static const struct method *method_of(const struct config *);
@@ -75,10 +72,10 @@ static int	is_same_dest(const struct method *, const struct dest *,
 		    const struct dest *);
 static size_t	find_dests(const struct config *, const struct method *,
 		    const struct envelope *, struct dest *, size_t *);
-static struct deliver_result write_copy(struct deliver_ctx *,
-		    const struct envelope *, struct spool *, struct dest *);
-static void	undo_copy(const struct deliver_ctx *,
-		    const struct envelope *, struct dest *);
+static void	write_copy(struct deliver_ctx *, const struct envelope *,
+		    struct spool *, struct dest *);
+static void	undo_copy(const struct deliver_ctx *, const struct envelope *,
+		    struct dest *);
 static void	release_copy(const struct deliver_ctx *, struct dest *);
 static struct deliver_result worst_of(const struct deliver_result *,
 		    const struct deliver_result *);
@@ -213,10 +210,8 @@ check_template(const char *template, const char *allowed)
 }
 
 /*
- * A method's own rules for its destination first (mbox: not a lock's
- * name; pipe: an absolute program path without %), then the templates:
- * the destination may use %u, %d and %%, a program's arguments %s and
- * %r too.
+ * The method's own rules for its destination first (mbox: not a lock's
+ * name; pipe: an absolute path, no %), then the templates.
  */
 const char *
 deliver_check_config(const struct config *cfg)
@@ -380,10 +375,10 @@ is_same_dest(const struct method *m, const struct dest *a,
 }
 
 /*
- * The distinct destinations of the recipients, and for each recipient
- * the index of its destination in dest_of.  dests has a slot per
- * recipient; the next free one holds each candidate.  Returns how
- * many, or 0 when memory ran out (then no path is left allocated).
+ * The distinct destinations of the recipients (a slot each; the next
+ * free one holds the candidate), and for each recipient the index of
+ * its destination in dest_of.  Returns how many, or 0 when memory ran
+ * out (then no path is left allocated).
  */
 static size_t
 find_dests(const struct config *cfg, const struct method *m,
@@ -419,18 +414,18 @@ fail:
 }
 
 /*
- * Write and fsync one copy, holding it (and its lock) in d->tx.  A
- * program's arguments are expanded here, for the recipient qualified
- * as the program should see it, into the session's argument buffer.
+ * Write and fsync one copy, holding it (and its lock) in d->tx, its
+ * outcome in d->result.  A program's arguments are expanded here, for
+ * the recipient qualified as the program should see it, into the
+ * session's argument buffer.
  */
-static struct deliver_result
+static void
 write_copy(struct deliver_ctx *ctx, const struct envelope *env,
     struct spool *sp, struct dest *d)
 {
 	const struct config *cfg = ctx->cfg;
 	char *argv[PIPE_ARGS_MAX + 1];
 	struct method_copy c;
-	struct deliver_result r;
 	struct addr full;
 	int i;
 
@@ -441,7 +436,9 @@ write_copy(struct deliver_ctx *ctx, const struct envelope *env,
 		if (expand(argv[i], DEST_MAX, cfg->method_argv[i], &d->names,
 		    env->sender, &full) >= DEST_MAX) {
 			log_warnx("%s: pipe argument %d too long", env->id, i);
-			return method_outcome(DELIVER_PERM, R_PIPE_ARG_LONG);
+			d->result = method_outcome(DELIVER_PERM,
+			    R_PIPE_ARG_LONG);
+			return;
 		}
 	}
 	argv[i] = NULL;
@@ -454,9 +451,8 @@ write_copy(struct deliver_ctx *ctx, const struct envelope *env,
 	c.keep = ctx->keep;
 	c.buf = ctx->buf;
 	c.bufsize = ctx->m->buf_size;
-	r = ctx->m->write(&c, d->tx);
-	d->written = r.status == DELIVER_OK;
-	return r;
+	d->result = ctx->m->write(&c, d->tx);
+	d->written = d->result.status == DELIVER_OK;
 }
 
 static void
@@ -469,10 +465,7 @@ undo_copy(const struct deliver_ctx *ctx, const struct envelope *env,
 	log_info("%s: taken back from %s", env->id, d->path);
 }
 
-/*
- * Release locks and descriptors, or keep the mailbox for the next
- * message (a copy not undone stays delivered).
- */
+/* Let go of locks and descriptors, or keep the mailbox for later. */
 static void
 release_copy(const struct deliver_ctx *ctx, struct dest *d)
 {
@@ -514,7 +507,7 @@ write_copies(struct deliver_ctx *ctx, const struct envelope *env,
 	if (together)
 		qsort(dests, ndests, sizeof(*dests), by_path);
 	for (k = 0; k < ndests; k++) {
-		dests[k].result = write_copy(ctx, env, sp, &dests[k]);
+		write_copy(ctx, env, sp, &dests[k]);
 		if (!together)
 			release_copy(ctx, &dests[k]);
 		else if (dests[k].result.status != DELIVER_OK) {
@@ -565,11 +558,7 @@ out:
 	free(dests);
 }
 
-/*
- * One per session: the method's scratch buffer, its keep state
- * (zeroed: nothing kept), and room for a program's arguments, each
- * expanded to at most DEST_MAX octets.
- */
+/* One per session: scratch, keep state (zeroed) and argument room. */
 struct deliver_ctx *
 deliver_ctx_new(const struct config *cfg)
 {

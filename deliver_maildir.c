@@ -147,7 +147,7 @@ write_message(int fd, const struct method_copy *c)
 	    (m = trace_delivered_to(head + n, sizeof(head) - (size_t)n,
 	    c->rcpt->mailbox)) == -1)
 		return EINVAL;
-	if (util_write_all(fd, head, (size_t)(n + m)) == -1 ||
+	if (util_write_all(fd, head, (size_t)n + (size_t)m) == -1 ||
 	    spool_copy(c->sp, c->buf, c->bufsize, write_piece, &fd) == -1)
 		return errno;
 	if (fsync(fd) == -1)

@@ -58,8 +58,9 @@ static int	open_mbox(const char *, int *, int *);
 static int	dotlock(int, int, const char *, struct mbox_tx *);
 static int	break_stale_lock(int, const char *);
 static int	is_stale(const struct stat *);
+static int	set_lock(int, int);
 static int	fcntl_lock(int, time_t);
-static void	pause_briefly(long *);
+static int	wait_turn(time_t, long *);
 static int	write_message(int, off_t, int, const struct method_copy *,
 		    off_t *);
 static int	is_same_file(const char *, int);
@@ -75,7 +76,7 @@ const struct method method_mbox = {
 	.name = "mbox",
 	.tx_size = sizeof(struct mbox_tx),
 	.keep_size = sizeof(struct mbox_keep),
-	.buf_size = 2 * MBOX_CHUNK,	/* output buffer, then spool piece */
+	.buf_size = (size_t)2 * MBOX_CHUNK,	/* output, then a spool piece */
 	.check_config = check_config,
 	.is_reserved = is_lock_name,
 	.check_rcpt = check_rcpt,
@@ -86,19 +87,37 @@ const struct method method_mbox = {
 };
 
 /*
- * Wait for a busy lock, *ns long, and double *ns for next time.  Short
- * first waits matter when many sessions append to one mailbox: the
- * holder keeps it for well under a millisecond, so a fixed 50 ms poll
- * left the mailbox idle most of the time.
+ * Wait for a busy lock, *ns long, and double *ns for next time; or,
+ * once deadline has passed, -1 with errno EAGAIN.  Short first waits
+ * matter when many sessions append to one mailbox: the holder keeps it
+ * for well under a millisecond, so a fixed 50 ms poll left the mailbox
+ * idle most of the time.
  */
-static void
-pause_briefly(long *ns)
+static int
+wait_turn(time_t deadline, long *ns)
 {
 	struct timespec ts = { 0, *ns };
 
+	if (time(NULL) >= deadline) {
+		errno = EAGAIN;
+		return -1;
+	}
 	nanosleep(&ts, NULL);
 	if (*ns < LOCK_POLL_MAX_NS)
 		*ns = *ns * 2 < LOCK_POLL_MAX_NS ? *ns * 2 : LOCK_POLL_MAX_NS;
+	return 0;
+}
+
+/* A non-blocking fcntl lock, F_WRLCK or F_UNLCK, on the whole file. */
+static int
+set_lock(int fd, int type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = (short)type;
+	fl.l_whence = SEEK_SET;
+	return fcntl(fd, F_SETLK, &fl);
 }
 
 /*
@@ -198,7 +217,6 @@ is_stale(const struct stat *st)
 static int
 break_stale_lock(int fd, const char *lockpath)
 {
-	struct flock fl;
 	struct stat seen, now;
 	int gone = 0;
 
@@ -206,10 +224,7 @@ break_stale_lock(int fd, const char *lockpath)
 		return errno == ENOENT;
 	if (!is_stale(&seen))
 		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == -1)
+	if (set_lock(fd, F_WRLCK) == -1)
 		return 0;	/* another holder or breaker: wait */
 	if (lstat(lockpath, &now) == 0 && now.st_dev == seen.st_dev &&
 	    now.st_ino == seen.st_ino && is_stale(&now)) {
@@ -217,8 +232,7 @@ break_stale_lock(int fd, const char *lockpath)
 		gone = unlink(lockpath) == 0 || errno == ENOENT;
 	} else
 		gone = 1;	/* changed under us: look again */
-	fl.l_type = F_UNLCK;
-	(void)fcntl(fd, F_SETLK, &fl);
+	(void)set_lock(fd, F_UNLCK);
 	return gone;
 }
 
@@ -265,33 +279,24 @@ dotlock(int fd, int dirfd, const char *path, struct mbox_tx *tx)
 			return -1;
 		if (break_stale_lock(fd, tx->lockpath))
 			continue;
-		if (time(NULL) >= deadline) {
-			errno = EAGAIN;
+		if (wait_turn(deadline, &wait_ns) == -1)
 			return -1;
-		}
-		pause_briefly(&wait_ns);
 	}
 }
 
+/* The fcntl write lock on the mailbox, waited for until deadline. */
 static int
 fcntl_lock(int fd, time_t deadline)
 {
 	long wait_ns = LOCK_POLL_MIN_NS;
-	struct flock fl;
 
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
 	for (;;) {
-		if (fcntl(fd, F_SETLK, &fl) == 0)
+		if (set_lock(fd, F_WRLCK) == 0)
 			return 0;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return -1;
-		if (time(NULL) >= deadline) {
-			errno = EAGAIN;
+		if (wait_turn(deadline, &wait_ns) == -1)
 			return -1;
-		}
-		pause_briefly(&wait_ns);
 	}
 }
 

@@ -93,9 +93,9 @@ struct method {
 	 * or missing (made at delivery); NULL for a program */
 	enum reply_id	 (*check_rcpt)(const char *);
 	struct deliver_result (*write)(const struct method_copy *, void *);
-	void		 (*undo)(void *);		/* NULL: cannot */
-	void		 (*done)(void *, void *);	/* tx, keep; may be NULL */
-	void		 (*release)(void *);		/* keep; may be NULL */
+	void		 (*undo)(void *);	/* tx; NULL: it cannot */
+	void		 (*done)(void *, void *);	/* tx, keep; or NULL */
+	void		 (*release)(void *);	/* keep; or NULL */
 };
 
 extern const struct method method_mbox;

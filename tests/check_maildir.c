@@ -1,11 +1,12 @@
 /* ISC license. */
 /*
  * Unit tests for deliver_maildir.c, called through its method table
- * with a spool filled here: exact file contents and unique names under SMTPD_FAKE_TIME,
- * directories created 0700, symlinks refused with nothing written
- * through them, names already taken, rollback, and a file size limit
- * that must leave tmp/ and new/ empty.  What a copy holds is opaque
- * here: holding it shows as one more open descriptor (new/).
+ * with a spool filled here: exact file contents and unique names
+ * under SMTPD_FAKE_TIME, directories created 0700, symlinks refused
+ * with nothing written through them, names already taken, rollback,
+ * and a file size limit that must leave tmp/ and new/ empty.  What a
+ * copy holds is opaque here: holding it shows as one more open
+ * descriptor (new/).
  */
 #ifdef __linux__
 #define _GNU_SOURCE	/* unshare(), sethostname(): see test_host_escaped */
