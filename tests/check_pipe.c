@@ -675,6 +675,32 @@ START_TEST(test_exec_failure)
 }
 END_TEST
 
+/*
+ * The method tables keep the promise all or nothing rests on: a method
+ * whose copy cannot be taken back (pipe) takes one recipient per SMTP
+ * transaction; and each names itself and can write.
+ */
+START_TEST(test_method_tables)
+{
+	const struct method *const all[] = {
+		&method_mbox, &method_maildir, &method_pipe
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++) {
+		ck_assert_ptr_nonnull(all[i]->name);
+		ck_assert_ptr_nonnull(all[i]->write);
+		ck_assert_msg(all[i]->undo != NULL || all[i]->one_rcpt,
+		    "%s cannot take a copy back but allows two recipients",
+		    all[i]->name);
+		ck_assert_msg(all[i]->keep_size == 0 ||
+		    all[i]->release != NULL, "%s keeps what it cannot release",
+		    all[i]->name);
+	}
+	ck_assert(method_pipe.undo == NULL && method_pipe.one_rcpt);
+}
+END_TEST
+
 Suite *
 pipe_suite(void)
 {
@@ -701,6 +727,7 @@ pipe_suite(void)
 	tcase_add_test(tc, test_argv_literal);
 	tcase_add_test(tc, test_spool_unreadable);
 	tcase_add_test(tc, test_exec_failure);
+	tcase_add_test(tc, test_method_tables);
 	suite_add_tcase(s, tc);
 	return s;
 }
