@@ -57,7 +57,7 @@ body_receive(const struct body *b)
 	if (b->spool->error != 0) {
 		errno = b->spool->error;
 		log_warn("spool");
-		return deliver_result_errno(b->spool->error).reply;
+		return method_outcome_errno(b->spool->error).reply;
 	}
 	return R_NONE;
 }

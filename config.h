@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-enum method {
+enum method_id {
 	METHOD_MBOX,
 	METHOD_MAILDIR,
 	METHOD_PIPE
@@ -28,7 +28,7 @@ struct config {
 	const char		 *user;		/* -u */
 	int			  log_stderr;	/* -e */
 	const char		 *peer;		/* client address, NULL if none */
-	enum method		  method;
+	enum method_id		  method;
 	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */
 	int			  method_argc;
 };

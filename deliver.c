@@ -3,6 +3,10 @@
  * Hands an accepted message to the configured delivery method: expands
  * the destination for each recipient (%u, %d, %s, %r, %%), writes one
  * copy per distinct destination, and decides each recipient's outcome.
+ * It knows a method only through its table (method.h), picked once.
+ * The templates: method_argv[0] is the destination (an mbox or a
+ * Maildir, with %u, %d and %%; a program, fixed), method_argv[1..] a
+ * program's arguments, which may also hold %s and %r.
  *
  * In SMTP one reply covers every recipient, so delivery is all or
  * nothing: every mailbox is written and fsynced while its lock is
@@ -10,19 +14,17 @@
  * the reply.  Mailboxes are locked in the order of their paths, so two
  * smtpd processes with overlapping recipients cannot deadlock.  In
  * LMTP each recipient has a reply of its own (RFC 2033 4.2), so each
- * destination is delivered on its own and nothing is taken back.
+ * destination is delivered on its own and nothing is taken back; so
+ * is a copy that cannot be taken back (a pipe run, whose SMTP
+ * transaction has one recipient: deliver_one_rcpt()).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "deliver.h"
-#include "deliver_maildir.h"
-#include "deliver_mbox.h"
-#include "deliver_pipe.h"
 #include "log.h"
+#include "method.h"
 #include "util.h"
 
 #define DEST_MAX	4096	/* octets of an expanded path or argument */
@@ -36,44 +38,62 @@ struct rcpt_names {
 
 /* One distinct destination and the state of its copy. */
 struct dest {
-	char			*path;		/* expanded mbox or Maildir */
+	char			*path;		/* expanded method_argv[0] */
+	struct rcpt_names	 names;		/* of its first recipient */
 	size_t			 first;		/* its first recipient */
 	int			 written;	/* a copy is held in tx */
+	void			*tx;		/* the method's, tx_size */
 	struct deliver_result	 result;
-	union {
-		struct mbox_tx		 mbox;
-		struct maildir_tx	 maildir;
-	} tx;
 };
 
+struct deliver_ctx {
+	const struct config	*cfg;
+	const struct method	*m;
+	void			*keep;	/* the method's, between messages */
+	char			*buf;	/* the method's scratch, buf_size */
+	char			*args;	/* a program's, DEST_MAX octets each */
+};
+
+static const struct method *method_of(const struct config *);
 static void	names_of(const struct addr *, const char *,
 		    struct rcpt_names *);
 static int	is_safe_component(const char *);
-static int	expand(char *, size_t, const char *, const struct rcpt_names *,
+static size_t	expand(char *, size_t, const char *, const struct rcpt_names *,
 		    const struct addr *, const struct addr *);
+static char	*expand_path(const char *, const struct rcpt_names *);
 static const char *check_template(const char *, const char *);
-static int	uses(const struct config *, char);
+static int	mentions(const struct config *, int, int, char);
+static int	path_uses(const struct config *, char);
+static int	args_use(const struct config *, char);
 static int	makes_option(const struct config *, char, const char *);
 static void	qualify(const struct addr *, const char *, struct addr *);
 static int	by_path(const void *, const void *);
-static struct deliver_result write_copy(const struct config *,
-		    const struct envelope *, struct spool *, struct dest *);
-static void	undo_copy(const struct config *, const struct envelope *,
+static int	is_same_dest(const struct method *, const struct dest *,
+		    const struct dest *);
+static size_t	find_dests(const struct config *, const struct method *,
+		    const struct envelope *, struct dest *, size_t *);
+static void	write_copy(struct deliver_ctx *, const struct envelope *,
+		    struct spool *, struct dest *);
+static void	undo_copy(const struct deliver_ctx *, const struct envelope *,
 		    struct dest *);
-static void	release_copy(const struct config *, struct dest *);
-static size_t	find_dests(const struct config *, const struct envelope *,
-		    struct dest *, size_t *);
-static void	deliver_files(const struct config *,
-		    const struct envelope *, struct spool *,
-		    struct deliver_result *);
-static void	deliver_pipes(const struct config *,
-		    const struct envelope *, struct spool *,
-		    struct deliver_result *);
-static struct deliver_result run_pipe(const struct config *,
-		    const struct envelope *, const struct addr *,
-		    struct spool *);
+static void	release_copy(const struct deliver_ctx *, struct dest *);
 static struct deliver_result worst_of(const struct deliver_result *,
 		    const struct deliver_result *);
+static void	write_copies(struct deliver_ctx *, const struct envelope *,
+		    struct spool *, struct dest *, size_t);
+
+/* The one place that maps the configured method to its table. */
+static const struct method *
+method_of(const struct config *cfg)
+{
+	static const struct method *const methods[] = {
+		[METHOD_MBOX] = &method_mbox,
+		[METHOD_MAILDIR] = &method_maildir,
+		[METHOD_PIPE] = &method_pipe
+	};
+
+	return methods[cfg->method];
+}
 
 /*
  * %u: the local part unquoted, %d: the domain, both with ASCII letters
@@ -113,11 +133,13 @@ is_safe_component(const char *s)
 }
 
 /*
- * Expand template into dst.  %s and %r (sender, recipient as given)
- * are only offered when sender is not NULL, that is in pipe arguments;
- * check_template() has refused the rest.  -1 when it does not fit.
+ * Expand template into dst[0..size) and return the length of the
+ * whole expansion, as snprintf does: when that is size or more, dst
+ * holds nothing useful.  %s and %r (sender, recipient as given) are
+ * only offered when sender is not NULL, that is in pipe arguments;
+ * check_template() has refused the rest.
  */
-static int
+static size_t
 expand(char *dst, size_t size, const char *template,
     const struct rcpt_names *n, const struct addr *sender,
     const struct addr *rcpt)
@@ -148,13 +170,25 @@ expand(char *dst, size_t size, const char *template,
 			break;
 		}
 		len = strlen(add);
-		if (len >= size - o)
-			return -1;
-		memcpy(dst + o, add, len);
+		if (o + len < size)
+			memcpy(dst + o, add, len);
 		o += len;
 	}
-	dst[o] = '\0';
-	return 0;
+	if (o < size)
+		dst[o] = '\0';
+	return o;
+}
+
+/* The destination template expanded, malloc'd; NULL without memory. */
+static char *
+expand_path(const char *template, const struct rcpt_names *n)
+{
+	size_t len = expand(NULL, 0, template, n, NULL, NULL);
+	char *p;
+
+	if ((p = malloc(len + 1)) != NULL)
+		expand(p, len + 1, template, n, NULL, NULL);
+	return p;
 }
 
 /* NULL when every % in template is one of allowed, else why not. */
@@ -175,46 +209,56 @@ check_template(const char *template, const char *allowed)
 	return NULL;
 }
 
+/*
+ * The method's own rules for its destination first (mbox: not a lock's
+ * name; pipe: an absolute path, no %), then the templates.
+ */
 const char *
 deliver_check_config(const struct config *cfg)
 {
+	const struct method *m = method_of(cfg);
 	const char *why;
 	int i;
 
-	if (cfg->method == METHOD_MBOX &&
-	    deliver_mbox_is_lock_name(cfg->method_argv[0]))
-		return "an mbox path may not end in .lock, the name of a lock file";
-	if (cfg->method != METHOD_PIPE)
-		return check_template(cfg->method_argv[0], "ud%");
-	if (cfg->method_argv[0][0] != '/')
-		return "the pipe program needs an absolute path";
-	if (strchr(cfg->method_argv[0], '%') != NULL)
-		return "the pipe program is a fixed path: no % in it";
+	if (m->check_config != NULL &&
+	    (why = m->check_config(cfg->method_argv[0])) != NULL)
+		return why;
 	if (cfg->method_argc >= PIPE_ARGS_MAX)
 		return "too many pipe arguments";
-	for (i = 1; i < cfg->method_argc; i++)
-		if ((why = check_template(cfg->method_argv[i], "udsr%")) != NULL)
+	for (i = 0; i < cfg->method_argc; i++)
+		if ((why = check_template(cfg->method_argv[i],
+		    i == 0 ? "ud%" : "udsr%")) != NULL)
 			return why;
 	return NULL;
 }
 
-/*
- * Whether the templates mention %c: the mbox or Maildir path, or the
- * pipe program's arguments.
- */
+/* Whether the templates method_argv[from..to) mention %c. */
 static int
-uses(const struct config *cfg, char c)
+mentions(const struct config *cfg, int from, int to, char c)
 {
 	const char *p;
-	int i = cfg->method == METHOD_PIPE ? 1 : 0;
+	int i;
 
-	for (; i < cfg->method_argc && (i == 0 || cfg->method == METHOD_PIPE);
-	    i++)
+	for (i = from; i < to && i < cfg->method_argc; i++)
 		for (p = cfg->method_argv[i]; (p = strchr(p, '%')) != NULL;
 		    p += 2)
 			if (p[1] == c)
 				return 1;
 	return 0;
+}
+
+/* Whether the destination (a path, where names must be safe) uses %c. */
+static int
+path_uses(const struct config *cfg, char c)
+{
+	return mentions(cfg, 0, 1, c);
+}
+
+/* Whether a program's arguments use %c. */
+static int
+args_use(const struct config *cfg, char c)
+{
+	return mentions(cfg, 1, cfg->method_argc, c);
 }
 
 /*
@@ -225,7 +269,7 @@ uses(const struct config *cfg, char c)
 static int
 makes_option(const struct config *cfg, char c, const char *value)
 {
-	return cfg->method == METHOD_PIPE && *value == '-' && uses(cfg, c);
+	return *value == '-' && args_use(cfg, c);
 }
 
 enum reply_id
@@ -236,41 +280,37 @@ deliver_check_sender(const struct config *cfg, const struct addr *s)
 
 /*
  * Checked at RCPT, so a bad recipient is refused there and not after
- * the data: a name that would be unsafe in a path (550 5.1.3), and a
- * mailbox that exists but is not one (a symlink, a directory where a
- * file belongs: 550 5.2.0).  R_NONE when the recipient is fine.
+ * the data: an argument that would look like an option (550 5.1.3), a
+ * name that would be unsafe in a path (550 5.1.3, 5.1.2), a name the
+ * method keeps for itself, and a mailbox that exists but is not one (a
+ * symlink, a directory where a file belongs: 550 5.2.0).  R_NONE when
+ * the recipient is fine.
  */
 enum reply_id
 deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 {
+	const struct method *m = method_of(cfg);
 	struct rcpt_names n;
-	struct stat st;
 	char path[DEST_MAX];
 
 	names_of(r, cfg->hostname, &n);
 	if (makes_option(cfg, 'r', r->mailbox) ||
 	    makes_option(cfg, 'u', n.local))
 		return R_DASH_RCPT;
-	if (cfg->method == METHOD_PIPE)
-		return R_NONE;		/* names are argv data, not paths */
-	if (uses(cfg, 'u') && !is_safe_component(n.local))
+	if (m->check_rcpt == NULL)
+		return R_NONE;		/* a program: names are argv data */
+	if (path_uses(cfg, 'u') && !is_safe_component(n.local))
 		return R_BAD_LOCAL_PART;
-	if (uses(cfg, 'd') && !is_safe_component(n.domain))
+	if (path_uses(cfg, 'd') && !is_safe_component(n.domain))
 		return R_BAD_DOMAIN_PART;
 	if (expand(path, sizeof(path), cfg->method_argv[0], &n, NULL,
-	    NULL) == -1)
+	    NULL) >= sizeof(path))
 		return R_MAILBOX_BAD;
-	/* another mailbox's dot-lock: never a mailbox (deliver_mbox.c) */
-	if (cfg->method == METHOD_MBOX && deliver_mbox_is_lock_name(path))
-		return uses(cfg, 'd') && deliver_mbox_is_lock_name(n.domain) ?
+	/* such as another mailbox's dot-lock: never a mailbox */
+	if (m->is_reserved != NULL && m->is_reserved(path))
+		return path_uses(cfg, 'd') && m->is_reserved(n.domain) ?
 		    R_BAD_DOMAIN_PART : R_BAD_LOCAL_PART;
-	if (lstat(path, &st) == -1)
-		return R_NONE;		/* created at delivery */
-	if (cfg->method == METHOD_MBOX && !S_ISREG(st.st_mode))
-		return R_MAILBOX_BAD;
-	if (cfg->method == METHOD_MAILDIR && !S_ISDIR(st.st_mode))
-		return R_MAILBOX_BAD;
-	return R_NONE;
+	return m->check_rcpt(path);
 }
 
 /*
@@ -283,10 +323,20 @@ deliver_destination(const struct config *cfg, const struct addr *rcpt,
 {
 	struct rcpt_names n;
 
-	if (cfg->method == METHOD_PIPE)
-		return util_strlcpy(buf, cfg->method_argv[0], size);
 	names_of(rcpt, cfg->hostname, &n);
-	return expand(buf, size, cfg->method_argv[0], &n, NULL, NULL);
+	return expand(buf, size, cfg->method_argv[0], &n, NULL, NULL) <
+	    size ? 0 : -1;
+}
+
+/*
+ * Whether a pipelined SMTP transaction takes one recipient only: when
+ * a copy cannot be taken back, all or nothing cannot hold for two
+ * (LMTP answers each recipient on its own).
+ */
+int
+deliver_one_rcpt(const struct config *cfg)
+{
+	return method_of(cfg)->one_rcpt && !cfg->lmtp;
 }
 
 /* <postmaster> as <postmaster@NAME>, so pipe programs see a domain. */
@@ -310,82 +360,119 @@ by_path(const void *a, const void *b)
 }
 
 /*
- * The distinct destinations of the recipients, and for each recipient
- * the index of its destination in dest_of.  Returns how many, or 0
- * when memory or a path ran out (then nothing is allocated).
+ * Whether two recipients share one copy: the same destination, and,
+ * for a method whose program is told whom a copy is for (per_rcpt),
+ * the same %u@%d.
+ */
+static int
+is_same_dest(const struct method *m, const struct dest *a,
+    const struct dest *b)
+{
+	if (strcmp(a->path, b->path) != 0)
+		return 0;
+	return !m->per_rcpt || (strcmp(a->names.local, b->names.local) == 0 &&
+	    strcmp(a->names.domain, b->names.domain) == 0);
+}
+
+/*
+ * The distinct destinations of the recipients (a slot each; the next
+ * free one holds the candidate), and for each recipient the index of
+ * its destination in dest_of.  Returns how many, or 0 when memory ran
+ * out (then no path is left allocated).
  */
 static size_t
-find_dests(const struct config *cfg, const struct envelope *env,
-    struct dest *dests, size_t *dest_of)
+find_dests(const struct config *cfg, const struct method *m,
+    const struct envelope *env, struct dest *dests, size_t *dest_of)
 {
-	struct rcpt_names n;
-	char path[DEST_MAX];
+	struct dest *cand;
 	size_t i, k, ndests = 0;
 
 	for (i = 0; i < env->nrcpts; i++) {
-		names_of(&env->rcpts[i], cfg->hostname, &n);
-		if (expand(path, sizeof(path), cfg->method_argv[0], &n,
-		    NULL, NULL) == -1)
+		cand = &dests[ndests];
+		names_of(&env->rcpts[i], cfg->hostname, &cand->names);
+		if ((cand->path = expand_path(cfg->method_argv[0],
+		    &cand->names)) == NULL)
 			goto fail;
 		for (k = 0; k < ndests; k++)
-			if (strcmp(dests[k].path, path) == 0)
+			if (is_same_dest(m, &dests[k], cand))
 				break;
 		if (k == ndests) {
-			memset(&dests[k], 0, sizeof(dests[k]));
-			if ((dests[k].path = strdup(path)) == NULL)
-				goto fail;
-			dests[k].first = i;
+			cand->first = i;
 			ndests++;
+		} else {
+			free(cand->path);
+			cand->path = NULL;
 		}
 		dest_of[i] = k;
 	}
 	return ndests;
 fail:
-	log_warnx("%s: cannot expand the mailbox path", env->id);
+	log_warnx("%s: no memory for the destinations", env->id);
 	while (ndests > 0)
 		free(dests[--ndests].path);
 	return 0;
 }
 
-/* Write and fsync one copy, keeping it (and its lock) in d->tx. */
-static struct deliver_result
-write_copy(const struct config *cfg, const struct envelope *env,
+/*
+ * Write and fsync one copy, holding it (and its lock) in d->tx, its
+ * outcome in d->result.  A program's arguments are expanded here, for
+ * the recipient qualified as the program should see it, into the
+ * session's argument buffer.
+ */
+static void
+write_copy(struct deliver_ctx *ctx, const struct envelope *env,
     struct spool *sp, struct dest *d)
 {
-	struct deliver_result r;
+	const struct config *cfg = ctx->cfg;
+	char *argv[PIPE_ARGS_MAX + 1];
+	struct method_copy c;
+	struct addr full;
+	int i;
 
-	if (cfg->method == METHOD_MBOX)
-		r = deliver_mbox_write(d->path, env, sp, &d->tx.mbox);
-	else
-		r = deliver_maildir(d->path, env,
-		    env->rcpts[d->first].mailbox, sp, &d->tx.maildir);
-	d->written = r.status == DELIVER_OK;
-	return r;
+	qualify(&env->rcpts[d->first], cfg->hostname, &full);
+	argv[0] = d->path;
+	for (i = 1; i < cfg->method_argc; i++) {
+		argv[i] = ctx->args + (size_t)(i - 1) * DEST_MAX;
+		if (expand(argv[i], DEST_MAX, cfg->method_argv[i], &d->names,
+		    env->sender, &full) >= DEST_MAX) {
+			log_warnx("%s: pipe argument %d too long", env->id, i);
+			d->result = method_outcome(DELIVER_PERM,
+			    R_PIPE_ARG_LONG);
+			return;
+		}
+	}
+	argv[i] = NULL;
+	c.env = env;
+	c.sp = sp;
+	c.argv = argv;
+	c.rcpt = &env->rcpts[d->first];
+	c.full = &full;
+	c.timeout_s = cfg->pipe_timeout;
+	c.keep = ctx->keep;
+	c.buf = ctx->buf;
+	c.bufsize = ctx->m->buf_size;
+	d->result = ctx->m->write(&c, d->tx);
+	d->written = d->result.status == DELIVER_OK;
 }
 
 static void
-undo_copy(const struct config *cfg, const struct envelope *env,
+undo_copy(const struct deliver_ctx *ctx, const struct envelope *env,
     struct dest *d)
 {
-	if (!d->written)
+	if (!d->written || ctx->m->undo == NULL)
 		return;
-	if (cfg->method == METHOD_MBOX)
-		deliver_mbox_undo(&d->tx.mbox);
-	else
-		deliver_maildir_undo(&d->tx.maildir);
+	ctx->m->undo(d->tx);
 	log_info("%s: taken back from %s", env->id, d->path);
 }
 
-/* Release locks and descriptors (a copy not undone stays delivered). */
+/* Let go of locks and descriptors, or keep the mailbox for later. */
 static void
-release_copy(const struct config *cfg, struct dest *d)
+release_copy(const struct deliver_ctx *ctx, struct dest *d)
 {
 	if (!d->written)
 		return;
-	if (cfg->method == METHOD_MBOX)
-		deliver_mbox_done(&d->tx.mbox);
-	else
-		deliver_maildir_done(&d->tx.maildir);
+	if (ctx->m->done != NULL)
+		ctx->m->done(d->tx, ctx->keep);
 	d->written = 0;
 }
 
@@ -404,35 +491,25 @@ worst_of(const struct deliver_result *a, const struct deliver_result *b)
 	return *a;
 }
 
-/* mbox and Maildir: one copy per destination. */
+/*
+ * Each copy on its own (LMTP, or copies that cannot be taken back), or
+ * all held, in path order, then all kept or all taken back; then every
+ * destination's result says what happened to its recipients.
+ */
 static void
-deliver_files(const struct config *cfg, const struct envelope *env,
-    struct spool *sp, struct deliver_result *each)
+write_copies(struct deliver_ctx *ctx, const struct envelope *env,
+    struct spool *sp, struct dest *dests, size_t ndests)
 {
-	struct deliver_result all = deliver_outcome(DELIVER_OK, R_DATA_OK);
-	struct dest *dests;
-	size_t *dest_of, ndests, i, k;
+	struct deliver_result all = method_outcome(DELIVER_OK, R_DATA_OK);
+	int together = !ctx->cfg->lmtp && ctx->m->undo != NULL;
+	size_t k;
 
-	dests = calloc(env->nrcpts, sizeof(*dests));
-	dest_of = calloc(env->nrcpts, sizeof(*dest_of));
-	if (dests == NULL || dest_of == NULL ||
-	    (ndests = find_dests(cfg, env, dests, dest_of)) == 0) {
-		all = deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
-		for (i = 0; i < env->nrcpts; i++)
-			each[i] = all;
-		goto out;
-	}
-	/*
-	 * LMTP: each copy on its own.  SMTP: all copies held, in path
-	 * order, then all kept or all taken back; one outcome for all, so
-	 * dest_of is not needed after the sort.
-	 */
-	if (!cfg->lmtp)
+	if (together)
 		qsort(dests, ndests, sizeof(*dests), by_path);
 	for (k = 0; k < ndests; k++) {
-		dests[k].result = write_copy(cfg, env, sp, &dests[k]);
-		if (cfg->lmtp)
-			release_copy(cfg, &dests[k]);
+		write_copy(ctx, env, sp, &dests[k]);
+		if (!together)
+			release_copy(ctx, &dests[k]);
 		else if (dests[k].result.status != DELIVER_OK) {
 			all = worst_of(&all, &dests[k].result);
 			break;
@@ -440,90 +517,78 @@ deliver_files(const struct config *cfg, const struct envelope *env,
 	}
 	for (k = 0; k < ndests; k++) {
 		if (all.status != DELIVER_OK)
-			undo_copy(cfg, env, &dests[k]);
-		release_copy(cfg, &dests[k]);
+			undo_copy(ctx, env, &dests[k]);
+		release_copy(ctx, &dests[k]);
+		if (together)
+			dests[k].result = all;
 	}
+}
+
+void
+deliver(struct deliver_ctx *ctx, const struct envelope *env,
+    struct spool *sp, struct deliver_result *each)
+{
+	const struct method *m = ctx->m;
+	struct dest *dests;
+	size_t *dest_of, ndests = 0, i, k;
+	char *txs;
+
+	if (env->nrcpts == 0)
+		return;
+	dests = calloc(env->nrcpts, sizeof(*dests));
+	dest_of = calloc(env->nrcpts, sizeof(*dest_of));
+	txs = calloc(env->nrcpts, m->tx_size > 0 ? m->tx_size : 1);
+	if (dests == NULL || dest_of == NULL || txs == NULL ||
+	    (ndests = find_dests(ctx->cfg, m, env, dests, dest_of)) == 0) {
+		for (i = 0; i < env->nrcpts; i++)
+			each[i] = method_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
+		goto out;
+	}
+	for (k = 0; k < ndests; k++)
+		dests[k].tx = txs + k * m->tx_size;
+	write_copies(ctx, env, sp, dests, ndests);
+	/* after a sort dest_of is stale, but then all results are one */
 	for (i = 0; i < env->nrcpts; i++)
-		each[i] = cfg->lmtp ? dests[dest_of[i]].result : all;
+		each[i] = dests[dest_of[i]].result;
 	for (k = 0; k < ndests; k++)
 		free(dests[k].path);
 out:
+	free(txs);
 	free(dest_of);
 	free(dests);
 }
 
-/* One pipe run, for a recipient qualified as the program should see it. */
-static struct deliver_result
-run_pipe(const struct config *cfg, const struct envelope *env,
-    const struct addr *rcpt, struct spool *sp)
-{
-	static char args[PIPE_ARGS_MAX][DEST_MAX];	/* 256 KiB: not on the stack */
-	char *argv[PIPE_ARGS_MAX + 1];
-	struct rcpt_names n;
-	struct addr full;
-	int i;
-
-	qualify(rcpt, cfg->hostname, &full);
-	names_of(&full, cfg->hostname, &n);
-	argv[0] = cfg->method_argv[0];
-	for (i = 1; i < cfg->method_argc; i++) {
-		if (expand(args[i], sizeof(args[i]), cfg->method_argv[i], &n,
-		    env->sender, &full) == -1) {
-			log_warnx("%s: pipe argument %d too long", env->id, i);
-			return deliver_outcome(DELIVER_PERM, R_PIPE_ARG_LONG);
-		}
-		argv[i] = args[i];
-	}
-	argv[i] = NULL;
-	return deliver_pipe(argv, env, &full, sp, cfg->pipe_timeout);
-}
-
-/*
- * pipe: one run per distinct recipient (as %u@%d), since a program
- * run per recipient is what the admin configured.  In SMTP the session
- * lets a transaction have one recipient only (smtpd.8: All or nothing).
- */
-static void
-deliver_pipes(const struct config *cfg, const struct envelope *env,
-    struct spool *sp, struct deliver_result *each)
-{
-	struct rcpt_names a, b;
-	size_t i, k;
-
-	for (i = 0; i < env->nrcpts; i++) {
-		names_of(&env->rcpts[i], cfg->hostname, &a);
-		for (k = 0; k < i; k++) {
-			names_of(&env->rcpts[k], cfg->hostname, &b);
-			if (strcmp(a.local, b.local) == 0 &&
-			    strcmp(a.domain, b.domain) == 0)
-				break;
-		}
-		each[i] = k < i ? each[k] :
-		    run_pipe(cfg, env, &env->rcpts[i], sp);
-	}
-}
-
-struct deliver_ctx {
-	const struct config	*cfg;
-};
-
+/* One per session: scratch, keep state (zeroed) and argument room. */
 struct deliver_ctx *
 deliver_ctx_new(const struct config *cfg)
 {
 	struct deliver_ctx *ctx;
+	const struct method *m = method_of(cfg);
+	size_t nargs = cfg->method_argc > 1 ? (size_t)cfg->method_argc - 1 : 0;
 
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return NULL;
 	ctx->cfg = cfg;
-	deliver_mbox_keep(1);
+	ctx->m = m;
+	ctx->buf = malloc(m->buf_size);
+	if (m->keep_size > 0)
+		ctx->keep = calloc(1, m->keep_size);
+	if (nargs > 0)
+		ctx->args = malloc(nargs * DEST_MAX);
+	if (ctx->buf == NULL || (m->keep_size > 0 && ctx->keep == NULL) ||
+	    (nargs > 0 && ctx->args == NULL)) {
+		deliver_ctx_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
+/* Let go of whatever the method keeps (a locked mailbox). */
 void
 deliver_ctx_release(struct deliver_ctx *ctx)
 {
-	if (ctx != NULL)
-		deliver_mbox_release();
+	if (ctx != NULL && ctx->keep != NULL && ctx->m->release != NULL)
+		ctx->m->release(ctx->keep);
 }
 
 void
@@ -531,69 +596,9 @@ deliver_ctx_free(struct deliver_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	deliver_mbox_keep(0);
+	deliver_ctx_release(ctx);
+	free(ctx->args);
+	free(ctx->keep);
+	free(ctx->buf);
 	free(ctx);
-}
-
-/*
- * Whether an SMTP transaction takes one recipient only: a pipe run
- * cannot be taken back, so all or nothing cannot hold for two (LMTP
- * answers each recipient on its own).
- */
-int
-deliver_one_rcpt(const struct config *cfg)
-{
-	return cfg->method == METHOD_PIPE && !cfg->lmtp;
-}
-
-void
-deliver(struct deliver_ctx *ctx, const struct envelope *env,
-    struct spool *sp, struct deliver_result *each)
-{
-	const struct config *cfg = ctx->cfg;
-
-	if (env->nrcpts == 0)
-		return;
-	if (cfg->method == METHOD_PIPE)
-		deliver_pipes(cfg, env, sp, each);
-	else
-		deliver_files(cfg, env, sp, each);
-}
-
-struct deliver_result
-deliver_outcome(enum deliver_status status, enum reply_id reply)
-{
-	struct deliver_result r;
-
-	r.status = status;
-	r.reply = reply;
-	r.detail[0] = '\0';
-	return r;
-}
-
-/*
- * Full disks and quotas are temporary (452 4.3.1); a mailbox that is
- * not a regular file (or directory), or a symlink, is permanent;
- * anything else is a local problem an admin can fix, so temporary
- * (RFC 5321 4.2.5).
- */
-struct deliver_result
-deliver_result_errno(int err)
-{
-	switch (err) {
-	case ENOSPC:
-#ifdef EDQUOT
-	case EDQUOT:
-#endif
-	case EFBIG:
-		return deliver_outcome(DELIVER_TEMP, R_NO_SPACE);
-	case ELOOP:
-	case ENXIO:	/* a FIFO nobody reads */
-	case EISDIR:
-	case ENOTDIR:
-	case EMLINK:	/* O_NOFOLLOW on a symlink, on some systems */
-		return deliver_outcome(DELIVER_PERM, R_MAILBOX_BAD);
-	default:
-		return deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
-	}
 }

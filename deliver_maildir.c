@@ -17,24 +17,59 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deliver_maildir.h"
 #include "log.h"
+#include "method.h"
+#include "trace.h"
 #include "util.h"
 
+#define MAILDIR_CHUNK	16384	/* octets of the spool read at a time */
 #define MAILDIR_TRIES	16	/* names tried before giving up, EEXIST */
 #define FILE_FLAGS	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | \
 			    O_CLOEXEC | O_NOCTTY)
 
+/*
+ * What a copy holds until the transaction is decided: the open new/
+ * directory and the file's name in it, so maildir_undo() removes
+ * exactly that file even if the Maildir has been renamed.
+ */
+struct maildir_tx {
+	int	 dirfd;		/* DIR/new, -1 when nothing is held */
+	int	 linked;	/* 1 while new/name is ours to take back */
+	char	 name[256];	/* the unique name, in tmp/ and then new/ */
+	char	 path[4096];	/* DIR/new/name, for logging */
+};
+
 static unsigned long	counter;	/* the Q part of a unique name */
 
+static enum reply_id check_rcpt(const char *);
 static void	host_part(char *, size_t);
 static int	make_name(char *, size_t);
-static int	write_message(int, const struct envelope *, const char *,
-		    struct spool *);
+static int	write_piece(void *, const char *, size_t);
+static int	write_message(int, const struct method_copy *);
 static int	link_unsupported(int);
 static int	publish(int, int, const char *);
-static int	deliver_as(int, int, const struct envelope *, const char *,
-		    struct spool *, char *, size_t);
+static int	deliver_as(int, int, const struct method_copy *, char *,
+		    size_t);
+static struct deliver_result maildir_write(const struct method_copy *,
+		    void *);
+static void	maildir_undo(void *);
+static void	maildir_done(void *, void *);
+
+const struct method method_maildir = {
+	.name = "maildir",
+	.tx_size = sizeof(struct maildir_tx),
+	.buf_size = MAILDIR_CHUNK,
+	.check_rcpt = check_rcpt,
+	.write = maildir_write,
+	.undo = maildir_undo,
+	.done = maildir_done
+};
+
+static enum reply_id
+check_rcpt(const char *dir)
+{
+	return method_check_kind(dir, 1);
+}
 
 /*
  * The host name for a unique name, with '/' written as \057 and ':' as
@@ -93,31 +128,28 @@ make_name(char *buf, size_t size)
 	return 0;
 }
 
+/* util_write_all() for spool_copy(). */
+static int
+write_piece(void *fdp, const char *p, size_t n)
+{
+	return util_write_all(*(int *)fdp, p, n);
+}
+
 /* Return-Path, Delivered-To, then the spool unchanged; 0 or an errno. */
 static int
-write_message(int fd, const struct envelope *env, const char *rcpt,
-    struct spool *sp)
+write_message(int fd, const struct method_copy *c)
 {
-	char head[2 * ADDR_MAILBOX_MAX + 64], chunk[16384];
-	ssize_t r;
-	off_t off;
-	int n;
+	char head[2 * ADDR_MAILBOX_MAX + 64];
+	int n, m;
 
-	n = snprintf(head, sizeof(head),
-	    "Return-Path: <%s>\nDelivered-To: %s\n", env->sender->mailbox,
-	    rcpt);
-	if (n < 0 || (size_t)n >= sizeof(head))
+	if ((n = trace_return_path(head, sizeof(head),
+	    c->env->sender->mailbox)) == -1 ||
+	    (m = trace_delivered_to(head + n, sizeof(head) - (size_t)n,
+	    c->rcpt->mailbox)) == -1)
 		return EINVAL;
-	if (util_write_all(fd, head, (size_t)n) == -1)
+	if (util_write_all(fd, head, (size_t)n + (size_t)m) == -1 ||
+	    spool_copy(c->sp, c->buf, c->bufsize, write_piece, &fd) == -1)
 		return errno;
-	for (off = 0;; off += r) {
-		if ((r = spool_read(sp, off, chunk, sizeof(chunk))) == -1)
-			return errno;
-		if (r == 0)
-			break;
-		if (util_write_all(fd, chunk, (size_t)r) == -1)
-			return errno;
-	}
 	if (fsync(fd) == -1)
 		return errno;
 	return 0;
@@ -179,8 +211,8 @@ publish(int tmpfd, int newfd, const char *name)
  * failure nothing of ours is left in tmp/ or new/.
  */
 static int
-deliver_as(int tmpfd, int newfd, const struct envelope *env,
-    const char *rcpt, struct spool *sp, char *name, size_t size)
+deliver_as(int tmpfd, int newfd, const struct method_copy *c, char *name,
+    size_t size)
 {
 	struct stat st;
 	int fd, err;
@@ -191,7 +223,7 @@ deliver_as(int tmpfd, int newfd, const struct envelope *env,
 		return EEXIST;
 	if ((fd = openat(tmpfd, name, FILE_FLAGS, 0600)) == -1)
 		return errno;
-	err = write_message(fd, env, rcpt, sp);
+	err = write_message(fd, c);
 	if (close(fd) == -1 && err == 0)
 		err = errno;
 	if (err == 0)
@@ -202,16 +234,17 @@ deliver_as(int tmpfd, int newfd, const struct envelope *env,
 }
 
 /*
- * Deliver into DIR (created with its parents, tmp, new and cur when
- * missing), with "Return-Path: <sender>" and "Delivered-To: rcpt"
- * first.  On success tx holds the file: deliver_maildir_undo() takes
- * it back, deliver_maildir_done() lets go.  On failure tx holds nothing
- * and both are no-ops.
+ * Deliver into DIR, argv[0] (created with its parents, tmp, new and
+ * cur when missing), with "Return-Path: <sender>" and "Delivered-To:
+ * rcpt" first.  On success tx holds the file: maildir_undo() takes it
+ * back, maildir_done() lets go.  On failure tx holds nothing and both
+ * are no-ops.
  */
-struct deliver_result
-deliver_maildir(const char *dir, const struct envelope *env,
-    const char *rcpt, struct spool *sp, struct maildir_tx *tx)
+static struct deliver_result
+maildir_write(const struct method_copy *c, void *txp)
 {
+	struct maildir_tx *tx = txp;
+	const char *dir = c->argv[0];
 	int md, tmpfd = -1, curfd = -1, err = 0, i;
 
 	tx->dirfd = -1;
@@ -225,8 +258,8 @@ deliver_maildir(const char *dir, const struct envelope *env,
 		err = errno;
 	if (err == 0)
 		for (i = 0; i < MAILDIR_TRIES; i++)
-			if ((err = deliver_as(tmpfd, tx->dirfd, env, rcpt, sp,
-			    tx->name, sizeof(tx->name))) != EEXIST)
+			if ((err = deliver_as(tmpfd, tx->dirfd, c, tx->name,
+			    sizeof(tx->name))) != EEXIST)
 				break;	/* else the name is taken: next */
 	if (curfd != -1)
 		close(curfd);
@@ -237,20 +270,22 @@ deliver_maildir(const char *dir, const struct envelope *env,
 	if (err != 0) {
 		errno = err;
 		log_warn("maildir %s", dir);
-		deliver_maildir_done(tx);
-		return deliver_result_errno(err);
+		maildir_done(tx, NULL);
+		return method_outcome_errno(err);
 	}
 	tx->linked = 1;
 	if (snprintf(tx->path, sizeof(tx->path), "%s/new/%s", dir,
 	    tx->name) >= (int)sizeof(tx->path))
 		tx->path[0] = '\0';	/* only for logging */
-	return deliver_outcome(DELIVER_OK, R_DATA_OK);
+	return method_outcome(DELIVER_OK, R_DATA_OK);
 }
 
 /* Take a delivered message back out of new/. */
-void
-deliver_maildir_undo(struct maildir_tx *tx)
+static void
+maildir_undo(void *txp)
 {
+	struct maildir_tx *tx = txp;
+
 	if (tx->dirfd == -1 || !tx->linked)
 		return;
 	if (unlinkat(tx->dirfd, tx->name, 0) == -1 ||
@@ -259,9 +294,13 @@ deliver_maildir_undo(struct maildir_tx *tx)
 	tx->linked = 0;
 }
 
-void
-deliver_maildir_done(struct maildir_tx *tx)
+/* Nothing is kept between messages: keep is always NULL here. */
+static void
+maildir_done(void *txp, void *keep)
 {
+	struct maildir_tx *tx = txp;
+
+	(void)keep;
 	if (tx->dirfd != -1)
 		close(tx->dirfd);
 	tx->dirfd = -1;

@@ -4,6 +4,13 @@
  * mailx expect (a PATH.lock dot-lock where the directory allows one,
  * and an fcntl write lock), appended, fsynced, and on any failure cut
  * back to the exact previous size so the mailbox is byte-identical.
+ *
+ * A mailbox may stay open and locked after a delivery, in the keep
+ * state the session's deliver_ctx holds, while the session has more
+ * pipelined input to process: the next message to the same mailbox
+ * skips open, both locks and two stats.  The session releases it
+ * before smtpd writes to the client or waits for it, so no client can
+ * keep a mailbox locked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,70 +18,106 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "deliver_mbox.h"
 #include "log.h"
+#include "mboxrd.h"
+#include "method.h"
+#include "trace.h"
 #include "util.h"
 
+#define MBOX_CHUNK	65536	/* the output buffer, and a spool read */
 #define LOCK_WAIT_S	30	/* then 451 4.2.0 */
 #define DOTLOCK_STALE_S	300	/* an older PATH.lock is a dead locker's */
 #define LOCK_POLL_MIN_NS	1000000L	/* first wait for a busy lock */
 #define LOCK_POLL_MAX_NS	50000000L	/* doubling up to this */
 
-struct mbox_out {
+/* One mailbox, open and locked, with what it takes to roll back. */
+struct mbox_tx {
 	int	 fd;
-	int	 failed;	/* errno of the first failed write */
-	int	 at_bol;	/* next octet starts a line */
-	size_t	 gt;		/* '>' seen at the start of this line */
-	size_t	 from;		/* octets of "From " matched after them */
-	off_t	 written;	/* octets that reached the file */
-	size_t	 len;
-	char	 buf[MBOX_CHUNK];
+	int	 dotlocked;	/* 1 when lockpath is ours to remove */
+	off_t	 size;		/* before our append */
+	off_t	 end;		/* after it; -1 until it succeeded */
+	dev_t	 lock_dev;	/* the dot-lock we made, to remove */
+	ino_t	 lock_ino;	/* that one only */
+	char	 lockpath[4096];
 };
 
-/*
- * The mailbox kept open and locked after a delivery, while the session
- * has more pipelined input to process (deliver_mbox_keep()): the next
- * message to the same mailbox skips open, both locks and two stats.
- * deliver_mbox_release() lets it go before smtpd writes to the client
- * or waits for it, so no client can keep a mailbox locked.
- */
-static int		keep_enabled;
-static struct mbox_tx	kept = { -1, 0, 0, -1, 0, 0, "" };
+/* Kept between messages: zeroed, it holds nothing. */
+struct mbox_keep {
+	int		 held;	/* tx is open and locked */
+	struct mbox_tx	 tx;
+};
 
+static int	is_lock_name(const char *);
+static const char *check_config(const char *);
+static enum reply_id check_rcpt(const char *);
 static int	open_mbox(const char *, int *, int *);
 static int	dotlock(int, int, const char *, struct mbox_tx *);
 static int	break_stale_lock(int, const char *);
 static int	is_stale(const struct stat *);
+static int	set_lock(int, int);
 static int	fcntl_lock(int, time_t);
-static void	pause_briefly(long *);
-static void	out_put(struct mbox_out *, const char *, size_t);
-static void	out_flush(struct mbox_out *);
-static void	out_quoted(struct mbox_out *, const char *, size_t);
-static void	out_pending(struct mbox_out *);
-static void	from_line_name(char [ADDR_MAILBOX_MAX + 1], const char *);
-static int	write_message(int, off_t, int, const struct envelope *,
-		    struct spool *, off_t *);
+static int	wait_turn(time_t, long *);
+static int	write_message(int, off_t, int, const struct method_copy *,
+		    off_t *);
 static int	is_same_file(const char *, int);
-static int	take_kept(const char *, struct mbox_tx *);
-static void	deliver_mbox_done_now(struct mbox_tx *);
+static int	take_kept(const char *, struct mbox_keep *, struct mbox_tx *);
+static struct deliver_result open_locked(const char *, struct mbox_tx *);
+static struct deliver_result mbox_write(const struct method_copy *, void *);
+static void	mbox_undo(void *);
+static void	mbox_done(void *, void *);
+static void	mbox_release(void *);
+static void	unlock_and_close(struct mbox_tx *);
+
+const struct method method_mbox = {
+	.name = "mbox",
+	.tx_size = sizeof(struct mbox_tx),
+	.keep_size = sizeof(struct mbox_keep),
+	.buf_size = (size_t)2 * MBOX_CHUNK,	/* output, then a spool piece */
+	.check_config = check_config,
+	.is_reserved = is_lock_name,
+	.check_rcpt = check_rcpt,
+	.write = mbox_write,
+	.undo = mbox_undo,
+	.done = mbox_done,
+	.release = mbox_release
+};
 
 /*
- * Wait for a busy lock, *ns long, and double *ns for next time.  Short
- * first waits matter when many sessions append to one mailbox: the
- * holder keeps it for well under a millisecond, so a fixed 50 ms poll
- * left the mailbox idle most of the time.
+ * Wait for a busy lock, *ns long, and double *ns for next time; or,
+ * once deadline has passed, -1 with errno EAGAIN.  Short first waits
+ * matter when many sessions append to one mailbox: the holder keeps it
+ * for well under a millisecond, so a fixed 50 ms poll left the mailbox
+ * idle most of the time.
  */
-static void
-pause_briefly(long *ns)
+static int
+wait_turn(time_t deadline, long *ns)
 {
 	struct timespec ts = { 0, *ns };
 
+	if (time(NULL) >= deadline) {
+		errno = EAGAIN;
+		return -1;
+	}
 	nanosleep(&ts, NULL);
 	if (*ns < LOCK_POLL_MAX_NS)
 		*ns = *ns * 2 < LOCK_POLL_MAX_NS ? *ns * 2 : LOCK_POLL_MAX_NS;
+	return 0;
+}
+
+/* A non-blocking fcntl lock, F_WRLCK or F_UNLCK, on the whole file. */
+static int
+set_lock(int fd, int type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = (short)type;
+	fl.l_whence = SEEK_SET;
+	return fcntl(fd, F_SETLK, &fl);
 }
 
 /*
@@ -128,14 +171,29 @@ open_mbox(const char *path, int *fdp, int *dirfd)
  * (mutt, procmail, mailx and smtpd lock mailbox P with P.lock).  No
  * mailbox may have such a name, or a message to it would be appended
  * to another mailbox's lock, and removed with it (deliver.c refuses
- * such recipients at RCPT; this is the last line of defence).
+ * such recipients at RCPT through is_reserved, and such a template at
+ * start; mbox_write() is the last line of defence).
  */
-int
-deliver_mbox_is_lock_name(const char *path)
+static int
+is_lock_name(const char *path)
 {
 	size_t n = strlen(path);
 
 	return n >= 5 && strcasecmp(path + n - 5, ".lock") == 0;
+}
+
+static const char *
+check_config(const char *path)
+{
+	if (is_lock_name(path))
+		return "an mbox path may not end in .lock, the name of a lock file";
+	return NULL;
+}
+
+static enum reply_id
+check_rcpt(const char *path)
+{
+	return method_check_kind(path, 0);
 }
 
 /* A dot-lock untouched for DOTLOCK_STALE_S is a dead locker's. */
@@ -159,7 +217,6 @@ is_stale(const struct stat *st)
 static int
 break_stale_lock(int fd, const char *lockpath)
 {
-	struct flock fl;
 	struct stat seen, now;
 	int gone = 0;
 
@@ -167,10 +224,7 @@ break_stale_lock(int fd, const char *lockpath)
 		return errno == ENOENT;
 	if (!is_stale(&seen))
 		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == -1)
+	if (set_lock(fd, F_WRLCK) == -1)
 		return 0;	/* another holder or breaker: wait */
 	if (lstat(lockpath, &now) == 0 && now.st_dev == seen.st_dev &&
 	    now.st_ino == seen.st_ino && is_stale(&now)) {
@@ -178,8 +232,7 @@ break_stale_lock(int fd, const char *lockpath)
 		gone = unlink(lockpath) == 0 || errno == ENOENT;
 	} else
 		gone = 1;	/* changed under us: look again */
-	fl.l_type = F_UNLCK;
-	(void)fcntl(fd, F_SETLK, &fl);
+	(void)set_lock(fd, F_UNLCK);
 	return gone;
 }
 
@@ -226,198 +279,59 @@ dotlock(int fd, int dirfd, const char *path, struct mbox_tx *tx)
 			return -1;
 		if (break_stale_lock(fd, tx->lockpath))
 			continue;
-		if (time(NULL) >= deadline) {
-			errno = EAGAIN;
+		if (wait_turn(deadline, &wait_ns) == -1)
 			return -1;
-		}
-		pause_briefly(&wait_ns);
 	}
 }
 
+/* The fcntl write lock on the mailbox, waited for until deadline. */
 static int
 fcntl_lock(int fd, time_t deadline)
 {
 	long wait_ns = LOCK_POLL_MIN_NS;
-	struct flock fl;
 
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
 	for (;;) {
-		if (fcntl(fd, F_SETLK, &fl) == 0)
+		if (set_lock(fd, F_WRLCK) == 0)
 			return 0;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return -1;
-		if (time(NULL) >= deadline) {
-			errno = EAGAIN;
+		if (wait_turn(deadline, &wait_ns) == -1)
 			return -1;
-		}
-		pause_briefly(&wait_ns);
 	}
-}
-
-static void
-out_flush(struct mbox_out *o)
-{
-	const char *p = o->buf;
-	ssize_t w;
-
-	while (o->len > 0 && o->failed == 0) {
-		w = write(o->fd, p, o->len);
-		if (w == -1) {
-			if (errno != EINTR)
-				o->failed = errno;
-			continue;
-		}
-		p += w;
-		o->len -= (size_t)w;
-		o->written += w;
-	}
-	o->len = 0;
-}
-
-static void
-out_put(struct mbox_out *o, const char *p, size_t n)
-{
-	size_t k;
-
-	while (n > 0) {
-		if (o->len == sizeof(o->buf))
-			out_flush(o);
-		k = sizeof(o->buf) - o->len;
-		if (k > n)
-			k = n;
-		memcpy(o->buf + o->len, p, k);
-		o->len += k;
-		p += k;
-		n -= k;
-	}
-}
-
-/* Emit the '>'s and the part of "From " held back at a line start. */
-static void
-out_pending(struct mbox_out *o)
-{
-	for (; o->gt > 0; o->gt--)
-		out_put(o, ">", 1);
-	out_put(o, "From ", o->from);
-	o->from = 0;
-}
-
-/*
- * Copy message text, quoting every line that matches ^>*From with one
- * more '>' (mboxrd), so a reader can undo it exactly.  Works across
- * chunk boundaries: the start of a line is held back until decided.
- */
-static void
-out_quoted(struct mbox_out *o, const char *p, size_t n)
-{
-	const char *lf;
-	size_t run;
-
-	while (n > 0) {
-		if (!o->at_bol) {
-			lf = memchr(p, '\n', n);
-			run = lf == NULL ? n : (size_t)(lf - p) + 1;
-			out_put(o, p, run);
-			p += run;
-			n -= run;
-			o->at_bol = lf != NULL;
-			continue;
-		}
-		if (*p == '>' && o->from == 0) {
-			o->gt++;
-			p++;
-			n--;
-			continue;
-		}
-		if (*p == "From "[o->from]) {
-			p++;
-			n--;
-			if (++o->from == 5) {
-				out_put(o, ">", 1);
-				out_pending(o);
-				o->at_bol = 0;
-			}
-			continue;
-		}
-		out_pending(o);
-		o->at_bol = 0;
-	}
-}
-
-/*
- * The sender as the From_ line shows it: ASCII, since mail readers
- * parse that line as ASCII (Python's mailbox module raises on anything
- * else), and one word.  A blank becomes '_' (a quoted local part may
- * hold one) and each non-ASCII character one '?'.  The Return-Path
- * header keeps the address as it was given.
- */
-static void
-from_line_name(char who[ADDR_MAILBOX_MAX + 1], const char *sender)
-{
-	const unsigned char *p = (const unsigned char *)sender;
-	size_t o = 0;
-
-	for (; *p != '\0' && o < ADDR_MAILBOX_MAX; p++) {
-		if ((*p & 0xc0) == 0x80)
-			continue;	/* a UTF-8 continuation octet */
-		who[o++] = *p >= 0x80 ? '?' : *p == ' ' ? '_' : (char)*p;
-	}
-	who[o] = '\0';
 }
 
 /*
  * From_ line, Return-Path, the spooled message, a blank line, appended
  * to a file of size octets (known to end in LF when ends_in_lf) and
- * fsynced; *end is then the new size.
+ * fsynced; *end is then the new size.  The first half of the caller's
+ * buffer collects output, the second takes the spool's pieces.
  */
 static int
 write_message(int fd, off_t size, int ends_in_lf,
-    const struct envelope *env, struct spool *sp, off_t *end)
+    const struct method_copy *c, off_t *end)
 {
-	static struct mbox_out o;
-	char line[600], date[64], who[ADDR_MAILBOX_MAX + 1], c;
-	struct tm tm;
-	ssize_t n;
-	off_t off;
-	const char *sender = env->sender->mailbox;
+	struct mboxrd o;
+	const char *sender = c->env->sender->mailbox;
+	size_t half = c->bufsize / 2;
+	char line[600], ch;
+	int n;
 
-	/* every field but the buffer: clearing 64 KiB per message showed
-	 * in the profile of many small messages */
-	o.fd = fd;
-	o.failed = 0;
-	o.at_bol = 0;
-	o.gt = o.from = 0;
-	o.written = 0;
-	o.len = 0;
+	mboxrd_init(&o, fd, c->buf, half);
 	/* the previous message must end in a newline, or ours joins it */
-	if (size > 0 && !ends_in_lf && pread(fd, &c, 1, size - 1) == 1 &&
-	    c != '\n')
-		out_put(&o, "\n", 1);
-	if (localtime_r(&env->when, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+	if (size > 0 && !ends_in_lf && pread(fd, &ch, 1, size - 1) == 1 &&
+	    ch != '\n')
+		mboxrd_put(&o, "\n", 1);
+	if ((n = trace_from_line(line, sizeof(line), sender,
+	    c->env->when)) == -1)
 		return EINVAL;
-	from_line_name(who, *sender == '\0' ? "MAILER-DAEMON" : sender);
-	snprintf(line, sizeof(line), "From %s %s\n", who, date);
-	out_put(&o, line, strlen(line));
-	snprintf(line, sizeof(line), "Return-Path: <%s>\n", sender);
-	out_put(&o, line, strlen(line));
-	o.at_bol = 1;
-	for (off = 0; o.failed == 0; off += n) {
-		static char chunk[MBOX_CHUNK];
-
-		n = spool_read(sp, off, chunk, sizeof(chunk));
-		if (n == -1)
-			return errno;
-		if (n == 0)
-			break;
-		out_quoted(&o, chunk, (size_t)n);
-	}
-	out_pending(&o);
-	out_put(&o, "\n", 1);
-	out_flush(&o);
-	if (o.failed != 0)
+	mboxrd_put(&o, line, (size_t)n);
+	if ((n = trace_return_path(line, sizeof(line), sender)) == -1)
+		return EINVAL;
+	mboxrd_put(&o, line, (size_t)n);
+	if (spool_copy(c->sp, c->buf + half, c->bufsize - half,
+	    mboxrd_quote, &o) == -1)
+		return errno;
+	if (mboxrd_finish(&o) != 0)
 		return o.failed;
 	if (fsync(fd) == -1)
 		return errno;
@@ -446,66 +360,44 @@ is_same_file(const char *path, int fd)
  * the kept mailbox, locked, with tx->end its size.
  */
 static int
-take_kept(const char *path, struct mbox_tx *tx)
+take_kept(const char *path, struct mbox_keep *keep, struct mbox_tx *tx)
 {
-	char lockpath[sizeof(kept.lockpath)];
+	char lockpath[sizeof(tx->lockpath)];
 
-	if (kept.fd != -1 && snprintf(lockpath, sizeof(lockpath), "%s.lock",
+	if (keep == NULL)
+		return 0;
+	if (keep->held && snprintf(lockpath, sizeof(lockpath), "%s.lock",
 	    path) < (int)sizeof(lockpath) &&
-	    strcmp(lockpath, kept.lockpath) == 0 && is_same_file(path, kept.fd)) {
-		*tx = kept;
-		kept.fd = -1;
-		kept.dotlocked = 0;
+	    strcmp(lockpath, keep->tx.lockpath) == 0 &&
+	    is_same_file(path, keep->tx.fd)) {
+		*tx = keep->tx;
+		keep->held = 0;
 		return 1;
 	}
-	deliver_mbox_release();
+	mbox_release(keep);
 	return 0;
 }
 
-/* Keep a mailbox locked between deliveries (on) or never (off). */
-void
-deliver_mbox_keep(int on)
-{
-	keep_enabled = on;
-	if (!on)
-		deliver_mbox_release();
-}
-
-/* Unlock and close the kept mailbox, if there is one. */
-void
-deliver_mbox_release(void)
-{
-	deliver_mbox_done_now(&kept);
-}
-
 /*
- * Lock, append and fsync, keeping the lock: the message is on disk but
- * can still be cut away by deliver_mbox_undo() if another destination
- * of the same transaction fails.  deliver_mbox_done() releases it.
+ * Open path and take both locks, with tx->size the size found then.
+ * On failure tx holds nothing.
  */
-struct deliver_result
-deliver_mbox_write(const char *path, const struct envelope *env,
-    struct spool *sp, struct mbox_tx *tx)
+static struct deliver_result
+open_locked(const char *path, struct mbox_tx *tx)
 {
 	struct stat st;
 	int err, dirfd;
 
-	if (take_kept(path, tx)) {
-		tx->size = tx->end;
-		tx->end = -1;
-		err = write_message(tx->fd, tx->size, 1, env, sp, &tx->end);
-		goto written;
-	}
 	tx->fd = -1;
 	tx->dotlocked = 0;
 	tx->end = -1;
-	if (deliver_mbox_is_lock_name(path)) {
+	if (is_lock_name(path)) {
 		log_warnx("mbox %s: a lock file's name, refused", path);
-		return deliver_outcome(DELIVER_PERM, R_MAILBOX_BAD);
+		return method_outcome(DELIVER_PERM, R_MAILBOX_BAD);
 	}
 	if (open_mbox(path, &tx->fd, &dirfd) == -1) {
 		log_warn("mbox %s", path);
-		return deliver_result_errno(errno);
+		return method_outcome_errno(errno);
 	}
 	tx->dotlocked = dotlock(tx->fd, dirfd, path, tx);
 	err = errno;
@@ -515,34 +407,60 @@ deliver_mbox_write(const char *path, const struct envelope *env,
 	    fcntl_lock(tx->fd, time(NULL) + LOCK_WAIT_S) == -1) {
 		err = errno;
 		log_warn("lock %s", path);
-		deliver_mbox_done(tx);
+		unlock_and_close(tx);
 		if (err == EAGAIN)
-			return deliver_outcome(DELIVER_TEMP, R_MAILBOX_BUSY);
-		return deliver_result_errno(err);
+			return method_outcome(DELIVER_TEMP, R_MAILBOX_BUSY);
+		return method_outcome_errno(err);
 	}
 	if (fstat(tx->fd, &st) == -1) {
 		err = errno;
 		log_warn("mbox %s", path);
-		deliver_mbox_done(tx);
-		return deliver_result_errno(err);
+		unlock_and_close(tx);
+		return method_outcome_errno(err);
 	}
 	tx->size = st.st_size;
-	err = write_message(tx->fd, tx->size, 0, env, sp, &tx->end);
-written:
+	return method_outcome(DELIVER_OK, R_DATA_OK);
+}
+
+/*
+ * Lock, append and fsync, keeping the lock: the message is on disk but
+ * can still be cut away by mbox_undo() if another destination of the
+ * same transaction fails.  mbox_done() releases it, or keeps it.
+ */
+static struct deliver_result
+mbox_write(const struct method_copy *c, void *txp)
+{
+	struct mbox_tx *tx = txp;
+	const char *path = c->argv[0];
+	struct deliver_result r;
+	int err;
+
+	if (take_kept(path, c->keep, tx)) {
+		tx->size = tx->end;
+		tx->end = -1;
+		err = write_message(tx->fd, tx->size, 1, c, &tx->end);
+	} else {
+		r = open_locked(path, tx);
+		if (r.status != DELIVER_OK)
+			return r;
+		err = write_message(tx->fd, tx->size, 0, c, &tx->end);
+	}
 	if (err != 0) {
-		deliver_mbox_undo(tx);
+		mbox_undo(tx);
 		errno = err;
 		log_warn("mbox %s", path);
-		deliver_mbox_done(tx);
-		return deliver_result_errno(err);
+		unlock_and_close(tx);
+		return method_outcome_errno(err);
 	}
-	return deliver_outcome(DELIVER_OK, R_DATA_OK);
+	return method_outcome(DELIVER_OK, R_DATA_OK);
 }
 
 /* Cut the mailbox back to its size before our append. */
-void
-deliver_mbox_undo(struct mbox_tx *tx)
+static void
+mbox_undo(void *txp)
 {
+	struct mbox_tx *tx = txp;
+
 	if (tx->fd == -1)
 		return;
 	tx->end = -1;	/* not to be kept: the cut may have failed */
@@ -552,18 +470,34 @@ deliver_mbox_undo(struct mbox_tx *tx)
 
 /*
  * Finished with this mailbox: kept locked for the next message when
- * the session asked for that and the append succeeded, else released.
+ * the session keeps one (keep not NULL) and the append succeeded, else
+ * released.
  */
-void
-deliver_mbox_done(struct mbox_tx *tx)
+static void
+mbox_done(void *txp, void *keepp)
 {
-	if (keep_enabled && tx->fd != -1 && tx->end != -1 && kept.fd == -1) {
-		kept = *tx;
+	struct mbox_tx *tx = txp;
+	struct mbox_keep *keep = keepp;
+
+	if (keep != NULL && !keep->held && tx->fd != -1 && tx->end != -1) {
+		keep->tx = *tx;
+		keep->held = 1;
 		tx->fd = -1;
 		tx->dotlocked = 0;
 		return;
 	}
-	deliver_mbox_done_now(tx);
+	unlock_and_close(tx);
+}
+
+/* Unlock and close the kept mailbox, if there is one. */
+static void
+mbox_release(void *keepp)
+{
+	struct mbox_keep *keep = keepp;
+
+	if (keep->held)
+		unlock_and_close(&keep->tx);
+	keep->held = 0;
 }
 
 /*
@@ -572,7 +506,7 @@ deliver_mbox_done(struct mbox_tx *tx)
  * made: if it was taken for stale and replaced, the new one is not ours.
  */
 static void
-deliver_mbox_done_now(struct mbox_tx *tx)
+unlock_and_close(struct mbox_tx *tx)
 {
 	struct stat st;
 
@@ -583,16 +517,4 @@ deliver_mbox_done_now(struct mbox_tx *tx)
 	if (tx->fd != -1)
 		close(tx->fd);
 	tx->fd = -1;
-}
-
-/* The whole delivery to one mbox, for a single destination. */
-struct deliver_result
-deliver_mbox(const char *path, const struct envelope *env, struct spool *sp)
-{
-	struct mbox_tx tx;
-	struct deliver_result r;
-
-	r = deliver_mbox_write(path, env, sp, &tx);
-	deliver_mbox_done(&tx);
-	return r;
 }

@@ -24,10 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deliver_pipe.h"
 #include "log.h"
+#include "method.h"
+#include "trace.h"
 #include "util.h"
 
+#define EX_NOUSER	67	/* <sysexits.h> is not POSIX */
+#define FEED_CHUNK	16384	/* octets of the spool read at a time */
 #define CLOSE_FD_MAX	65536	/* see child() */
 #define TICK_MAX_MS	64	/* longest wait between looks at the child */
 #define DRAIN_READS	64	/* reads of stderr per wakeup */
@@ -49,7 +52,8 @@ struct feed {
 	struct spool	*sp;
 	off_t		 off;	/* next spool octet to load */
 	size_t		 pos, len;
-	char		 buf[16384];
+	size_t		 size;
+	char		*buf;	/* the caller's */
 };
 
 /* The first non-blank line of the child's stderr, printable ASCII. */
@@ -57,9 +61,10 @@ struct errline {
 	int	 fd;		/* our end, -1 once closed */
 	int	 done;		/* the line is complete; discard the rest */
 	size_t	 len;
-	char	 text[PIPE_DETAIL_MAX + 1];
+	char	 text[METHOD_DETAIL_MAX + 1];
 };
 
+static const char *check_config(const char *);
 static void	make_env(struct pipe_env *, const struct envelope *,
 		    const struct addr *);
 static int	above_stdio(int);
@@ -74,6 +79,32 @@ static const char *errline_text(struct errline *);
 static int	run(pid_t, struct feed *, struct errline *, int, int *);
 static struct deliver_result outcome(char *const [],
 		    const struct envelope *, int, const char *);
+static pid_t	start(char *const [], char *const [], int *, int *);
+static struct deliver_result pipe_write(const struct method_copy *, void *);
+
+/*
+ * A run cannot be taken back, so in SMTP a transaction has one
+ * recipient (smtpd.8: All or nothing), and each distinct recipient has
+ * a run of its own: the program is told whom the message is for.
+ */
+const struct method method_pipe = {
+	.name = "pipe",
+	.one_rcpt = 1,
+	.per_rcpt = 1,
+	.buf_size = FEED_CHUNK,
+	.check_config = check_config,
+	.write = pipe_write
+};
+
+static const char *
+check_config(const char *program)
+{
+	if (program[0] != '/')
+		return "the pipe program needs an absolute path";
+	if (strchr(program, '%') != NULL)
+		return "the pipe program is a fixed path: no % in it";
+	return NULL;
+}
 
 static void
 make_env(struct pipe_env *pe, const struct envelope *env,
@@ -199,7 +230,7 @@ feed_some(struct feed *f)
 
 	while (f->fd != -1 && f->error == 0) {
 		if (f->pos == f->len) {
-			n = spool_read(f->sp, f->off, f->buf, sizeof(f->buf));
+			n = spool_read(f->sp, f->off, f->buf, f->size);
 			if (n == -1) {
 				/* no EOF: the program must not take a cut
 				 * message for a whole one; run() kills it */
@@ -231,7 +262,7 @@ feed_some(struct feed *f)
 
 /*
  * Keep printable ASCII of the first line that has any, up to
- * PIPE_DETAIL_MAX octets, without leading or trailing spaces: it
+ * METHOD_DETAIL_MAX octets, without leading or trailing spaces: it
  * becomes part of a reply line, which must stay plain ASCII.  Later
  * lines are read and dropped, so the program never blocks on stderr.
  */
@@ -246,7 +277,7 @@ errline_add(struct errline *e, const char *p, size_t n)
 			e->done = e->len > 0;
 		else if (c < 32 || c > 126 || (c == ' ' && e->len == 0))
 			continue;
-		else if (e->len < PIPE_DETAIL_MAX)
+		else if (e->len < METHOD_DETAIL_MAX)
 			e->text[e->len++] = (char)c;
 	}
 }
@@ -362,7 +393,7 @@ outcome(char *const argv[], const struct envelope *env, int status,
 	int code;
 
 	if (WIFSIGNALED(status)) {
-		res = deliver_outcome(DELIVER_TEMP, R_PIPE_CRASHED);
+		res = method_outcome(DELIVER_TEMP, R_PIPE_CRASHED);
 		snprintf(res.detail, sizeof(res.detail), "%d",
 		    WTERMSIG(status));
 		log_warnx("pipe %s (%s): killed by signal %d%s%s", argv[0],
@@ -373,14 +404,14 @@ outcome(char *const argv[], const struct envelope *env, int status,
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (code == 0) {
 		log_info("pipe %s (%s): delivered", argv[0], env->id);
-		return deliver_outcome(DELIVER_OK, R_DATA_OK);
+		return method_outcome(DELIVER_OK, R_DATA_OK);
 	}
 	if (code == EX_TEMPFAIL)
-		res = deliver_outcome(DELIVER_TEMP, R_PIPE_TEMPFAIL);
+		res = method_outcome(DELIVER_TEMP, R_PIPE_TEMPFAIL);
 	else if (code == EX_NOUSER)
-		res = deliver_outcome(DELIVER_PERM, R_PIPE_NOUSER);
+		res = method_outcome(DELIVER_PERM, R_PIPE_NOUSER);
 	else
-		res = deliver_outcome(DELIVER_PERM, R_PIPE_FAILED);
+		res = method_outcome(DELIVER_PERM, R_PIPE_FAILED);
 	if (*line != '\0')
 		util_strlcpy(res.detail, line, sizeof(res.detail));
 	else
@@ -392,43 +423,25 @@ outcome(char *const argv[], const struct envelope *env, int status,
 }
 
 /*
- * Run argv (argv[0] an absolute path, every element already expanded
- * by the caller; envelope data reaches the program only as whole argv
- * elements and in its environment) with the message on stdin, and map
- * its end to an outcome.
+ * Start argv with envp, its stdin and stderr two pipes whose other
+ * ends are ours: *to (its stdin) and *from (its stderr), close-on-exec
+ * and non-blocking.  The child's pid, or -1 with errno and nothing
+ * left open.
  */
-struct deliver_result
-deliver_pipe(char *const argv[], const struct envelope *env,
-    const struct addr *rcpt, struct spool *sp, int timeout_s)
+static pid_t
+start(char *const argv[], char *const envp[], int *to, int *from)
 {
-	static struct feed f;	/* its buffer is too big for the stack */
-	struct errline e;
-	struct pipe_env pe;
-	int in[2], er[2], status, r, n;
+	int in[2], er[2], n;
 	pid_t pid;
 
-	if (argv[0] == NULL || argv[0][0] != '/') {
-		log_warnx("pipe: the program needs an absolute path");
-		return deliver_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
-	}
-	memset(&pe, 0, sizeof(pe));
-	make_env(&pe, env, rcpt);
-	memset(&e, 0, sizeof(e));
-	f.sp = sp;
-	f.off = 0;
-	f.pos = 0;
-	f.error = 0;
-	n = snprintf(f.buf, sizeof(f.buf), "Return-Path: <%s>\n",
-	    env->sender->mailbox);
-	f.len = (size_t)n;
 	if (pipe(in) == -1)
-		goto fail;
+		return -1;
 	if (pipe(er) == -1) {
 		n = errno;
 		close(in[0]);
 		close(in[1]);
 		errno = n;
-		goto fail;
+		return -1;
 	}
 	/* our ends: never inherited, never blocking the poll loop */
 	fcntl(in[1], F_SETFD, FD_CLOEXEC);
@@ -442,16 +455,58 @@ deliver_pipe(char *const argv[], const struct envelope *env,
 		close(er[0]);
 		close(er[1]);
 		errno = n;
-		goto fail;
+		return -1;
 	}
 	if (pid == 0)
-		child(argv, pe.envp, in[0], er[1]);
+		child(argv, envp, in[0], er[1]);
 	close(in[0]);
 	close(er[1]);
 	setpgid(pid, pid);	/* both sides, so kill(-pid) works at once */
-	f.fd = in[1];
-	e.fd = er[0];
-	r = run(pid, &f, &e, timeout_s, &status);
+	*to = in[1];
+	*from = er[0];
+	return pid;
+}
+
+/*
+ * Run argv (argv[0] an absolute path, every element already expanded
+ * by deliver.c; envelope data reaches the program only as whole argv
+ * elements and in its environment) with the message on stdin, and map
+ * its end to an outcome.  Nothing is held afterwards (tx is empty).
+ * The caller must ignore SIGPIPE, as smtpd does, or a program that
+ * stops reading kills it.
+ */
+static struct deliver_result
+pipe_write(const struct method_copy *c, void *tx)
+{
+	char *const *argv = c->argv;
+	const struct envelope *env = c->env;
+	struct feed f;
+	struct errline e;
+	struct pipe_env pe;
+	int status, r, n;
+	pid_t pid;
+
+	(void)tx;
+	if (argv[0] == NULL || argv[0][0] != '/') {
+		log_warnx("pipe: the program needs an absolute path");
+		return method_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
+	}
+	memset(&pe, 0, sizeof(pe));
+	make_env(&pe, env, c->full);
+	memset(&e, 0, sizeof(e));
+	memset(&f, 0, sizeof(f));
+	f.sp = c->sp;
+	f.buf = c->buf;
+	f.size = c->bufsize;
+	if ((n = trace_return_path(f.buf, f.size,
+	    env->sender->mailbox)) == -1) {
+		log_warnx("pipe: no room for the message's first line");
+		return method_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
+	}
+	f.len = (size_t)n;
+	if ((pid = start(argv, pe.envp, &f.fd, &e.fd)) == -1)
+		goto fail;
+	r = run(pid, &f, &e, c->timeout_s, &status);
 	n = errno;
 	feed_close(&f);
 	if (e.fd != -1)
@@ -464,11 +519,11 @@ deliver_pipe(char *const argv[], const struct envelope *env,
 		return outcome(argv, env, status, errline_text(&e));
 	if (r == 0) {
 		log_warnx("pipe %s (%s): timed out after %d s", argv[0],
-		    env->id, timeout_s);
-		return deliver_outcome(DELIVER_TEMP, R_PIPE_TIMEOUT);
+		    env->id, c->timeout_s);
+		return method_outcome(DELIVER_TEMP, R_PIPE_TIMEOUT);
 	}
 	errno = n;
 fail:
 	log_warn("pipe %s (%s)", argv[0], env->id);
-	return deliver_result_errno(errno);
+	return method_outcome_errno(errno);
 }

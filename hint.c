@@ -172,7 +172,7 @@ shell_word(char *dst, size_t size, const char *src)
  * not fit in buf.
  */
 int
-hint_stored(char *buf, size_t size, enum method method, const char *where,
+hint_stored(char *buf, size_t size, enum method_id method, const char *where,
     enum hint_lang lang)
 {
 	char quoted[1100];

@@ -21,7 +21,7 @@ enum hint_lang {
 enum hint_lang hint_language(const char *, const char *, const char *);
 const char *hint_greeting(enum hint_lang, int);
 const char *hint_after(enum reply_id, enum hint_lang);
-int	hint_stored(char *, size_t, enum method, const char *,
+int	hint_stored(char *, size_t, enum method_id, const char *,
 	    enum hint_lang);
 void	hint_write(int, enum hint_lang, const char *);
 

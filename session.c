@@ -8,7 +8,6 @@
  * it leaves in s->arg.  reply.c words every reply; the learner's aids
  * come after each one (learner.c).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "log.h"
 #include "session.h"
 #include "spool.h"
+#include "trace.h"
 #include "transcript.h"
 #include "txn.h"
 #include "unstuff.h"
@@ -470,49 +470,28 @@ cmd_rcpt(struct session *s, char *arg)
 	return r;
 }
 
-/* Neutralise a name for a header: nothing but [A-Za-z0-9.:_[]-]. */
-static void
-header_safe(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
-		dst[i] = (isalnum((unsigned char)src[i]) ||
-		    strchr(".-_:[]", src[i]) != NULL) ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 /*
  * The trace header (RFC 5321 4.4), first in the spool.  "with" names
- * the protocol as RFC 3848 and RFC 6531 register it.
+ * the protocol as RFC 3848 and RFC 6531 register it; trace.c writes
+ * the line.
  */
 static int
 write_received(struct session *s)
 {
-	char buf[1400], helo[256], date[64], peer[80];
+	char buf[TRACE_RECEIVED_MAX];
 	const char *with;
 	int n;
 
-	header_safe(helo, sizeof(helo), s->helo);
-	if (s->cfg->peer != NULL)
-		snprintf(peer, sizeof(peer), "[%s]", s->cfg->peer);
-	else
-		util_strlcpy(peer, "stdin", sizeof(peer));
 	if (s->cfg->lmtp)
 		with = "LMTP";
 	else if (!s->esmtp)
 		with = "SMTP";
 	else
 		with = s->txn.smtputf8 ? "UTF8SMTP" : "ESMTP";
-	if (util_rfc5322_date(date, sizeof(date), util_now()) == -1)
-		return -1;
-	n = snprintf(buf, sizeof(buf),
-	    "Received: from %s (%s)\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
-	    "\t%s\n", helo, peer, s->cfg->hostname, with, s->txn.id,
-	    s->txn.nrcpts == 1 ? "\n\tfor <" : "",
-	    s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : "",
-	    s->txn.nrcpts == 1 ? ">" : "", date);
-	if (n < 0 || (size_t)n >= sizeof(buf))
+	n = trace_received(buf, sizeof(buf), s->helo, s->cfg->peer,
+	    s->cfg->hostname, with, s->txn.id,
+	    s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : NULL, util_now());
+	if (n == -1)
 		return -1;
 	return spool_write(&s->spool, buf, (size_t)n);
 }
@@ -584,9 +563,9 @@ cmd_data(struct session *s, char *arg)
 	}
 	if ((each = calloc(s->txn.nrcpts, sizeof(*each))) == NULL) {
 		r = R_LOCAL_ERROR;
-		refused = deliver_outcome(DELIVER_TEMP, r);
+		refused = method_outcome(DELIVER_TEMP, r);
 	} else if (r != R_NONE) {
-		refused = deliver_outcome(DELIVER_PERM, r);
+		refused = method_outcome(DELIVER_PERM, r);
 		for (i = 0; i < s->txn.nrcpts; i++)
 			each[i] = refused;
 	} else {

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "util.h"
 
 static int	spill(struct spool *);
-static int	write_all_at(int, const char *, size_t, off_t);
 
 void
 spool_init(struct spool *sp)
@@ -31,38 +31,20 @@ spool_reset(struct spool *sp)
 {
 	if (sp->fd != -1)
 		close(sp->fd);
-	sp->fd = -1;
-	sp->error = 0;
-	sp->size = 0;
-	sp->memlen = 0;
+	spool_init(sp);
 }
 
-static int
-write_all_at(int fd, const char *p, size_t n, off_t off)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, p, n, off);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
-/* Move what is in memory into a new unlinked file. */
+/*
+ * Move what is in memory into a new unlinked file, opened for
+ * appending: only spool_write() writes to it, always at its end, and
+ * reads name their offset (pread), so the file position never matters.
+ */
 static int
 spill(struct spool *sp)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
-	int fd;
+	int fd, flags;
 
 	if (dir == NULL || *dir != '/')
 		dir = "/tmp";
@@ -75,7 +57,9 @@ spill(struct spool *sp)
 		return -1;
 	unlink(path);
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
-	    write_all_at(fd, sp->mem, sp->memlen, 0) == -1) {
+	    (flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_APPEND) == -1 ||
+	    util_write_all(fd, sp->mem, sp->memlen) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -99,7 +83,7 @@ spool_write(struct spool *sp, const char *p, size_t n)
 	}
 	if (sp->fd == -1 && spill(sp) == -1)
 		goto fail;
-	if (write_all_at(sp->fd, p, n, sp->size) == -1)
+	if (util_write_all(sp->fd, p, n) == -1)
 		goto fail;
 	sp->size += (off_t)n;
 	return 0;
@@ -129,15 +113,23 @@ spool_read(struct spool *sp, off_t off, char *buf, size_t n)
 }
 
 /*
- * A descriptor positioned at the start of the message, for a child's
- * stdin: the spool file itself, spilling a memory-only message first.
+ * Hand the whole message to fn, in order, a piece of at most size
+ * octets at a time read through the caller's buf.  0 at the end; -1
+ * when a read fails or fn returns -1, with errno as they left it.
  */
 int
-spool_fd(struct spool *sp)
+spool_copy(struct spool *sp, char *buf, size_t size,
+    int (*fn)(void *, const char *, size_t), void *arg)
 {
-	if (sp->fd == -1 && spill(sp) == -1)
-		return -1;
-	if (lseek(sp->fd, 0, SEEK_SET) == -1)
-		return -1;
-	return sp->fd;
+	ssize_t n;
+	off_t off;
+
+	for (off = 0;; off += n) {
+		if ((n = spool_read(sp, off, buf, size)) == -1)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (fn(arg, buf, (size_t)n) == -1)
+			return -1;
+	}
 }

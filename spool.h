@@ -23,7 +23,8 @@ struct spool {
 void	spool_init(struct spool *);
 int	spool_write(struct spool *, const char *, size_t);
 ssize_t	spool_read(struct spool *, off_t, char *, size_t);
-int	spool_fd(struct spool *);
+int	spool_copy(struct spool *, char *, size_t,
+	    int (*)(void *, const char *, size_t), void *);
 void	spool_reset(struct spool *);
 
 #endif

@@ -147,7 +147,7 @@ util_sync_dir(int fd)
  * it 0700 when missing and create is set (and fsyncing at, so the new
  * entry lasts).  A symlink there is ELOOP and
  * any other non-directory ENOTDIR, both permanent for
- * deliver_result_errno(): O_NOFOLLOW alone says ELOOP, ENOTDIR or
+ * method_outcome_errno(): O_NOFOLLOW alone says ELOOP, ENOTDIR or
  * EMLINK depending on the system.
  */
 int

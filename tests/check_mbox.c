@@ -1,9 +1,10 @@
 /* ISC license. */
 /*
- * Unit tests for deliver_mbox.c, called directly with a spool filled
- * here: mboxrd quoting across chunk boundaries, the newline before a
- * new message, refusal of symlinks, FIFOs, directories and hard links,
- * exact rollback when the file size limit hits, and the dot-lock.
+ * Unit tests for deliver_mbox.c, called through its method table with
+ * a spool filled here: mboxrd quoting across chunk boundaries, the
+ * newline before a new message, refusal of symlinks, FIFOs, directories
+ * and hard links, exact rollback when the file size limit hits, the
+ * dot-lock, and a mailbox kept locked between messages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +16,14 @@
 #include <unistd.h>
 
 #include "check_smtpd.h"
-#include "deliver.h"
-#include "deliver_mbox.h"
+#include "method.h"
 #include "spool.h"
 
+/*
+ * The spool is read in pieces of half the caller's scratch buffer
+ * (deliver_mbox.c); the test gives it 2 * CHUNK, as deliver.c does.
+ */
+#define CHUNK		65536
 #define FROM_LINE	"From a@b.example Tue Nov 14 22:13:20 2023\n"
 #define RETURN_PATH	"Return-Path: <a@b.example>\n"
 
@@ -26,11 +31,15 @@ static char		*dir, *mbox_path, *lock_path;
 static struct spool	 sp;
 static struct addr	 sender, rcpt;
 static struct envelope	 env;
+static void		*keep;		/* kept between messages, or NULL */
+static char		*scratch;	/* 2 * CHUNK */
 
 static void	setup(void);
 static void	teardown(void);
-static struct deliver_result deliver_body(const char *, const char *,
-		    size_t);
+static struct deliver_result deliver_to(char *);
+static struct deliver_result deliver_body(char *, const char *, size_t);
+static void	keep_on(void);
+static void	keep_off(void);
 static size_t	mboxrd(const char *, size_t, char *);
 static char	*expected(const char *, size_t, const char *, size_t,
 		    size_t *);
@@ -100,7 +109,9 @@ setup(void)
 	env.id = "6553F100000000001";
 	env.when = 1700000000;
 	spool_init(&sp);
-	deliver_mbox_keep(0);	/* as deliver_mbox() is used without a session */
+	keep = NULL;	/* nothing kept, as without a session */
+	scratch = malloc(2 * CHUNK);
+	ck_assert_ptr_nonnull(scratch);
 	swap_path = NULL;
 	swap_done = swap_looks = swap_intact = 0;
 }
@@ -108,7 +119,8 @@ setup(void)
 static void
 teardown(void)
 {
-	deliver_mbox_keep(0);
+	keep_off();
+	free(scratch);
 	spool_reset(&sp);
 	test_rmtree(dir);
 	free(lock_path);
@@ -116,13 +128,63 @@ teardown(void)
 	free(dir);
 }
 
+/*
+ * The whole delivery of the spool to one mbox, as deliver.c makes it
+ * for a single destination: write, then done (kept when keep is set).
+ */
+static struct deliver_result
+deliver_to(char *path)
+{
+	char *argv[2];
+	struct method_copy c;
+	struct deliver_result r;
+	void *tx;
+
+	argv[0] = path;
+	argv[1] = NULL;
+	memset(&c, 0, sizeof(c));
+	c.env = &env;
+	c.sp = &sp;
+	c.argv = argv;
+	c.rcpt = c.full = &rcpt;
+	c.keep = keep;
+	c.buf = scratch;
+	c.bufsize = 2 * CHUNK;
+	tx = calloc(1, method_mbox.tx_size);
+	ck_assert_ptr_nonnull(tx);
+	r = method_mbox.write(&c, tx);
+	method_mbox.done(tx, keep);
+	free(tx);
+	return r;
+}
+
 /* Spool body[0..n) and deliver it to path. */
 static struct deliver_result
-deliver_body(const char *path, const char *body, size_t n)
+deliver_body(char *path, const char *body, size_t n)
 {
 	spool_reset(&sp);
 	ck_assert_int_eq(spool_write(&sp, body, n), 0);
-	return deliver_mbox(path, &env, &sp);
+	return deliver_to(path);
+}
+
+/* Keep the mailbox locked between deliveries, as a session does. */
+static void
+keep_on(void)
+{
+	if (keep == NULL)
+		keep = calloc(1, method_mbox.keep_size);
+	ck_assert_ptr_nonnull(keep);
+}
+
+/* Let the kept mailbox go, and keep none from now on. */
+static void
+keep_off(void)
+{
+	if (keep == NULL)
+		return;
+	method_mbox.release(keep);
+	free(keep);
+	keep = NULL;
 }
 
 /*
@@ -300,7 +362,7 @@ START_TEST(test_quoting_across_chunks)
 		"From  two\n", ">\n", "F\n", ">>>>>>>>>>From y\n", "xFrom z\n",
 	};
 	const size_t nkinds = sizeof(kinds) / sizeof(*kinds);
-	size_t cap = 80 * MBOX_CHUNK * 2, n = 0, k, target, r, len;
+	size_t cap = 80 * CHUNK * 2, n = 0, k, target, r, len;
 	char *body, *exp;
 	struct deliver_result res;
 	int i;
@@ -309,7 +371,7 @@ START_TEST(test_quoting_across_chunks)
 	ck_assert_ptr_nonnull(body);
 	for (k = 1; k <= nkinds * 8; k++) {
 		/* the kind's line starts 0..7 octets before boundary k */
-		target = k * MBOX_CHUNK - (k - 1) % 8;
+		target = k * CHUNK - (k - 1) % 8;
 		while (target - n > 101) {
 			memset(body + n, 'a' + (char)(n % 26), 100);
 			memcpy(body + n + 40, "From ", 5);
@@ -343,14 +405,14 @@ START_TEST(test_quoting_across_chunks)
 		ck_assert_int_eq(spool_write(&sp, body + k,
 		    n - k < 7777 ? n - k : 7777), 0);
 	ck_assert_int_ne(sp.fd, -1);	/* spilled to a file */
-	res = deliver_mbox(mbox_path, &env, &sp);
+	res = deliver_to(mbox_path);
 	ck_assert_int_eq(res.status, DELIVER_OK);
 	exp = expected("", 0, body, n, &len);
 	expect_file(mbox_path, exp, len);
 	free(exp);
 
 	/* the same again, appended: the old message stays as it was */
-	res = deliver_mbox(mbox_path, &env, &sp);
+	res = deliver_to(mbox_path);
 	ck_assert_int_eq(res.status, DELIVER_OK);
 	{
 		size_t len2;
@@ -485,7 +547,7 @@ deliver_limited(void *arg, int *out)
 	struct deliver_result r;
 
 	(void)arg;
-	r = deliver_mbox(mbox_path, &env, &sp);
+	r = deliver_to(mbox_path);
 	out[0] = (int)r.status;
 	out[1] = (int)r.reply;
 }
@@ -537,9 +599,9 @@ START_TEST(test_file_size_limit)
 END_TEST
 
 /*
- * deliver_mbox_keep(1), as a session asks: after a delivery the mailbox
- * stays locked; the next message to it is appended exactly as if it had
- * been opened again; deliver_mbox_release() lets it go.
+ * With keep state, as a session has: after a delivery the mailbox stays
+ * locked; the next message to it is appended exactly as if it had been
+ * opened again; release lets it go.
  */
 START_TEST(test_kept_between_messages)
 {
@@ -547,13 +609,13 @@ START_TEST(test_kept_between_messages)
 	size_t len, len2;
 	struct stat st;
 
-	deliver_mbox_keep(1);
+	keep_on();
 	ck_assert_int_eq(deliver_body(mbox_path, "one\n", 4).status,
 	    DELIVER_OK);
 	ck_assert_msg(lstat(lock_path, &st) == 0, "kept without its lock");
 	ck_assert_int_eq(deliver_body(mbox_path, "From two\n", 9).status,
 	    DELIVER_OK);
-	deliver_mbox_release();
+	method_mbox.release(keep);
 	expect_no_lock();
 	one = expected("", 0, "one\n", 4, &len);
 	both = expected(one, len, "From two\n", 9, &len2);
@@ -561,7 +623,7 @@ START_TEST(test_kept_between_messages)
 	free(both);
 	free(one);
 	/* turned off: nothing is kept */
-	deliver_mbox_keep(0);
+	keep_off();
 	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
 	    DELIVER_OK);
 	expect_no_lock();
@@ -575,13 +637,13 @@ START_TEST(test_kept_released_for_another)
 	struct stat st;
 
 	other_lock = test_path(dir, "other.lock");
-	deliver_mbox_keep(1);
+	keep_on();
 	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
 	    DELIVER_OK);
 	ck_assert_int_eq(deliver_body(other, "b\n", 2).status, DELIVER_OK);
 	expect_no_lock();
 	ck_assert_msg(lstat(other_lock, &st) == 0, "%s not kept", other_lock);
-	deliver_mbox_release();
+	method_mbox.release(keep);
 	ck_assert_msg(lstat(other_lock, &st) == -1 && errno == ENOENT,
 	    "%s left behind", other_lock);
 	free(other_lock);
@@ -599,7 +661,7 @@ deliver_kept_limited(void *arg, int *out)
 	struct deliver_result r;
 
 	(void)arg;
-	deliver_mbox_keep(1);
+	keep_on();
 	if (deliver_body(mbox_path, "one\n", 4).status != DELIVER_OK)
 		return;
 	r = deliver_body(mbox_path, "a longer second message\nthat does "

@@ -1,6 +1,7 @@
 /* ISC license. */
 /*
- * Unit tests for deliver_pipe.c, with the shell scripts in
+ * Unit tests for deliver_pipe.c, through its method table, with the
+ * shell scripts in
  * tests/helpers/ as delivery programs (run from the top directory, as
  * `make check` does): the exact bytes on stdin, the exact environment,
  * the exit status table with the stderr line, stdout kept away from
@@ -18,8 +19,7 @@
 #include <unistd.h>
 
 #include "check_smtpd.h"
-#include "deliver.h"
-#include "deliver_pipe.h"
+#include "method.h"
 #include "spool.h"
 
 #define RETURN_PATH	"Return-Path: <a@b.example>\n"
@@ -33,11 +33,13 @@ static char		*dir, *out, *helpers;
 static struct spool	 sp;
 static struct addr	 sender, rcpt;
 static struct envelope	 env;
+static char		*scratch;	/* the method's buf_size octets */
 
 static void	setup(void);
 static void	teardown(void);
 static char	*helper(const char *);
 static void	spool_body(const char *, size_t);
+static struct deliver_result pipe_run(char *const [], int);
 static struct deliver_result run2(const char *, const char *, int);
 static void	expect_file(const char *, const char *, size_t);
 static long	ms_since(const struct timespec *);
@@ -51,7 +53,7 @@ setup(void)
 	char cwd[4096];
 
 	test_env();
-	/* smtpd ignores SIGPIPE; so must whoever calls deliver_pipe() */
+	/* smtpd ignores SIGPIPE; so must whoever runs the pipe method */
 	signal(SIGPIPE, SIG_IGN);
 	dir = test_tmpdir();
 	out = test_path(dir, "out");
@@ -70,11 +72,14 @@ setup(void)
 	env.when = 1700000000;
 	spool_init(&sp);
 	spool_body(BODY, sizeof(BODY) - 1);
+	scratch = malloc(method_pipe.buf_size);
+	ck_assert_ptr_nonnull(scratch);
 }
 
 static void
 teardown(void)
 {
+	free(scratch);
 	spool_reset(&sp);
 	test_rmtree(dir);
 	free(helpers);
@@ -100,6 +105,26 @@ spool_body(const char *body, size_t n)
 	ck_assert_int_eq(spool_write(&sp, body, n), 0);
 }
 
+/*
+ * Run argv (already expanded) for rcpt with the spool on its stdin, as
+ * deliver.c calls the method; a run holds nothing, so no tx.
+ */
+static struct deliver_result
+pipe_run(char *const argv[], int timeout_s)
+{
+	struct method_copy c;
+
+	memset(&c, 0, sizeof(c));
+	c.env = &env;
+	c.sp = &sp;
+	c.argv = argv;
+	c.rcpt = c.full = &rcpt;
+	c.timeout_s = timeout_s;
+	c.buf = scratch;
+	c.bufsize = method_pipe.buf_size;
+	return method_pipe.write(&c, NULL);
+}
+
 /* Run helper name with one argument, or none when a1 is NULL. */
 static struct deliver_result
 run2(const char *name, const char *a1, int timeout_s)
@@ -110,7 +135,7 @@ run2(const char *name, const char *a1, int timeout_s)
 	argv[0] = helper(name);
 	argv[1] = a1 == NULL ? NULL : strdup(a1);
 	argv[2] = NULL;
-	r = deliver_pipe(argv, &env, &rcpt, &sp, timeout_s);
+	r = pipe_run(argv, timeout_s);
 	free(argv[1]);
 	free(argv[0]);
 	return r;
@@ -315,7 +340,7 @@ START_TEST(test_exit_status)
 	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
 		argv[1] = strdup(t[i].code);
 		argv[2] = strdup(t[i].err);
-		r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+		r = pipe_run(argv, 10);
 		ck_assert_msg(r.status == t[i].status && r.reply == t[i].reply,
 		    "exit %s: status %d reply %d, want %d %d", t[i].code,
 		    r.status, r.reply, t[i].status, t[i].reply);
@@ -341,7 +366,7 @@ START_TEST(test_detail_in_pieces)
 	argv[2] = strdup("  quota  ");
 	argv[3] = strdup(" exceeded  \\n");
 	argv[4] = NULL;
-	r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+	r = pipe_run(argv, 10);
 	ck_assert_int_eq(r.status, DELIVER_TEMP);
 	ck_assert_int_eq(r.reply, R_PIPE_TEMPFAIL);
 	ck_assert_str_eq(r.detail, "quota   exceeded");
@@ -352,21 +377,21 @@ START_TEST(test_detail_in_pieces)
 }
 END_TEST
 
-/* A long first line is cut at PIPE_DETAIL_MAX octets. */
+/* A long first line is cut at METHOD_DETAIL_MAX octets. */
 START_TEST(test_detail_cut)
 {
-	char err[400], want[PIPE_DETAIL_MAX + 1], *argv[4];
+	char err[400], want[METHOD_DETAIL_MAX + 1], *argv[4];
 	struct deliver_result r;
 
 	memset(err, 'e', 300);
 	memcpy(err + 300, "\\n", 3);
-	memset(want, 'e', PIPE_DETAIL_MAX);
-	want[PIPE_DETAIL_MAX] = '\0';
+	memset(want, 'e', METHOD_DETAIL_MAX);
+	want[METHOD_DETAIL_MAX] = '\0';
 	argv[0] = helper("pipe-exit.sh");
 	argv[1] = strdup("75");
 	argv[2] = err;
 	argv[3] = NULL;
-	r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+	r = pipe_run(argv, 10);
 	ck_assert_int_eq(r.status, DELIVER_TEMP);
 	ck_assert_int_eq(r.reply, R_PIPE_TEMPFAIL);
 	ck_assert_str_eq(r.detail, want);
@@ -564,7 +589,7 @@ START_TEST(test_argv_literal)
 	argv[6] = strdup("");
 	argv[7] = strdup("'\"\\");
 	argv[8] = NULL;
-	r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+	r = pipe_run(argv, 10);
 	ck_assert_int_eq(r.status, DELIVER_OK);
 	n = 64 + 3 * (strlen(dir) + 64);
 	want = malloc(n);
@@ -625,7 +650,7 @@ START_TEST(test_exec_failure)
 
 	argv[0] = missing;
 	argv[1] = NULL;
-	r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+	r = pipe_run(argv, 10);
 	ck_assert_int_eq(r.status, DELIVER_TEMP);
 	ck_assert_int_eq(r.reply, R_PIPE_TEMPFAIL);
 	ck_assert_str_eq(r.detail, "cannot execute delivery program: "
@@ -634,19 +659,45 @@ START_TEST(test_exec_failure)
 	test_write_file(plain, "#!/bin/sh\nexit 0\n", 17);
 	ck_assert_int_eq(chmod(plain, 0644), 0);
 	argv[0] = plain;
-	r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+	r = pipe_run(argv, 10);
 	ck_assert_int_eq(r.status, DELIVER_TEMP);
 	ck_assert_int_eq(r.reply, R_PIPE_TEMPFAIL);
 	ck_assert_str_eq(r.detail, "cannot execute delivery program: "
 	    "Permission denied");
 
 	argv[0] = strdup("tests/helpers/pipe-copy.sh");
-	r = deliver_pipe(argv, &env, &rcpt, &sp, 10);
+	r = pipe_run(argv, 10);
 	ck_assert_int_eq(r.status, DELIVER_TEMP);
 	ck_assert_int_eq(r.reply, R_LOCAL_ERROR);
 	free(argv[0]);
 	free(plain);
 	free(missing);
+}
+END_TEST
+
+/*
+ * The method tables keep the promise all or nothing rests on: a method
+ * whose copy cannot be taken back (pipe) takes one recipient per SMTP
+ * transaction; and each names itself and can write.
+ */
+START_TEST(test_method_tables)
+{
+	const struct method *const all[] = {
+		&method_mbox, &method_maildir, &method_pipe
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++) {
+		ck_assert_ptr_nonnull(all[i]->name);
+		ck_assert_ptr_nonnull(all[i]->write);
+		ck_assert_msg(all[i]->undo != NULL || all[i]->one_rcpt,
+		    "%s cannot take a copy back but allows two recipients",
+		    all[i]->name);
+		ck_assert_msg(all[i]->keep_size == 0 ||
+		    all[i]->release != NULL, "%s keeps what it cannot release",
+		    all[i]->name);
+	}
+	ck_assert(method_pipe.undo == NULL && method_pipe.one_rcpt);
 }
 END_TEST
 
@@ -676,6 +727,7 @@ pipe_suite(void)
 	tcase_add_test(tc, test_argv_literal);
 	tcase_add_test(tc, test_spool_unreadable);
 	tcase_add_test(tc, test_exec_failure);
+	tcase_add_test(tc, test_method_tables);
 	suite_add_tcase(s, tc);
 	return s;
 }

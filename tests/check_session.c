@@ -289,9 +289,10 @@ read_until(int fd, char *buf, size_t size, size_t *n, const char *tail)
 }
 
 /*
- * Pipelined messages share the mailbox's locks (deliver_mbox_keep), but
- * once smtpd has answered and waits for the client, it holds neither
- * PATH.lock nor the fcntl lock: a silent client cannot lock a mailbox.
+ * Pipelined messages share the mailbox's locks (kept in the session's
+ * deliver_ctx), but once smtpd has answered and waits for the client,
+ * it holds neither PATH.lock nor the fcntl lock: a silent client cannot
+ * lock a mailbox.
  */
 START_TEST(test_no_lock_while_waiting)
 {

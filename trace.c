@@ -1,0 +1,119 @@
+/* ISC license. */
+/*
+ * The lines smtpd writes in front of a message: one place, so the
+ * three methods and the session cannot drift apart in how they show an
+ * address or a date.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "trace.h"
+#include "util.h"
+
+static void	header_safe(char *, size_t, const char *);
+static void	from_line_name(char [ADDR_MAILBOX_MAX + 1], const char *);
+static int	checked(int, size_t);
+
+/* snprintf's result as a length, or -1 when it was cut. */
+static int
+checked(int n, size_t size)
+{
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* Neutralise a name for a header: nothing but [A-Za-z0-9.:_[]-]. */
+static void
+header_safe(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
+		dst[i] = (isalnum((unsigned char)src[i]) ||
+		    strchr(".-_:[]", src[i]) != NULL) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/*
+ * The trace header (RFC 5321 4.4), first in the spool: from the HELO
+ * name (neutralised) and the peer's address (NULL: stdin), by host,
+ * with the protocol word as RFC 3848 and RFC 6531 register it, the
+ * message id, "for <rcpt>" when the message has that one recipient
+ * only (rcpt NULL: several), and the date.
+ */
+int
+trace_received(char *buf, size_t size, const char *helo_name,
+    const char *peer_addr, const char *host, const char *with,
+    const char *id, const char *rcpt, time_t when)
+{
+	char helo[256], date[64], peer[80];
+
+	header_safe(helo, sizeof(helo), helo_name);
+	if (peer_addr != NULL)
+		snprintf(peer, sizeof(peer), "[%s]", peer_addr);
+	else
+		util_strlcpy(peer, "stdin", sizeof(peer));
+	if (util_rfc5322_date(date, sizeof(date), when) == -1)
+		return -1;
+	return checked(snprintf(buf, size,
+	    "Received: from %s (%s)\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
+	    "\t%s\n", helo, peer, host, with, id,
+	    rcpt != NULL ? "\n\tfor <" : "", rcpt != NULL ? rcpt : "",
+	    rcpt != NULL ? ">" : "", date), size);
+}
+
+/*
+ * The sender as the From_ line shows it: ASCII, since mail readers
+ * parse that line as ASCII (Python's mailbox module raises on anything
+ * else), and one word.  A blank becomes '_' (a quoted local part may
+ * hold one) and each non-ASCII character one '?'.  The Return-Path
+ * header keeps the address as it was given.
+ */
+static void
+from_line_name(char who[ADDR_MAILBOX_MAX + 1], const char *sender)
+{
+	const unsigned char *p = (const unsigned char *)sender;
+	size_t o = 0;
+
+	for (; *p != '\0' && o < ADDR_MAILBOX_MAX; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;	/* a UTF-8 continuation octet */
+		who[o++] = *p >= 0x80 ? '?' : *p == ' ' ? '_' : (char)*p;
+	}
+	who[o] = '\0';
+}
+
+/*
+ * "From SENDER DATE", the line that starts a message in an mbox
+ * (mboxrd), with the asctime-style date readers expect; the null
+ * sender <> is MAILER-DAEMON.
+ */
+int
+trace_from_line(char *buf, size_t size, const char *sender, time_t when)
+{
+	char date[64], who[ADDR_MAILBOX_MAX + 1];
+	struct tm tm;
+
+	if (localtime_r(&when, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		return -1;
+	from_line_name(who, *sender == '\0' ? "MAILER-DAEMON" : sender);
+	return checked(snprintf(buf, size, "From %s %s\n", who, date), size);
+}
+
+/* The envelope sender as delivery found it (RFC 5321 4.4). */
+int
+trace_return_path(char *buf, size_t size, const char *sender)
+{
+	return checked(snprintf(buf, size, "Return-Path: <%s>\n", sender),
+	    size);
+}
+
+/* The recipient the copy was delivered for (qmail's convention). */
+int
+trace_delivered_to(char *buf, size_t size, const char *rcpt)
+{
+	return checked(snprintf(buf, size, "Delivered-To: %s\n", rcpt),
+	    size);
+}
