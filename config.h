@@ -33,6 +33,4 @@ struct config {
 	int			  method_argc;
 };
 
-void	config_parse(struct config *, int, char **);
-
 #endif

@@ -2,13 +2,14 @@
 /*
  * smtpd: an SMTP server for one connection on stdin and stdout, as
  * inetd, xinetd, tcpserver or a systemd socket (Accept=yes) start it.
- * main() alone: config.c reads the command line and the environment,
+ * main() alone: options.c reads the command line and the environment,
  * session.c runs the session; everything else links into the tests.
  */
 #include <signal.h>
 #include <stdlib.h>
 
 #include "config.h"
+#include "options.h"
 #include "log.h"
 #include "session.h"
 
@@ -18,7 +19,7 @@ main(int argc, char **argv)
 	struct config cfg;
 	int status;
 
-	config_parse(&cfg, argc, argv);
+	options_parse(&cfg, argc, argv);
 	/* a vanished client is an EPIPE; a file size limit is an EFBIG */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);

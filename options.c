@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "options.h"
 #include "deliver.h"
 #include "hint.h"
 #include "log.h"
@@ -280,7 +281,7 @@ from_environment(struct config *cfg)
  * says.
  */
 void
-config_parse(struct config *cfg, int argc, char **argv)
+options_parse(struct config *cfg, int argc, char **argv)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_size = DEFAULT_MAX_SIZE;

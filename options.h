@@ -1,0 +1,10 @@
+/* ISC license. */
+/* The command line and the environment, into a struct config. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include "config.h"
+
+void	options_parse(struct config *, int, char **);
+
+#endif
