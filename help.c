@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "help.h"
+#include "util.h"
 
 #define FOR_SMTP	0x01
 #define FOR_LMTP	0x02
@@ -87,7 +88,7 @@ static const struct topic topics[] = {
 };
 
 static const struct topic *find(const char *, size_t, int);
-static int	upper(int);
+static int	folded(const char *, size_t);
 static size_t	distance(const char *, size_t, const char *);
 
 static const struct topic *
@@ -141,16 +142,16 @@ help_text(const char *topic, int lmtp, char lines[][HELP_LINE_SIZE],
 	return (int)n;
 }
 
-/* ASCII only: the C locale's toupper() would do, but needs no locale. */
+/* w[i] in ASCII lower case, as an unsigned char (util_ascii_lower). */
 static int
-upper(int c)
+folded(const char *w, size_t i)
 {
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+	return (unsigned char)util_ascii_lower(w[i]);
 }
 
 /*
- * Optimal string alignment distance between w[0..n) and the upper-case
- * word v, ignoring letter case: insertions, deletions, substitutions
+ * Optimal string alignment distance between w[0..n) and the word v,
+ * ignoring letter case: insertions, deletions, substitutions
  * and swaps of neighbours cost one each (HLEO -> HELO is one swap).
  * Words here are at most 8 letters; longer ones are "far".
  */
@@ -168,17 +169,17 @@ distance(const char *w, size_t n, const char *v)
 		d[0][j] = j;
 	for (i = 1; i <= n; i++) {
 		for (j = 1; j <= m; j++) {
-			a = upper((unsigned char)w[i - 1]);
-			/* as unsigned char, like a: a verb is ASCII today,
-			 * but a signed char compares wrong past 127 */
-			b = (unsigned char)v[j - 1];
+			/* as unsigned char: a signed char compares wrong
+			 * past 127 */
+			a = folded(w, i - 1);
+			b = folded(v, j - 1);
 			best = d[i - 1][j - 1] + (a != b);
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a == (unsigned char)v[j - 2] &&
-			    upper((unsigned char)w[i - 2]) == b &&
+			if (i > 1 && j > 1 && a == folded(v, j - 2) &&
+			    folded(w, i - 2) == b &&
 			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
