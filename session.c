@@ -193,7 +193,8 @@ say_lines(struct session *s, const enum reply_id *ids,
 
 	for (i = 0; i < n; i++)
 		say_line(s, ids[i], args[i], i + 1 < n);
-	s->last_id = ids[0];
+	if (n > 0)
+		s->last_id = ids[0];
 }
 
 /*
@@ -653,7 +654,7 @@ cmd_help(struct session *s, char *arg)
 	int n;
 
 	arg[len] = '\0';	/* HELP MAIL FROM: explains MAIL */
-	if ((n = help_text(arg, s->cfg->lmtp, text, HELP_LINES_MAX)) == 0) {
+	if ((n = help_text(arg, s->cfg->lmtp, text, HELP_LINES_MAX)) <= 0) {
 		/* echo only printable ASCII, and not much of it */
 		util_printable(s->arg, 24, arg);
 		return R_HELP_UNKNOWN;
