@@ -18,11 +18,11 @@ LIBOBJS   = session.o reply.o config.o guess.o learner.o txn.o body.o \
             linebuf.o unstuff.o \
             addr.o spool.o deliver.o \
             deliver_mbox.o deliver_maildir.o deliver_pipe.o log.o priv.o util.o \
-            help.o hint.o transcript.o
+            help.o hint.o transcript.o tls.o
 HEADERS   = reply.h config.h session.h linebuf.h unstuff.h addr.h spool.h \
             guess.h learner.h txn.h body.h envelope.h \
             deliver.h deliver_mbox.h deliver_maildir.h deliver_pipe.h \
-            log.h priv.h util.h help.h hint.h transcript.h
+            log.h priv.h util.h help.h hint.h transcript.h tls.h
 
 all: $(BIN)
 

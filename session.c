@@ -25,6 +25,7 @@
 #include "log.h"
 #include "session.h"
 #include "spool.h"
+#include "tls.h"
 #include "transcript.h"
 #include "txn.h"
 #include "unstuff.h"
@@ -53,6 +54,9 @@ struct session {
 	const struct config	*cfg;
 	enum state		 state;
 	int			 esmtp;		/* EHLO or LHLO, not HELO */
+	int			 tls;		/* encrypted by a wrapper */
+	char			 tls_protocol[TLS_NAME_MAX];	/* or "" */
+	char			 tls_cipher[TLS_NAME_MAX];	/* or "" */
 	int			 lf_mode;	/* bare LF ends lines */
 	int			 seen_line;	/* a command line was read */
 	int			 done;		/* end the session */
@@ -96,6 +100,7 @@ static enum reply_id cmd_data(struct session *, char *);
 static enum reply_id cmd_rset(struct session *, char *);
 static enum reply_id cmd_quit(struct session *, char *);
 static enum reply_id cmd_help(struct session *, char *);
+static enum reply_id cmd_starttls(struct session *, char *);
 static enum reply_id cmd_fixed(struct session *, char *);
 static enum reply_id cmd_refused(struct session *, char *);
 
@@ -124,9 +129,10 @@ static const struct command commands[] = {
 	{ "SOML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
 	{ "SAML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
 	{ "TURN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
-	/* real extensions this server does not offer */
+	/* RFC 3207: only through a wrapper (tls.c), else not offered */
 	{ "STARTTLS", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_refused },
+	    cmd_starttls },
+	/* real extensions this server does not offer */
 	{ "AUTH", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
 	    cmd_refused },
 	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
@@ -157,6 +163,7 @@ static int	write_received(struct session *);
 static enum reply_id receive_message(struct session *);
 static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
+static void	starttls(struct session *);
 
 /*
  * Send one reply line (more: others follow), after letting go of a
@@ -238,6 +245,10 @@ session_open(const struct config *cfg, int in, int out)
 	s->cfg = cfg;
 	s->state = ST_START;
 	s->lf_mode = cfg->interactive;
+	s->tls = cfg->tls.implicit;
+	util_strlcpy(s->tls_protocol, cfg->tls.protocol,
+	    sizeof(s->tls_protocol));
+	util_strlcpy(s->tls_cipher, cfg->tls.cipher, sizeof(s->tls_cipher));
 	outbuf_init(&s->out, out, cfg->timeout);
 	linebuf_init(&s->in, in, cfg->timeout, &s->out);
 	spool_init(&s->spool);
@@ -411,10 +422,12 @@ static enum reply_id
 greet(struct session *s, char *arg, const char *verb, int esmtp)
 {
 	static const enum reply_id ehlo[] = { R_HELO, R_EHLO_PIPELINING,
-	    R_EHLO_SIZE, R_EHLO_8BITMIME, R_EHLO_ENHANCED, R_EHLO_SMTPUTF8,
-	    R_EHLO_HELP };
+	    R_EHLO_SIZE, R_EHLO_8BITMIME, R_EHLO_STARTTLS, R_EHLO_ENHANCED,
+	    R_EHLO_SMTPUTF8, R_EHLO_HELP };
+	enum reply_id ids[sizeof(ehlo) / sizeof(*ehlo)];
+	const char *args[sizeof(ehlo) / sizeof(*ehlo)];
 	char size[24];
-	const char *args[] = { arg, NULL, size, NULL, NULL, NULL, NULL };
+	size_t i, n = 0;
 
 	if (!util_is_word(arg, 255)) {
 		util_strlcpy(s->arg, verb, sizeof(s->arg));
@@ -429,7 +442,16 @@ greet(struct session *s, char *arg, const char *verb, int esmtp)
 		return R_HELO;
 	}
 	snprintf(size, sizeof(size), "%llu", s->cfg->max_size);
-	say_lines(s, ehlo, args, sizeof(ehlo) / sizeof(*ehlo));
+	for (i = 0; i < sizeof(ehlo) / sizeof(*ehlo); i++) {
+		/* RFC 3207 4.2: not offered once TLS is on */
+		if (ehlo[i] == R_EHLO_STARTTLS &&
+		    (s->cfg->tls.wrapper == TLS_NONE || s->tls))
+			continue;
+		ids[n] = ehlo[i];
+		args[n++] = ehlo[i] == R_HELO ? arg :
+		    ehlo[i] == R_EHLO_SIZE ? size : NULL;
+	}
+	say_lines(s, ids, args, n);
 	return R_NONE;
 }
 
@@ -451,6 +473,8 @@ cmd_mail(struct session *s, char *arg)
 {
 	enum reply_id r;
 
+	if (s->cfg->tls.required && !s->tls)
+		return R_TLS_REQUIRED;	/* -S */
 	r = envelope_mail(s->cfg, s->esmtp, &s->txn, arg, s->arg,
 	    sizeof(s->arg));
 	if (r == R_SENDER_OK)
@@ -489,7 +513,7 @@ header_safe(char *dst, size_t size, const char *src)
 static int
 write_received(struct session *s)
 {
-	char buf[1400], helo[256], date[64], peer[80];
+	char buf[1400], helo[256], date[64], peer[80], using[160];
 	const char *with;
 	int n;
 
@@ -499,16 +523,24 @@ write_received(struct session *s)
 	else
 		util_strlcpy(peer, "stdin", sizeof(peer));
 	if (s->cfg->lmtp)
-		with = "LMTP";
+		with = s->tls ? "LMTPS" : "LMTP";
 	else if (!s->esmtp)
 		with = "SMTP";
+	else if (s->txn.smtputf8)
+		with = s->tls ? "UTF8SMTPS" : "UTF8SMTP";
 	else
-		with = s->txn.smtputf8 ? "UTF8SMTP" : "ESMTP";
+		with = s->tls ? "ESMTPS" : "ESMTP";
+	/* what the wrapper said, as Postfix writes it */
+	using[0] = '\0';
+	if (s->tls && s->tls_protocol[0] != '\0')
+		snprintf(using, sizeof(using), "\n\t(using %s%s%s)",
+		    s->tls_protocol, s->tls_cipher[0] != '\0' ?
+		    " with cipher " : "", s->tls_cipher);
 	if (util_rfc5322_date(date, sizeof(date), util_now()) == -1)
 		return -1;
 	n = snprintf(buf, sizeof(buf),
-	    "Received: from %s (%s)\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
-	    "\t%s\n", helo, peer, s->cfg->hostname, with, s->txn.id,
+	    "Received: from %s (%s)%s\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
+	    "\t%s\n", helo, peer, using, s->cfg->hostname, with, s->txn.id,
 	    s->txn.nrcpts == 1 ? "\n\tfor <" : "",
 	    s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : "",
 	    s->txn.nrcpts == 1 ? ">" : "", date);
@@ -685,4 +717,82 @@ cmd_help(struct session *s, char *arg)
 	}
 	say_lines(s, ids, lines, (size_t)n);
 	return R_NONE;
+}
+
+/*
+ * STARTTLS (RFC 3207 4): offered only when a wrapper is there to do
+ * the TLS (tls.c); without one the answer stays 502.  Not inside a
+ * transaction, not twice, and with no argument.
+ */
+static enum reply_id
+cmd_starttls(struct session *s, char *arg)
+{
+	if (s->cfg->tls.wrapper == TLS_NONE && !s->tls)
+		return cmd_refused(s, arg);
+	if (s->tls)
+		return R_TLS_ACTIVE;
+	if (*arg != '\0') {
+		util_strlcpy(s->arg, "STARTTLS", sizeof(s->arg));
+		return R_NO_ARGUMENT;
+	}
+	if (s->state >= ST_MAIL)
+		return R_TLS_IN_TXN;
+	starttls(s);
+	return R_NONE;
+}
+
+/*
+ * The 220, then the handover to the wrapper.  Whatever the client sent
+ * after the STARTTLS line came in plaintext and is never run
+ * (CVE-2011-0411): it is thrown away and logged, as Postfix does.
+ * After the handshake the session starts over (RFC 3207 4.2): the
+ * client must greet again.  A failed handshake ends the session.
+ */
+static void
+starttls(struct session *s)
+{
+	char line[REPLY_LINE_MAX + 1];
+	struct tls_session ts;
+	enum tls_status st;
+	size_t tail;
+	int n;
+
+	n = reply_format(line, sizeof(line), R_TLS_GO, s->cfg->hostname, NULL,
+	    0);
+	transcript_server(s->transcript, line, (size_t)n);
+	s->last_code = reply_table[R_TLS_GO].code;
+	s->last_id = R_TLS_GO;
+	deliver_ctx_release(s->dctx);
+	if (outbuf_flush(&s->out) == -1) {
+		s->done = 1;
+		return;
+	}
+	tail = linebuf_restart(&s->in, s->in.fd);
+	st = tls_start(&s->cfg->tls, s->in.fd, s->out.fd, line, (size_t)n,
+	    s->cfg->timeout, &ts);
+	tail += ts.discarded;
+	if (tail > 0)
+		log_info("discarded %zu octets sent after STARTTLS, before "
+		    "the TLS handshake", tail);
+	if (st != TLS_OK) {
+		log_info("TLS handshake failed%s; closing",
+		    st == TLS_TIMEOUT ? " (timeout)" : "");
+		s->done = 1;
+		return;
+	}
+	(void)linebuf_restart(&s->in, ts.in);
+	s->out.fd = ts.out;
+	s->tls = 1;
+	util_strlcpy(s->tls_protocol, ts.protocol, sizeof(s->tls_protocol));
+	util_strlcpy(s->tls_cipher, ts.cipher, sizeof(s->tls_cipher));
+	/* tlswrapper -n says nothing: a failed handshake is an EOF later */
+	if (s->cfg->tls.wrapper == TLS_TLSWRAPPER)
+		log_info("TLS left to tlswrapper");
+	else
+		log_info("TLS started: %s %s", ts.protocol, ts.cipher);
+	/* RFC 3207 4.2: forget what the client said before */
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	reset(s);
+	set_state(s, ST_START);
 }
