@@ -706,7 +706,7 @@ cmd_help(struct session *s, char *arg)
 	int n;
 
 	arg[len] = '\0';	/* HELP MAIL FROM: explains MAIL */
-	if ((n = help_text(arg, s->cfg->lmtp, text, HELP_LINES_MAX)) == 0) {
+	if ((n = help_text(arg, s->cfg->lmtp, text, HELP_LINES_MAX)) <= 0) {
 		/* echo only printable ASCII, and not much of it */
 		util_printable(s->arg, 24, arg);
 		return R_HELP_UNKNOWN;

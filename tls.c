@@ -36,7 +36,7 @@
 /* room for the wrapper's entries: s6's come in 4 KiB */
 #define TLS_ENV_MAX		8192
 /* at most this much plaintext is thrown away at once */
-#define TLS_DRAIN_MAX		(1024 * 1024)
+#define TLS_DRAIN_MAX		((size_t)1 << 20)
 
 static int	open_fd(const char *, int *);
 static int	write_all(int, const char *, size_t, int);

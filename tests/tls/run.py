@@ -507,6 +507,44 @@ def msmtp_case(work):
         srv.stop()
 
 
+def example_case(service, client):
+    """The inetd line of tls.example for service, run under tcpserver
+    with the paths, user and port replaced, and a client through it."""
+    def case(work):
+        need("tlswrapper", "tcpserver")
+        if not ROOT:
+            raise Skip("tlswrapper needs root for its jail")
+        with open(os.path.join(os.path.dirname(TESTS), "tls.example")) as f:
+            fields = [ln.split() for ln in f
+                      if ln.startswith(service + "\t")][0]
+        mbox = os.path.join(work, "mbox")
+        argv = [{"/usr/local/sbin/smtpd": SMTPD, "/etc/smtpd/mx.pem": PEM,
+                 "/var/mail/incoming": mbox, "smtpd": "nobody"}.get(a, a)
+                for a in fields[6:]]
+        argv[0] = fields[5]
+        srv = Server.__new__(Server)
+        srv.work, srv.mbox = work, mbox
+        srv.logpath = os.path.join(work, "log")
+        srv.log = open(srv.logpath, "wb")
+        srv.proc = subprocess.Popen(
+            ["tcpserver", "-1", "-HRl0", "127.0.0.1", "0"] + argv,
+            stdout=subprocess.PIPE, stderr=srv.log, cwd=work)
+        srv.port = int(srv.proc.stdout.readline())
+        try:
+            with client("127.0.0.1", srv.port, timeout=TIMEOUT) as c:
+                c.ehlo("client.test")
+                if service == "smtp":
+                    c.starttls(context=client_context())
+                    c.ehlo("client.test")
+                c.sendmail("a@client.test", ["b@example.org"],
+                           b"Subject: example\r\n\r\nhello\r\n")
+            if b" with ESMTPS id " not in srv.delivered():
+                raise Fail("no 'with ESMTPS': %r" % srv.delivered()[:300])
+        finally:
+            srv.stop()
+    return case
+
+
 CASES = {}
 for _stack in ("ucspi", "tlswrapper"):
     CASES[_stack + "_smtplib"] = smtplib_case(_stack, _stack == "ucspi")
@@ -529,6 +567,10 @@ CASES["tlswrapper_swaks"] = swaks_case
 CASES["tlswrapper_openssl"] = openssl_case
 CASES["tlswrapper_curl"] = curl_case
 CASES["tlswrapper_msmtp"] = msmtp_case
+CASES["example_starttls"] = example_case("smtp", smtplib.SMTP)
+CASES["example_smtps"] = example_case(
+    "submissions", lambda h, p, timeout: smtplib.SMTP_SSL(
+        h, p, timeout=timeout, context=client_context()))
 
 PEM = None
 
