@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "tls.h"
+
 enum method_id {
 	METHOD_MBOX,
 	METHOD_MAILDIR,
@@ -28,6 +30,7 @@ struct config {
 	const char		 *user;		/* -u */
 	int			  log_stderr;	/* -e */
 	const char		 *peer;		/* client address, NULL if none */
+	struct tls_config	  tls;		/* -W, -I, -S and the wrapper's */
 	enum method_id		  method;
 	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */
 	int			  method_argc;

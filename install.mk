@@ -12,7 +12,7 @@ SBINDIR   = $(PREFIX)/sbin
 MAN8DIR   = $(PREFIX)/share/man/man8
 DOCDIR    = $(PREFIX)/share/doc/smtpd
 DOCS      = README inetd.conf.example smtpd.xinetd smtpd.socket \
-            smtpd@.service smtpd-lmtp.socket smtpd-lmtp@.service \
+            smtpd@.service smtpd-lmtp.socket smtpd-lmtp@.service tls.example \
             docs/performance.md docs/security.md docs/testing.md
 
 install: $(BIN)

@@ -242,6 +242,21 @@ linebuf_pending(const struct linebuf *lb)
 	return lb->end - lb->start;
 }
 
+/*
+ * Throw away what was read but not used and go on reading fd: the
+ * session after STARTTLS (RFC 3207 4.2).  Returns how many octets went.
+ */
+size_t
+linebuf_restart(struct linebuf *lb, int fd)
+{
+	size_t n = lb->end - lb->start;
+
+	lb->start = lb->end = 0;
+	lb->eof = 0;
+	lb->fd = fd;
+	return n;
+}
+
 /* Whether a whole line is buffered: linebuf_getline() will not wait. */
 int
 linebuf_has_line(const struct linebuf *lb)

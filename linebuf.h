@@ -62,6 +62,7 @@ enum line_status linebuf_peek(struct linebuf *, const char **, size_t *);
 void	linebuf_consume(struct linebuf *, size_t);
 size_t	linebuf_pending(const struct linebuf *);
 int	linebuf_has_line(const struct linebuf *);
+size_t	linebuf_restart(struct linebuf *, int);
 void	linebuf_rate_begin(struct linebuf *, unsigned);
 void	linebuf_rate_end(struct linebuf *);
 

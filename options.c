@@ -30,7 +30,7 @@
 #define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
 
 static const char usage_text[] =
-    "usage: smtpd [-elv] [-n name] [-d domain]... [-s bytes] [-r count] "
+    "usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-s bytes] [-r count] "
     "[-T seconds] [-t seconds] [-u user] [-x dir] "
     "[mbox path | maildir dir | pipe program [arg ...]]";
 
@@ -199,7 +199,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "d:eln:r:s:T:t:u:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:eIln:r:Ss:T:t:u:vWx:")) != -1) {
 		switch (ch) {
 		case 'd':
 			if (!util_is_word(optarg, 255))
@@ -208,6 +208,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'e':
 			cfg->log_stderr = 1;
+			break;
+		case 'I':
+			cfg->tls.implicit = 1;
 			break;
 		case 'l':
 			cfg->lmtp = 1;
@@ -224,6 +227,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			cfg->max_rcpts = (unsigned long)number(optarg, 1,
 			    MAX_RCPTS_LIMIT, "-r");
 			break;
+		case 'S':
+			cfg->tls.required = 1;
+			break;
 		case 's':
 			cfg->max_size = number(optarg, 1, 1ULL << 50, "-s");
 			break;
@@ -239,6 +245,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 		case 'v':
 			cfg->verbose = 1;
 			break;
+		case 'W':
+			cfg->tls.use_tlswrapper = 1;
+			break;
 		case 'x':
 			if (*optarg == '\0')
 				usage("-x takes a directory");
@@ -252,12 +261,17 @@ parse_options(struct config *cfg, int argc, char **argv)
 
 /*
  * What the environment says: the host name, whether a person is at a
- * terminal, the language of hints, and the client's address.
+ * terminal, the language of hints, the client's address and the TLS
+ * wrapper (tls.c).
  */
 static void
 from_environment(struct config *cfg)
 {
 	static char host[256], peer[80];
+	const char *why;
+
+	if ((why = tls_config_read(&cfg->tls)) != NULL)
+		usage(why);
 
 	if (cfg->hostname == NULL) {
 		if (gethostname(host, sizeof(host) - 1) == -1 ||
@@ -272,7 +286,6 @@ from_environment(struct config *cfg)
 	cfg->hint_lang = hint_language(getenv("LC_ALL"),
 	    getenv("LC_MESSAGES"), getenv("LANG"));
 	cfg->peer = peer_address(peer, sizeof(peer));
-
 }
 
 /*

@@ -19,6 +19,7 @@
 	X(R_EHLO_PIPELINING, 250, NULL,    "PIPELINING") \
 	X(R_EHLO_SIZE,       250, NULL,    "SIZE %s") \
 	X(R_EHLO_8BITMIME,   250, NULL,    "8BITMIME") \
+	X(R_EHLO_STARTTLS,   250, NULL,    "STARTTLS") \
 	X(R_EHLO_ENHANCED,   250, NULL,    "ENHANCEDSTATUSCODES") \
 	X(R_EHLO_SMTPUTF8,   250, NULL,    "SMTPUTF8") \
 	X(R_EHLO_HELP,       250, NULL,    "HELP") \
@@ -34,6 +35,11 @@
 	X(R_EXPN,            502, "5.5.1", "EXPN is disabled: lists are not revealed") \
 	X(R_OBSOLETE,        502, "5.5.1", "%s is obsolete (RFC 5321) and not supported") \
 	X(R_NOT_OFFERED,     502, "5.5.1", "%s is not offered by this server") \
+	/* STARTTLS (RFC 3207 4, 4.1) through a wrapper (tls.c) */ \
+	X(R_TLS_GO,          220, "2.0.0", "Ready to start TLS") \
+	X(R_TLS_ACTIVE,      503, "5.5.1", "TLS is already active") \
+	X(R_TLS_IN_TXN,      503, "5.5.1", "STARTTLS inside a transaction; send RSET first") \
+	X(R_TLS_REQUIRED,    530, "5.7.0", "Must issue a STARTTLS command first") \
 	X(R_UNKNOWN,         500, "5.5.1", "Unknown command; type HELP for the list") \
 	X(R_UNKNOWN_GUESS,   500, "5.5.1", "Unknown command; did you mean %s?") \
 	X(R_UNKNOWN_GLUED,   500, "5.5.1", "Unknown command; put a space after %s") \

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "session.h"
 #include "spool.h"
+#include "tls.h"
 #include "trace.h"
 #include "transcript.h"
 #include "txn.h"
@@ -53,6 +54,9 @@ struct session {
 	const struct config	*cfg;
 	enum state		 state;
 	int			 esmtp;		/* EHLO or LHLO, not HELO */
+	int			 tls;		/* encrypted by a wrapper */
+	char			 tls_protocol[TLS_NAME_MAX];	/* or "" */
+	char			 tls_cipher[TLS_NAME_MAX];	/* or "" */
 	int			 lf_mode;	/* bare LF ends lines */
 	int			 seen_line;	/* a command line was read */
 	int			 done;		/* end the session */
@@ -96,6 +100,7 @@ static enum reply_id cmd_data(struct session *, char *);
 static enum reply_id cmd_rset(struct session *, char *);
 static enum reply_id cmd_quit(struct session *, char *);
 static enum reply_id cmd_help(struct session *, char *);
+static enum reply_id cmd_starttls(struct session *, char *);
 static enum reply_id cmd_fixed(struct session *, char *);
 static enum reply_id cmd_refused(struct session *, char *);
 
@@ -124,9 +129,10 @@ static const struct command commands[] = {
 	{ "SOML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
 	{ "SAML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
 	{ "TURN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
-	/* real extensions this server does not offer */
+	/* RFC 3207: only through a wrapper (tls.c), else not offered */
 	{ "STARTTLS", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_refused },
+	    cmd_starttls },
+	/* real extensions this server does not offer */
 	{ "AUTH", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
 	    cmd_refused },
 	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
@@ -157,6 +163,7 @@ static int	write_received(struct session *);
 static enum reply_id receive_message(struct session *);
 static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
+static void	starttls(struct session *);
 
 /*
  * Send one reply line (more: others follow), after letting go of a
@@ -239,6 +246,10 @@ session_open(const struct config *cfg, int in, int out)
 	s->cfg = cfg;
 	s->state = ST_START;
 	s->lf_mode = cfg->interactive;
+	s->tls = cfg->tls.implicit;
+	util_strlcpy(s->tls_protocol, cfg->tls.protocol,
+	    sizeof(s->tls_protocol));
+	util_strlcpy(s->tls_cipher, cfg->tls.cipher, sizeof(s->tls_cipher));
 	outbuf_init(&s->out, out, cfg->timeout);
 	linebuf_init(&s->in, in, cfg->timeout, &s->out);
 	spool_init(&s->spool);
@@ -412,10 +423,12 @@ static enum reply_id
 greet(struct session *s, char *arg, const char *verb, int esmtp)
 {
 	static const enum reply_id ehlo[] = { R_HELO, R_EHLO_PIPELINING,
-	    R_EHLO_SIZE, R_EHLO_8BITMIME, R_EHLO_ENHANCED, R_EHLO_SMTPUTF8,
-	    R_EHLO_HELP };
+	    R_EHLO_SIZE, R_EHLO_8BITMIME, R_EHLO_STARTTLS, R_EHLO_ENHANCED,
+	    R_EHLO_SMTPUTF8, R_EHLO_HELP };
+	enum reply_id ids[sizeof(ehlo) / sizeof(*ehlo)];
+	const char *args[sizeof(ehlo) / sizeof(*ehlo)];
 	char size[24];
-	const char *args[] = { arg, NULL, size, NULL, NULL, NULL, NULL };
+	size_t i, n = 0;
 
 	if (!util_is_word(arg, 255)) {
 		util_strlcpy(s->arg, verb, sizeof(s->arg));
@@ -430,7 +443,16 @@ greet(struct session *s, char *arg, const char *verb, int esmtp)
 		return R_HELO;
 	}
 	snprintf(size, sizeof(size), "%llu", s->cfg->max_size);
-	say_lines(s, ehlo, args, sizeof(ehlo) / sizeof(*ehlo));
+	for (i = 0; i < sizeof(ehlo) / sizeof(*ehlo); i++) {
+		/* RFC 3207 4.2: not offered once TLS is on */
+		if (ehlo[i] == R_EHLO_STARTTLS &&
+		    (s->cfg->tls.wrapper == TLS_NONE || s->tls))
+			continue;
+		ids[n] = ehlo[i];
+		args[n++] = ehlo[i] == R_HELO ? arg :
+		    ehlo[i] == R_EHLO_SIZE ? size : NULL;
+	}
+	say_lines(s, ids, args, n);
 	return R_NONE;
 }
 
@@ -452,6 +474,8 @@ cmd_mail(struct session *s, char *arg)
 {
 	enum reply_id r;
 
+	if (s->cfg->tls.required && !s->tls)
+		return R_TLS_REQUIRED;	/* -S */
 	r = envelope_mail(s->cfg, s->esmtp, &s->txn, arg, s->arg,
 	    sizeof(s->arg));
 	if (r == R_SENDER_OK)
@@ -480,19 +504,26 @@ static int
 write_received(struct session *s)
 {
 	char buf[TRACE_RECEIVED_MAX];
-	const char *with;
+	struct trace_hop h;
 	int n;
 
 	if (s->cfg->lmtp)
-		with = "LMTP";
+		h.with = s->tls ? "LMTPS" : "LMTP";
 	else if (!s->esmtp)
-		with = "SMTP";
+		h.with = "SMTP";
+	else if (s->txn.smtputf8)
+		h.with = s->tls ? "UTF8SMTPS" : "UTF8SMTP";
 	else
-		with = s->txn.smtputf8 ? "UTF8SMTP" : "ESMTP";
-	n = trace_received(buf, sizeof(buf), s->helo, s->cfg->peer,
-	    s->cfg->hostname, with, s->txn.id,
-	    s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : NULL, util_now());
-	if (n == -1)
+		h.with = s->tls ? "ESMTPS" : "ESMTP";
+	h.helo = s->helo;
+	h.peer = s->cfg->peer;
+	h.host = s->cfg->hostname;
+	h.id = s->txn.id;
+	h.rcpt = s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : NULL;
+	h.tls_protocol = s->tls ? s->tls_protocol : NULL;
+	h.tls_cipher = s->tls ? s->tls_cipher : NULL;
+	h.when = util_now();
+	if ((n = trace_received(buf, sizeof(buf), &h)) == -1)
 		return -1;
 	return spool_write(&s->spool, buf, (size_t)n);
 }
@@ -665,4 +696,82 @@ cmd_help(struct session *s, char *arg)
 	}
 	say_lines(s, ids, lines, (size_t)n);
 	return R_NONE;
+}
+
+/*
+ * STARTTLS (RFC 3207 4): offered only when a wrapper is there to do
+ * the TLS (tls.c); without one the answer stays 502.  Not inside a
+ * transaction, not twice, and with no argument.
+ */
+static enum reply_id
+cmd_starttls(struct session *s, char *arg)
+{
+	if (s->cfg->tls.wrapper == TLS_NONE && !s->tls)
+		return cmd_refused(s, arg);
+	if (s->tls)
+		return R_TLS_ACTIVE;
+	if (*arg != '\0') {
+		util_strlcpy(s->arg, "STARTTLS", sizeof(s->arg));
+		return R_NO_ARGUMENT;
+	}
+	if (s->state >= ST_MAIL)
+		return R_TLS_IN_TXN;
+	starttls(s);
+	return R_NONE;
+}
+
+/*
+ * The 220, then the handover to the wrapper.  Whatever the client sent
+ * after the STARTTLS line came in plaintext and is never run
+ * (CVE-2011-0411): it is thrown away and logged, as Postfix does.
+ * After the handshake the session starts over (RFC 3207 4.2): the
+ * client must greet again.  A failed handshake ends the session.
+ */
+static void
+starttls(struct session *s)
+{
+	char line[REPLY_LINE_MAX + 1];
+	struct tls_session ts;
+	enum tls_status st;
+	size_t tail;
+	int n;
+
+	n = reply_format(line, sizeof(line), R_TLS_GO, s->cfg->hostname, NULL,
+	    0);
+	transcript_server(s->transcript, line, (size_t)n);
+	s->last_code = reply_table[R_TLS_GO].code;
+	s->last_id = R_TLS_GO;
+	deliver_ctx_release(s->dctx);
+	if (outbuf_flush(&s->out) == -1) {
+		s->done = 1;
+		return;
+	}
+	tail = linebuf_restart(&s->in, s->in.fd);
+	st = tls_start(&s->cfg->tls, s->in.fd, s->out.fd, line, (size_t)n,
+	    s->cfg->timeout, &ts);
+	tail += ts.discarded;
+	if (tail > 0)
+		log_info("discarded %zu octets sent after STARTTLS, before "
+		    "the TLS handshake", tail);
+	if (st != TLS_OK) {
+		log_info("TLS handshake failed%s; closing",
+		    st == TLS_TIMEOUT ? " (timeout)" : "");
+		s->done = 1;
+		return;
+	}
+	(void)linebuf_restart(&s->in, ts.in);
+	s->out.fd = ts.out;
+	s->tls = 1;
+	util_strlcpy(s->tls_protocol, ts.protocol, sizeof(s->tls_protocol));
+	util_strlcpy(s->tls_cipher, ts.cipher, sizeof(s->tls_cipher));
+	/* tlswrapper -n says nothing: a failed handshake is an EOF later */
+	if (s->cfg->tls.wrapper == TLS_TLSWRAPPER)
+		log_info("TLS left to tlswrapper");
+	else
+		log_info("TLS started: %s %s", ts.protocol, ts.cipher);
+	/* RFC 3207 4.2: forget what the client said before */
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	reset(s);
+	set_state(s, ST_START);
 }

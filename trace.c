@@ -43,24 +43,29 @@ header_safe(char *dst, size_t size, const char *src)
  * only (rcpt NULL: several), and the date.
  */
 int
-trace_received(char *buf, size_t size, const char *helo_name,
-    const char *peer_addr, const char *host, const char *with,
-    const char *id, const char *rcpt, time_t when)
+trace_received(char *buf, size_t size, const struct trace_hop *h)
 {
-	char helo[256], date[64], peer[80];
+	char helo[256], date[64], peer[80], using[2 * TRACE_TLS_NAME_MAX + 40];
 
-	header_safe(helo, sizeof(helo), helo_name);
-	if (peer_addr != NULL)
-		snprintf(peer, sizeof(peer), "[%s]", peer_addr);
+	header_safe(helo, sizeof(helo), h->helo);
+	if (h->peer != NULL)
+		snprintf(peer, sizeof(peer), "[%s]", h->peer);
 	else
 		util_strlcpy(peer, "stdin", sizeof(peer));
-	if (util_rfc5322_date(date, sizeof(date), when) == -1)
+	/* what a TLS wrapper said, as Postfix writes it */
+	using[0] = '\0';
+	if (h->tls_protocol != NULL && *h->tls_protocol != '\0')
+		snprintf(using, sizeof(using), "\n\t(using %s%s%s)",
+		    h->tls_protocol, h->tls_cipher != NULL &&
+		    *h->tls_cipher != '\0' ? " with cipher " : "",
+		    h->tls_cipher != NULL ? h->tls_cipher : "");
+	if (util_rfc5322_date(date, sizeof(date), h->when) == -1)
 		return -1;
 	return checked(snprintf(buf, size,
-	    "Received: from %s (%s)\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
-	    "\t%s\n", helo, peer, host, with, id,
-	    rcpt != NULL ? "\n\tfor <" : "", rcpt != NULL ? rcpt : "",
-	    rcpt != NULL ? ">" : "", date), size);
+	    "Received: from %s (%s)%s\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
+	    "\t%s\n", helo, peer, using, h->host, h->with, h->id,
+	    h->rcpt != NULL ? "\n\tfor <" : "", h->rcpt != NULL ? h->rcpt : "",
+	    h->rcpt != NULL ? ">" : "", date), size);
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,8 +37,10 @@
 #define CFG_PIPE	0x80	/* /bin/true %s %r */
 /* second octet */
 #define CFG_TRANSCRIPT	0x01	/* -x store/x */
+#define CFG_TLS		0x02	/* a UCSPI-TLS wrapper: after STARTTLS
+				 * the same input again, "decrypted" */
 
-static char	*in_path, *out_path, *store, *mbox_path, *mbox_user,
+static char	*in_path, *tls_path, *out_path, *store, *mbox_path, *mbox_user,
 		*maildir_user, *transcripts;
 static char	*domains[] = { "example.org", "EXAMPLE.net" };
 
@@ -55,6 +58,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	signal(SIGPIPE, SIG_IGN);
 	setenv("TZ", "UTC", 1);
 	in_path = fuzz_path("in");
+	tls_path = fuzz_path("tls");
 	out_path = fuzz_path("out");
 	store = fuzz_path("store");
 	mbox_path = fuzz_path("store/mbox");
@@ -141,10 +145,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char *mbox_argv[2], *maildir_argv[2];
 	static char *pipe_argv[] = { "/bin/true", "%s", "%r", "%u@%d", NULL };
+	static const char tls_env[] = "SSL_PROTOCOL=TLSv1.3\0"
+	    "SSL_CIPHER=TLS_AES_128_GCM_SHA256\0";	/* and a last \0 */
 	struct config cfg;
 	char *out, *mbox;
 	size_t outlen, mboxlen, delivered, stored;
-	int in, fd, opts;
+	int in, fd, opts, ctl[2] = { -1, -1 }, tls_in = -1;
 
 	if (size < 2)
 		return 0;
@@ -183,9 +189,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = fuzz_fd_from_bytes(in_path, data + 2, size - 2);
 	if ((fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
 		fuzz_fail("open %s", out_path);
+	if (data[1] & CFG_TLS) {
+		/* the wrapper's answer to "Y" waits in the control socket */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) == -1 ||
+		    write(ctl[1], tls_env, sizeof(tls_env)) !=
+		    (ssize_t)sizeof(tls_env))
+			fuzz_fail("control socket");
+		tls_in = fuzz_fd_from_bytes(tls_path, data + 2, size - 2);
+		cfg.tls.wrapper = TLS_UCSPI;
+		cfg.tls.ctl_fd = ctl[0];
+		cfg.tls.read_fd = tls_in;
+		cfg.tls.write_fd = fd;
+	}
 	(void)session_run(&cfg, in, fd);
 	close(in);
 	close(fd);
+	if (tls_in != -1) {
+		close(tls_in);
+		close(ctl[0]);
+		close(ctl[1]);
+	}
 
 	out = fuzz_read_file(out_path, &outlen);
 	fuzz_check_replies(out, outlen);

@@ -60,13 +60,15 @@ END_TEST
  * same as the reply code's first digit (RFC 2034 4); subjects are 0 to
  * 7 (3.1 to 3.8), details 0 to 999.  RFC 2034 3 puts none on the
  * greeting (220) or the HELO/EHLO reply; a 354 carries none either.
+ * The 220 to STARTTLS answers a command and has one (RFC 3207 4).
  */
 START_TEST(test_enhanced_codes)
 {
 	const struct reply_text *r = &reply_table[_i];
 	const char *e = r->esc, *dot1, *dot2;
 	unsigned subject, detail;
-	int bare = r->code == 220 || r->code == 354 || _i == R_HELO ||
+	int bare = _i == R_GREETING || _i == R_GREETING_LMTP ||
+	    r->code == 354 || _i == R_HELO ||
 	    strncmp(names[_i], "R_EHLO_", 7) == 0;
 
 	if (bare) {

@@ -25,9 +25,9 @@ CHECK_JOBS   = 4
 SYNC_OUTPUT  = $(if $(filter 3.%,$(MAKE_VERSION)),,-Otarget)
 AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 # the longest first, so the last to start is not the one that lasts
-SUITES       = check-attack check-unit check-launchers check-transcripts \
-               check-e2e check-replay check-delivery check-install \
-               check-usage check-terminal
+SUITES       = check-attack check-unit check-launchers check-tls \
+               check-transcripts check-e2e check-replay check-delivery \
+               check-install check-usage check-terminal
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -70,6 +70,9 @@ check-e2e:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- sh tests/e2e.sh
 check-launchers:
 	SMTPD=./$(BIN) $(RUN_SUITE) sh tests/launchers.sh
+# tlswrapper needs root for its jail; smtpd runs there with -u nobody
+check-tls:
+	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/tls/run.py
 check-install:
 	SMTPD=./$(BIN) O=$(O) $(RUN_SUITE) sh tests/install.sh
 check-attack:

@@ -7,17 +7,19 @@
 
 set -u
 SMTPD=${SMTPD:-./smtpd}
-USAGE='usage: smtpd [-elv] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+USAGE='usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
 pass=0
 fail=0
 out=$(mktemp) && err=$(mktemp) || exit 2
 trap 'rm -f "$out" "$err"' EXIT
 
 # case WHY ARG...: smtpd ARG... must say "smtpd: WHY; USAGE" and exit 64
+# ($vars: VAR=value words for its environment)
+vars=
 case_() {
 	why=$1
 	shift
-	printf 'QUIT\r\n' | "$SMTPD" "$@" >"$out" 2>"$err"
+	printf 'QUIT\r\n' | env $vars "$SMTPD" "$@" >"$out" 2>"$err"
 	st=$?
 	want="smtpd: $why; $USAGE"
 	if [ "$st" -eq 64 ] && [ ! -s "$out" ] &&
@@ -54,6 +56,21 @@ case_ 'an mbox path may not end in .lock, the name of a lock file' \
     mbox /tmp/%u.lock
 case_ 'an mbox path may not end in .lock, the name of a lock file' \
     mbox /var/mail/BOX.LOCK
+# TLS (smtpd.8: STARTTLS): a wrapper is named, never guessed
+case_ '-W needs descriptor 5 open: run smtpd under tlswrapper -n' -W 5>&-
+case_ '-S needs a TLS wrapper: -W, -I or the UCSPI-TLS variables' -S
+case_ '-I is TLS from the start; it excludes -W and SSLCTLFD' -I -W 5</dev/null
+vars='SSLCTLFD=5'
+case_ '-W and the UCSPI-TLS variables (SSLCTLFD) exclude each other' \
+    -W 5</dev/null
+vars='SSLCTLFD=7 SSLREADFD=8 SSLWRITEFD=9'
+case_ 'SSLCTLFD, SSLREADFD and SSLWRITEFD must name open descriptors' \
+    7>&- 8>&- 9>&-
+vars='SSLCTLFD=x SSLREADFD=0 SSLWRITEFD=1'
+case_ 'SSLCTLFD, SSLREADFD and SSLWRITEFD must name open descriptors'
+vars='SSLCTLFD=2 SSLWRITEFD=1'
+case_ 'SSLCTLFD, SSLREADFD and SSLWRITEFD must name open descriptors'
+vars=
 
 echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
