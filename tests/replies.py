@@ -138,6 +138,12 @@ def pattern(rid):
         for part in re.split(r'(%[sh])', head + t))
 
 
+def ehlo_lines():
+    """How many lines the EHLO (or LHLO) reply has: the R_HELO line and
+    one per R_EHLO_* keyword row, so that tests can skip past it."""
+    return 1 + sum(1 for rid in table() if rid.startswith("R_EHLO_"))
+
+
 # Replies that session.c builds around a row's "%s".
 
 def msgid(n):
