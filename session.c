@@ -879,7 +879,7 @@ cmd_help(struct session *s, char *arg)
 		util_printable(s->arg, 24, arg);
 		return R_HELP_UNKNOWN;
 	}
-	for (i = 0; i < (size_t)n; i++) {
+	for (i = 0; i < HELP_LINES_MAX; i++) {	/* all: clang-tidy */
 		ids[i] = R_HELP;
 		lines[i] = text[i];
 	}
