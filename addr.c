@@ -412,6 +412,10 @@ addr_mail_params(const char *rest, int esmtp, unsigned long long max_size,
 			if (size > max_size)
 				return R_TOO_BIG;
 		} else if (strcasecmp(bad, "BODY") == 0) {
+			/* RFC 3030 3: an mbox cannot carry binary faithfully */
+			if (!seen_body && val != NULL && vallen == 10 &&
+			    strncasecmp(val, "BINARYMIME", 10) == 0)
+				return R_NO_BINARYMIME;
 			if (seen_body++ || val == NULL ||
 			    !((vallen == 4 && strncasecmp(val, "7BIT", 4) == 0) ||
 			    (vallen == 8 && strncasecmp(val, "8BITMIME", 8) == 0)))

@@ -23,6 +23,7 @@
 	X(R_EHLO_ENHANCED,   250, NULL,    "ENHANCEDSTATUSCODES") \
 	X(R_EHLO_SMTPUTF8,   250, NULL,    "SMTPUTF8") \
 	X(R_EHLO_HELP,       250, NULL,    "HELP") \
+	X(R_EHLO_CHUNKING,   250, NULL,    "CHUNKING") \
 	X(R_QUIT,            221, "2.0.0", "%h closing connection") \
 	X(R_TIMEOUT,         421, "4.4.2", "%h idle timeout, closing connection") \
 	X(R_TOO_SLOW,        421, "4.4.2", "%h data arriving too slowly, closing connection") \
@@ -84,6 +85,13 @@
 	X(R_LMTP_DELIVERED,  250, "2.0.0", "Delivered to %s") \
 	X(R_BARE_NEWLINE,    554, "5.6.0", "Message refused: bare CR or LF; end every line with CRLF") \
 	X(R_NUL_IN_DATA,     554, "5.6.0", "Message refused: it contains a NUL octet") \
+	/* BDAT (RFC 3030): %s is the chunk's size */ \
+	X(R_CHUNK_OK,        250, "2.0.0", "%s octets received; send the next chunk or BDAT 0 LAST") \
+	X(R_SYNTAX_BDAT,     501, "5.5.4", "Syntax: BDAT size [LAST]; the data cannot be framed, closing connection") \
+	X(R_DATA_AFTER_BDAT, 503, "5.5.1", "DATA cannot follow BDAT; end with BDAT 0 LAST, or RSET") \
+	X(R_RCPT_AFTER_BDAT, 503, "5.5.1", "Recipients come before BDAT; end with BDAT 0 LAST, or RSET") \
+	X(R_CHUNK_ABANDONED, 421, "4.3.4", "%h chunk larger than the size limit, closing connection") \
+	X(R_NO_BINARYMIME,   555, "5.5.4", "BODY=BINARYMIME is not offered; send BODY=8BITMIME") \
 	/* delivery outcomes */ \
 	X(R_LOCAL_ERROR,     451, "4.3.0", "Local error in processing; try again later") \
 	X(R_MAILBOX_BUSY,    451, "4.2.0", "Mailbox busy; try again later") \

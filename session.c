@@ -65,6 +65,9 @@ struct session {
 	const struct addr	*stored;	/* just delivered, for the learner */
 	unsigned		 rejected;	/* 5xx replies to commands */
 	const struct command	*cmd;		/* the command at hand */
+	int			 bdat;		/* BDAT began this message */
+	enum reply_id		 bdat_error;	/* refused it; sticky till LAST */
+	struct chunks		 chunks;
 	char			 helo[256];
 	char			 arg[ADDR_MAILBOX_MAX + 64];	/* the reply's */
 	struct txn		 txn;
@@ -97,6 +100,7 @@ static enum reply_id cmd_ehlo(struct session *, char *);
 static enum reply_id cmd_mail(struct session *, char *);
 static enum reply_id cmd_rcpt(struct session *, char *);
 static enum reply_id cmd_data(struct session *, char *);
+static enum reply_id cmd_bdat(struct session *, char *);
 static enum reply_id cmd_rset(struct session *, char *);
 static enum reply_id cmd_quit(struct session *, char *);
 static enum reply_id cmd_help(struct session *, char *);
@@ -117,6 +121,8 @@ static const struct command commands[] = {
 	{ "RCPT", ST_TXN, P_BOTH, ARG_NEED, R_SYNTAX_RCPT, R_NONE, cmd_rcpt },
 	{ "DATA", STATE_BIT(ST_RCPT), P_BOTH, ARG_NONE, R_NO_ARGUMENT,
 	    R_NONE, cmd_data },
+	/* in any state: its chunk follows whatever the reply (RFC 3030 2) */
+	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NONE, cmd_bdat },
 	{ "RSET", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, R_NONE, cmd_rset },
 	{ "NOOP", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOOP, cmd_fixed },
 	{ "QUIT", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, R_NONE, cmd_quit },
@@ -134,8 +140,6 @@ static const struct command commands[] = {
 	    cmd_starttls },
 	/* real extensions this server does not offer */
 	{ "AUTH", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_refused },
-	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
 	    cmd_refused },
 	{ "ETRN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
 	    cmd_refused },
@@ -160,7 +164,15 @@ static enum reply_id out_of_order(const struct session *,
 static enum reply_id unknown(struct session *, const char *, size_t);
 static enum reply_id greet(struct session *, char *, const char *, int);
 static int	write_received(struct session *);
+static void	body_of(struct session *, struct body *);
 static enum reply_id receive_message(struct session *);
+static void	end_message(struct session *, enum reply_id);
+static int	parse_bdat(const char *, unsigned long long *, int *);
+static enum reply_id chunk_refusal(struct session *, unsigned long long);
+static void	say_refusal(struct session *, enum reply_id);
+static void	skip_chunk(struct session *, enum reply_id,
+		    unsigned long long, int);
+static void	take_chunk(struct session *, unsigned long long, int);
 static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
 static void	starttls(struct session *);
@@ -232,6 +244,8 @@ reset(struct session *s)
 {
 	txn_clear(&s->txn);
 	spool_reset(&s->spool);
+	s->bdat = 0;
+	s->bdat_error = R_NONE;
 	if (s->state > ST_GREETED)
 		set_state(s, ST_GREETED);
 }
@@ -321,7 +335,12 @@ session_run(const struct config *cfg, int in, int out)
 		s->last_id = R_NONE;
 		if (st == LINE_TOO_LONG)
 			say(s, R_LINE_TOO_LONG, NULL);
-		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL))
+		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL) &&
+		    strncasecmp(line, "BDAT", 4) == 0) {
+			/* its size cannot be trusted: no way to frame */
+			say(s, R_SYNTAX_BDAT, NULL);
+			s->done = 1;
+		} else if (flags & (LINE_HAS_CR | LINE_HAS_NUL))
 			say(s, R_BAD_BYTES, NULL);
 		else
 			dispatch(s, line, len);
@@ -424,7 +443,7 @@ greet(struct session *s, char *arg, const char *verb, int esmtp)
 {
 	static const enum reply_id ehlo[] = { R_HELO, R_EHLO_PIPELINING,
 	    R_EHLO_SIZE, R_EHLO_8BITMIME, R_EHLO_STARTTLS, R_EHLO_ENHANCED,
-	    R_EHLO_SMTPUTF8, R_EHLO_HELP };
+	    R_EHLO_SMTPUTF8, R_EHLO_HELP, R_EHLO_CHUNKING };
 	enum reply_id ids[sizeof(ehlo) / sizeof(*ehlo)];
 	const char *args[sizeof(ehlo) / sizeof(*ehlo)];
 	char size[24];
@@ -488,6 +507,8 @@ cmd_rcpt(struct session *s, char *arg)
 {
 	enum reply_id r;
 
+	if (s->bdat)
+		return R_RCPT_AFTER_BDAT;	/* the message has begun */
 	r = envelope_rcpt(s->cfg, s->esmtp, &s->txn, arg, s->arg,
 	    sizeof(s->arg));
 	if (r == R_RCPT_OK)
@@ -528,6 +549,18 @@ write_received(struct session *s)
 	return spool_write(&s->spool, buf, (size_t)n);
 }
 
+/* What body.c reads the message with. */
+static void
+body_of(struct session *s, struct body *b)
+{
+	b->in = &s->in;
+	b->spool = &s->spool;
+	b->dctx = s->dctx;
+	b->lf_mode = s->lf_mode;
+	b->max_size = s->cfg->max_size;
+	b->decoded = s->decoded;
+}
+
 /* The message after DATA, behind its Received header (body.c). */
 static enum reply_id
 receive_message(struct session *s)
@@ -536,12 +569,7 @@ receive_message(struct session *s)
 
 	if (write_received(s) == -1)
 		log_warn("spool");
-	b.in = &s->in;
-	b.spool = &s->spool;
-	b.dctx = s->dctx;
-	b.lf_mode = s->lf_mode;
-	b.max_size = s->cfg->max_size;
-	b.decoded = s->decoded;
+	body_of(s, &b);
 	return body_receive(&b);
 }
 
@@ -564,34 +592,44 @@ say_outcome(struct session *s, const struct deliver_result *r,
 		say(s, r->reply, r->detail);
 }
 
-/*
- * After the final dot: one reply in SMTP, one per accepted recipient
- * in their RCPT order in LMTP (RFC 2033 4.2).  A message refused as a
- * whole gets the same refusal for each.
- */
 static enum reply_id
 cmd_data(struct session *s, char *arg)
 {
-	struct deliver_result *each, refused;
-	struct envelope env;
-	enum reply_id r;
-	size_t i, ok = 0;
-	char outcome[64];
-
 	(void)arg;
+	if (s->bdat)
+		return R_DATA_AFTER_BDAT;	/* RFC 3030 2: no mixing */
 	util_make_id(s->txn.id, sizeof(s->txn.id));
 	say(s, R_DATA_GO, NULL);
 	after_reply(s);
 	transcript_data(s->transcript, 1);
-	r = receive_message(s);
+	end_message(s, receive_message(s));
+	return R_NONE;
+}
+
+/*
+ * After the final dot or the LAST chunk, with r what reading the
+ * message ended in (R_NONE: deliver it): one reply in SMTP, one per
+ * accepted recipient in their RCPT order in LMTP (RFC 2033 4.2; RFC
+ * 3030 4.2 for BDAT).  A message refused as a whole gets the same
+ * refusal for each.  250 only once delivery is done, and fsynced.
+ */
+static void
+end_message(struct session *s, enum reply_id r)
+{
+	struct deliver_result *each, refused;
+	struct envelope env;
+	size_t i, ok = 0;
+	char outcome[64];
+
 	transcript_data(s->transcript, 0);
 	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
 		if (r != R_SHUTDOWN)
 			say(s, r, NULL);
-		txn_log(&s->txn, s->spool.size, "not delivered: input ended inside DATA");
+		txn_log(&s->txn, s->spool.size,
+		    "not delivered: input ended inside the message");
 		reset(s);
 		s->done = 1;
-		return R_NONE;
+		return;
 	}
 	if ((each = calloc(s->txn.nrcpts, sizeof(*each))) == NULL) {
 		r = R_LOCAL_ERROR;
@@ -635,6 +673,167 @@ cmd_data(struct session *s, char *arg)
 	/* a refused message does not count toward MAX_REJECTED */
 	s->last_code = 0;
 	reset(s);
+}
+
+/*
+ * RFC 3030 3: "BDAT" SP chunk-size [ SP "LAST" ], chunk-size 1*DIGIT.
+ * -1 when the size is no number or does not fit in 64 bits: then
+ * nobody knows where the chunk ends.
+ */
+static int
+parse_bdat(const char *arg, unsigned long long *n, int *last)
+{
+	const char *p = arg;
+	unsigned d;
+
+	*n = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		d = (unsigned)(*p - '0');
+		if (*n > (~0ULL - d) / 10)
+			return -1;
+		*n = *n * 10 + d;
+	}
+	*last = 0;
+	if (*p == '\0')
+		return 0;
+	if (*p++ != ' ')
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (strcasecmp(p, "LAST") != 0)
+		return -1;
+	*last = 1;
+	return 0;
+}
+
+/*
+ * Why a chunk of n octets cannot be taken, or R_NONE.  The first BDAT
+ * after RCPT begins the message: its id and its Received header.
+ */
+static enum reply_id
+chunk_refusal(struct session *s, unsigned long long n)
+{
+	if (s->state == ST_START)
+		return s->cfg->lmtp ? R_NEED_LHLO : R_NEED_HELO;
+	if (s->state == ST_GREETED)
+		return R_NEED_MAIL;
+	if (s->state == ST_MAIL)
+		return R_NEED_RCPT;
+	if (!s->bdat) {
+		s->bdat = 1;
+		util_make_id(s->txn.id, sizeof(s->txn.id));
+		body_chunks_begin(&s->chunks);
+		if (write_received(s) == -1)
+			log_warn("spool");
+	}
+	if (s->bdat_error != R_NONE)
+		return s->bdat_error;
+	/* RFC 1870 6.1, RFC 3030 4.2: refuse what will not fit at once */
+	if (n > s->cfg->max_size ||
+	    s->chunks.declared > s->cfg->max_size - n)
+		return s->bdat_error = R_TOO_BIG;
+	s->chunks.declared += n;
+	return R_NONE;
+}
+
+/* A refusal of one chunk; a refused message counts as no error. */
+static void
+say_refusal(struct session *s, enum reply_id r)
+{
+	if (r == R_TOO_BIG)
+		snprintf(s->arg, sizeof(s->arg), "%llu", s->cfg->max_size);
+	say(s, r, s->arg);
+	if (r != R_NEED_HELO && r != R_NEED_LHLO && r != R_NEED_MAIL &&
+	    r != R_NEED_RCPT)
+		s->last_code = 0;
+}
+
+/*
+ * A refused chunk: the reply at once, then its octets are read and
+ * dropped, or they would be taken for commands.  A chunk larger than
+ * -s is more than any message here may be: after -s octets of it the
+ * session ends, so no client holds a process with an endless chunk.
+ */
+static void
+skip_chunk(struct session *s, enum reply_id r, unsigned long long n,
+    int last)
+{
+	unsigned long long room = s->cfg->max_size;
+	struct body b;
+	enum reply_id st;
+
+	if (last && s->bdat)
+		end_message(s, r);	/* one refusal per recipient in LMTP */
+	else
+		say_refusal(s, r);
+	body_of(s, &b);
+	transcript_data(s->transcript, 1);
+	st = body_chunk(&b, &s->chunks, n < room ? n : room, 0);
+	transcript_data(s->transcript, 0);
+	if (st != R_NONE) {
+		if (st != R_SHUTDOWN)
+			say(s, st, NULL);
+		if (s->bdat)
+			txn_log(&s->txn, s->spool.size,
+			    "not delivered: input ended inside the message");
+		reset(s);
+		s->done = 1;
+	} else if (n > room) {
+		say(s, R_CHUNK_ABANDONED, NULL);
+		s->done = 1;
+	}
+}
+
+/* A chunk of the message, into the spool; LAST ends the message. */
+static void
+take_chunk(struct session *s, unsigned long long n, int last)
+{
+	struct body b;
+	enum reply_id r;
+
+	body_of(s, &b);
+	transcript_data(s->transcript, 1);
+	r = body_chunk(&b, &s->chunks, n, 1);
+	if (r == R_NONE && last)
+		r = body_chunks_end(&b, &s->chunks);
+	if (last || r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
+		end_message(s, r);
+		return;
+	}
+	transcript_data(s->transcript, 0);
+	if (r != R_NONE) {
+		s->bdat_error = r;
+		say_refusal(s, r);
+		return;
+	}
+	snprintf(s->arg, sizeof(s->arg), "%llu", n);
+	say(s, R_CHUNK_OK, s->arg);
+}
+
+/*
+ * BDAT size [LAST] (RFC 3030): exactly size octets follow the command
+ * line, whatever its reply, else a message's text would be read as
+ * commands.  Each chunk gets its reply; LAST's comes after delivery,
+ * as the final dot's does.  A size that cannot be read leaves no way
+ * to find the next command: 501, and the session ends.
+ */
+static enum reply_id
+cmd_bdat(struct session *s, char *arg)
+{
+	unsigned long long n;
+	enum reply_id r;
+	int last;
+
+	if (parse_bdat(arg, &n, &last) == -1) {
+		s->done = 1;
+		return R_SYNTAX_BDAT;
+	}
+	if ((r = chunk_refusal(s, n)) != R_NONE)
+		skip_chunk(s, r, n, last);
+	else
+		take_chunk(s, n, last);
 	return R_NONE;
 }
 
@@ -690,7 +889,7 @@ cmd_help(struct session *s, char *arg)
 		util_printable(s->arg, 24, arg);
 		return R_HELP_UNKNOWN;
 	}
-	for (i = 0; i < (size_t)n; i++) {
+	for (i = 0; i < HELP_LINES_MAX; i++) {	/* all: clang-tidy */
 		ids[i] = R_HELP;
 		lines[i] = text[i];
 	}

@@ -5,6 +5,9 @@
  *   bench-gen session COUNT SIZE   an SMTP client's whole pipelined
  *                                  session on stdout: EHLO, COUNT
  *                                  messages of about SIZE octets, QUIT
+ *   bench-gen bdat COUNT SIZE      the same messages, each sent as one
+ *                                  BDAT chunk with LAST (RFC 3030): no
+ *                                  dot-stuffing, the size counted first
  *   bench-gen check MBOX COUNT     exit 0 when MBOX holds messages 0 to
  *                                  COUNT-1, each once and byte for byte
  *                                  as generated (mboxrd quoting included)
@@ -23,6 +26,7 @@
 static void	usage(void) __attribute__((noreturn));
 static unsigned long number(const char *);
 static int	session(unsigned long, unsigned long);
+static int	session_bdat(unsigned long, unsigned long);
 static int	check(const char *, unsigned long);
 static int	check_message(FILE *, char **, size_t *, unsigned long,
 		    unsigned char *);
@@ -36,7 +40,8 @@ static int	check_line(const char *, unsigned long);
 static void
 usage(void)
 {
-	fputs("usage: bench-gen session COUNT SIZE | check MBOX COUNT | "
+	fputs("usage: bench-gen session COUNT SIZE | bdat COUNT SIZE | "
+	    "check MBOX COUNT | "
 	    "line SIZE | checkline MBOX SIZE\n", stderr);
 	exit(2);
 }
@@ -72,6 +77,41 @@ session(unsigned long count, unsigned long size)
 			fwrite(wire, 1, n, stdout);
 		}
 		fputs(".\r\n", stdout);
+	}
+	fputs("QUIT\r\n", stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/*
+ * As session(), each message one BDAT chunk: its lines with CR LF and
+ * no dot-stuffing.  The chunk's size is counted in a first pass over
+ * the generator, so a chunk of any size is never held in memory.
+ */
+static int
+session_bdat(unsigned long count, unsigned long size)
+{
+	static char obuf[1 << 16];
+	char line[MSG_LINE_MAX];
+	unsigned long long octets;
+	struct msg m;
+	unsigned long i;
+	size_t n;
+
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	fputs("EHLO bench.example\r\n", stdout);
+	for (i = 0; i < count; i++) {
+		fputs("MAIL FROM:<bench@example.org>\r\n"
+		    "RCPT TO:<user@example.org>\r\n", stdout);
+		octets = 0;
+		msg_begin(&m, i, size);
+		while (msg_next(&m, line, &n))
+			octets += n + 2;
+		printf("BDAT %llu LAST\r\n", octets);
+		msg_begin(&m, i, size);
+		while (msg_next(&m, line, &n)) {
+			fwrite(line, 1, n, stdout);
+			fputs("\r\n", stdout);
+		}
 	}
 	fputs("QUIT\r\n", stdout);
 	return fflush(stdout) == 0 ? 0 : 1;
@@ -234,6 +274,8 @@ main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "session") == 0)
 		return session(number(argv[2]), number(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "bdat") == 0)
+		return session_bdat(number(argv[2]), number(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return check(argv[2], number(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "line") == 0)

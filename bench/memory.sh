@@ -1,9 +1,10 @@
 #!/bin/sh
 # ISC license.
 # make check-memory: a session's peak RSS does not depend on what the
-# client sends.  A session with a 1 GB message (76-octet lines) and one
+# client sends.  A session with a 1 GB message (76-octet lines), one
+# with the same message as a single 1 GB BDAT chunk (RFC 3030) and one
 # with a 1 GB line must each peak within MARGIN KiB of a session with a
-# 2 KB message, and under LIMIT KiB (docs/performance.md).  Both are
+# 2 KB message, and under LIMIT KiB (docs/performance.md).  Each is
 # checked byte for byte in the mailbox.
 #
 # Environment: SMTPD (./smtpd), BENCH_BIN (build), MEMORY_SIZE (octets,
@@ -73,6 +74,9 @@ base=$(session session 1 2000)
 rss=$(session session 1 "$SIZE")
 "$BIN/bench-gen" check "$dir/mbox" 1
 within "message of $SIZE octets" "$rss"
+rss=$(session bdat 1 "$SIZE")
+"$BIN/bench-gen" check "$dir/mbox" 1
+within "BDAT chunk of $SIZE octets" "$rss"
 rss=$(session line "$SIZE")
 "$BIN/bench-gen" checkline "$dir/mbox" "$SIZE"
 within "line of $SIZE octets" "$rss"

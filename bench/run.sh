@@ -10,8 +10,10 @@
 #      floor: bench-floor-smtpd, which answers and stores nothing; the
 #      two alternate session by session, to meet the same machine load
 #   b  one pipelined session of 2000 messages of about 2 KB into an mbox,
-#      on the local disk and on tmpfs; floor: bench-floor-append, one
-#      write and one fsync per message of the very bytes smtpd stored
+#      on the local disk and on tmpfs, sent with DATA and again with
+#      BDAT (RFC 3030, one chunk per message, no dot-stuffing); floor:
+#      bench-floor-append, one write and one fsync per message of the
+#      very bytes smtpd stored
 #   c  one message of 200 MB (76-octet lines, some starting with "." or
 #      "From "): MB/s and peak RSS; floor: cat of the same bytes into a
 #      file on the same filesystem.  Both read from a pipe, as smtpd does
@@ -205,14 +207,15 @@ case_a() {	# [root]
 	    "<= 1.3" ""
 }
 
-# b: many small messages in one pipelined session, in directory $1.
-case_b() {	# DIR LABEL
-	local dir=$1 i t f
+# b: many small messages in one pipelined session, in directory $1,
+# sent as $3 (b.in: DATA, b-bdat.in: BDAT).
+case_b() {	# DIR LABEL INPUT
+	local dir=$1 in=$3 i t f
 	: >"$DISK/b-smtpd.times" >"$DISK/b-floor.times"
 	for i in $(seq "$RUNS"); do
 		rm -f "$dir/b.mbox" "$dir/b.floor"
 		# shellcheck disable=SC2046,SC2086
-		$AS_USER "$BIN/bench-load" run "$DISK/b.in" "$DISK/b.out" "$SMTPD" \
+		$AS_USER "$BIN/bench-load" run "$DISK/$in" "$DISK/b.out" "$SMTPD" \
 		    $(smtpd_args) mbox "$dir/b.mbox" >>"$DISK/b-smtpd.times"
 		check_replies "$DISK/b.out" $NB
 		"$BIN/bench-gen" check "$dir/b.mbox" $NB ||
@@ -351,9 +354,12 @@ if wanted a; then
 fi
 if wanted b; then
 	"$BIN/bench-gen" session $NB $SMALL >"$DISK/b.in"
-	case_b "$DISK" disk
+	"$BIN/bench-gen" bdat $NB $SMALL >"$DISK/b-bdat.in"
+	case_b "$DISK" disk b.in
+	case_b "$DISK" "disk, BDAT" b-bdat.in
 	if [ -n "$TMPFS" ]; then
-		case_b "$TMPFS" tmpfs
+		case_b "$TMPFS" tmpfs b.in
+		case_b "$TMPFS" "tmpfs, BDAT" b-bdat.in
 	else
 		echo "(no tmpfs: b on tmpfs skipped)"
 	fi

@@ -7,6 +7,9 @@
  * transcript, -x); the rest is what the client sends.  Delivery writes into a scratch directory that is
  * emptied after each input.
  *
+ * The seeds (fuzz/make-corpus.py) and the dictionary hold BDAT with
+ * chunk sizes on both sides of the 64 KiB input buffer and spool.
+ *
  * Oracles besides the sanitizers: every reply is well formed (see
  * fuzz_util.c), and with delivery to one mbox the mailbox holds exactly
  * as many messages (From_ lines) as there were "delivered" replies, so

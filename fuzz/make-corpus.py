@@ -67,8 +67,34 @@ def seeds(outdir, name, data, args):
             put(outdir, "command", b"\x00" + line)	# before HELO
 
 
+def bdat_seeds(outdir):
+    """Sessions whose BDAT chunks end just before, at and after the 64
+    KiB input buffer and spool boundaries, a CR LF split across them,
+    in SMTP and LMTP, to mbox and Maildir."""
+    env = (b"EHLO a.example\r\nMAIL FROM:<a@a.example>\r\n"
+           b"RCPT TO:<b@example.org>\r\n")
+    for sizes in ((65535, 1), (65536, 0), (65537, 3), (1, 131072),
+                  (65534, 65536, 2)):
+        data = env
+        for i, n in enumerate(sizes):
+            text = (b"x" * 75 + b"\r\n") * (n // 77)
+            text += b"y" * (n - len(text))
+            last = i == len(sizes) - 1
+            if i > 0 and n > 0:
+                text = b"\n" + text[1:]	# the LF of a CR that ended
+            if not last and n > 1:		# the chunk before
+                text = text[:-1] + b"\r"
+            data += b"BDAT %d%s\r\n" % (n, b" LAST" if last else b"")
+            data += text
+        data += b"QUIT\r\n"
+        for opts in (0x00, 0x01, 0x04, 0x20):
+            lmtp = data.replace(b"EHLO", b"LHLO") if opts & 1 else data
+            put(outdir, "session", bytes([opts, 0]) + lmtp)
+
+
 def main():
     src, outdir = sys.argv[1], sys.argv[2]
+    bdat_seeds(outdir)
     for f in sorted(os.listdir(src)):
         if not f.endswith(".in"):
             continue

@@ -333,7 +333,8 @@ START_TEST(test_no_lock_while_waiting)
 	    "250-8BITMIME\r\n"
 	    "250-ENHANCEDSTATUSCODES\r\n"
 	    "250-SMTPUTF8\r\n"
-	    "250 HELP\r\n");
+	    "250-HELP\r\n"
+	    "250 CHUNKING\r\n");
 	want_delivery(replies, "@ID1@");
 	want_delivery(replies, "@ID2@");
 	test_add_reply(bye, sizeof(bye), R_QUIT, HOST);

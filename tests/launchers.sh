@@ -215,7 +215,7 @@ client_swaks() {
 python_replies() {
 	reply R_HELO "$1"
 	printf 'PIPELINING\nSIZE 10240000\n8BITMIME\nENHANCEDSTATUSCODES\n'
-	printf 'SMTPUTF8\nHELP\n'
+	printf 'SMTPUTF8\nHELP\nCHUNKING\n'
 	reply R_SENDER_OK '<a@example.org>'
 	reply R_RCPT_OK '<b@example.org>'
 	reply R_DATA_OK $ID1

@@ -138,6 +138,14 @@ def pattern(rid):
         for part in re.split(r'(%[sh])', head + t))
 
 
+def ehlo_lines(starttls=False):
+    """How many lines the EHLO (or LHLO) reply has: the R_HELO line and
+    one per R_EHLO_* keyword row, so that tests can skip past it.
+    STARTTLS is among them only with a TLS wrapper (starttls)."""
+    return 1 + sum(1 for rid in table() if rid.startswith("R_EHLO_") and
+                   (starttls or rid != "R_EHLO_STARTTLS"))
+
+
 # Replies that session.c builds around a row's "%s".
 
 def msgid(n):

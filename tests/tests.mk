@@ -4,7 +4,7 @@
 # Unit tests (Check) link every object but smtpd.o; the transcript,
 # delivery and end-to-end tests run the real binary $(BIN): as nobody
 # when make runs as root (tests/as-nobody.sh), since smtpd never runs a
-# session as root.  tests/launchers.sh starts each example launcher
+# session as root.  tests/exim.sh sends through Exim, a real BDAT client.  tests/launchers.sh starts each example launcher
 # configuration for real, and tests/install.sh checks `make install`.
 # Every suite closes with "N passed, M failed, K skipped"; the last line
 # of `make check` (and of `make sanitize`) is their sum.
@@ -27,7 +27,7 @@ AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 # the longest first, so the last to start is not the one that lasts
 SUITES       = check-attack check-unit check-launchers check-tls \
                check-transcripts check-e2e check-replay check-delivery \
-               check-install check-usage check-terminal
+               check-install check-usage check-terminal check-exim
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -75,6 +75,8 @@ check-tls:
 	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/tls/run.py
 check-install:
 	SMTPD=./$(BIN) O=$(O) $(RUN_SUITE) sh tests/install.sh
+check-exim:
+	SMTPD=./$(BIN) $(RUN_SUITE) sh tests/exim.sh
 check-attack:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/attack/run.py
 

@@ -38,7 +38,8 @@ import time
 SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from replies import head, line, lmtp_delivered, msgid, pattern  # noqa: E402
+from replies import (ehlo_lines, head, line, lmtp_delivered, msgid,  # noqa: E402
+                     pattern)
 
 HELPERS = os.path.join(os.path.dirname(HERE), "helpers")
 RECORD = os.path.join(HELPERS, "record.sh")
@@ -341,6 +342,7 @@ TOO_LONG = line("R_LINE_TOO_LONG")
 NOOP_OK = line("R_NOOP")
 RSET_OK = line("R_RSET")
 TIMEOUT = line("R_TIMEOUT", HOST)
+EHLO = ehlo_lines()	# lines of the EHLO reply
 
 
 def msg_ok(n):
@@ -461,7 +463,7 @@ def hostile_octets(sb):
                          "RCPT TO:<b@example.org>", "RSET", "QUIT"))
             r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
             reply = r.replies[1 + len(PREAMBLE[state]) +
-                              (6 if state != "start" else 0)]
+                              (EHLO - 1 if state != "start" else 0)]
             what = "%r" % line
             if b"\0" in bad or b"\r" in bad:
                 expect(what, reply, BAD_BYTES)
@@ -498,7 +500,7 @@ def line_lengths(sb):
                                 "RCPT TO:<b@example.org>", "DATA") +
             long_text + b"\r\n.\r\n" + crlf("QUIT"))
     r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
-    expect("replies", r.replies[8:], [
+    expect("replies", r.replies[1 + EHLO:], [
         NOOP_OK, NOOP_OK, TOO_LONG, TOO_LONG, sender_ok("a@example.org"),
         rcpt_ok("b@example.org"), DATA_GO, msg_ok(1), BYE])
     with open(sb.store + "/b", "rb") as f:
@@ -841,7 +843,7 @@ def unicode_controls(sb):
                             "RCPT TO:<%s>" % rcpt, "RSET",
                             "MAIL FROM:<%s> SMTPUTF8" % rcpt, "QUIT")
                 r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
-                got = [r.replies[9], r.replies[11]]
+                got = [r.replies[EHLO + 2], r.replies[EHLO + 4]]
                 if not (got[0] == line("R_BAD_RCPT") and
                         got[1] == line("R_BAD_SENDER")):
                     raise Fail("%r: %s" % (rcpt, got))
@@ -896,9 +898,9 @@ def path_traversal(sb):
             data = crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
                         *rcpts, "DATA", "x", ".", "QUIT")
             r = smtpd(sb, method, data)
-            took = [rc for rc, reply in zip(rcpts, r.replies[9:])
+            took = [rc for rc, reply in zip(rcpts, r.replies[EHLO + 2:])
                     if reply.startswith("250")]
-            for rc, reply in zip(rcpts, r.replies[9:]):
+            for rc, reply in zip(rcpts, r.replies[EHLO + 2:]):
                 if not reply.startswith(("250", head("R_BAD_LOCAL_PART"),
                                          head("R_BAD_RCPT"))):
                     raise Fail("%s: %s" % (rc, reply))
@@ -1061,6 +1063,290 @@ def pipe_programs(sb):
     expect("grandchild: replies", r.replies[-2:], [msg_ok(1), BYE])
     if r.seconds > 8:
         raise Fail("grandchild: took %.1f s" % r.seconds)
+
+
+# ---------------------------------------------------------------- BDAT
+# RFC 3030 chunks are framed by their declared size alone: every BDAT
+# consumes its chunk, whatever its reply, or a message's text would be
+# read as commands (the attack go-smtp fixed).
+
+def bdat(data, last=False):
+    return b"BDAT %d%s\r\n" % (len(data), b" LAST" if last else b"") + data
+
+
+HIDDEN = crlf("RSET", "MAIL FROM:<evil@attacker.example>",
+              "RCPT TO:<victim@example.org>", "DATA", "Subject: hidden", "",
+              "evil", ".") + bdat(b"evil\r\n", True)
+METHODS = (["mbox", "%u"], ["maildir", "%u"], ["-l", "mbox", "%u"])
+
+
+def method_args(sb, method):
+    return method[:-1] + [sb.store + "/" + method[-1]]
+
+
+def nothing_for_victim(sb, what):
+    if os.path.exists(os.path.join(sb.store, "victim")):
+        raise Fail("%s: the hidden commands delivered to victim" % what)
+
+
+@case
+def bdat_hidden_commands(sb):
+    """A whole transaction hidden in the chunk of a BDAT refused for
+    every reason (before EHLO, before MAIL, before RCPT, a NUL earlier
+    in the message, a total over -s, after a refused DATA) in SMTP to
+    mbox and Maildir and in LMTP: it is never run."""
+    for method in METHODS:
+        lmtp = method[0] == "-l"
+        hello = "LHLO c.example" if lmtp else "EHLO c.example"
+        env = crlf(hello, "MAIL FROM:<a@example.org>",
+                   "RCPT TO:<good@example.org>")
+        sessions = {
+            "before hello": bdat(HIDDEN) + crlf(hello),
+            "before MAIL": crlf(hello) + bdat(HIDDEN),
+            "before RCPT": crlf(hello, "MAIL FROM:<a@example.org>") +
+            bdat(HIDDEN, True),
+            "after a NUL": env + bdat(b"nul\0\r\n") + bdat(HIDDEN, True),
+            "over -s": env + bdat(b"x" * 900) + bdat(HIDDEN),
+            "after DATA": env + bdat(b"Subject: x\r\n\r\n") +
+            crlf("DATA") + bdat(HIDDEN, True),
+        }
+        for what, data in sessions.items():
+            empty_store(sb)
+            r = smtpd(sb, ["-s", "1000"] + method_args(sb, method),
+                      data + crlf("QUIT"))
+            what = "%s %s" % (method[0], what)
+            expect(what + ": last reply", r.replies[-1], BYE)
+            if any(x.startswith("250 2.1.0 Sender <evil@")
+                   for x in r.replies):
+                raise Fail(what + ": the hidden MAIL was run")
+            nothing_for_victim(sb, what)
+            if what.endswith("after DATA"):
+                # the message itself goes on, hidden text and all
+                stored = b""
+                for rel in store_files(sb):
+                    with open(os.path.join(sb.store, rel), "rb") as f:
+                        stored += f.read()
+                if b"\nMAIL FROM:<evil@attacker.example>\n" not in stored:
+                    raise Fail(what + ": the chunk is not the message")
+
+
+@case
+def bdat_sizes(sb):
+    """Chunk sizes 2^64 - 1 (a number, over -s: 552, then cut off after
+    -s octets), -1, 2^64 and 20 nines (501, the session ends): no
+    command after them runs, nothing is stored, in SMTP and LMTP."""
+    for method in METHODS:
+        lmtp = method[0] == "-l"
+        env = crlf("LHLO c.example" if lmtp else "EHLO c.example",
+                   "MAIL FROM:<a@example.org>", "RCPT TO:<good@example.org>")
+        for size, want in ((b"18446744073709551615", [
+                line("R_TOO_BIG", "1000"),
+                line("R_CHUNK_ABANDONED", HOST)]),
+                (b"-1", [line("R_SYNTAX_BDAT")]),
+                (b"18446744073709551616", [line("R_SYNTAX_BDAT")]),
+                (b"99999999999999999999 LAST", [line("R_SYNTAX_BDAT")]),
+                (b"+5", [line("R_SYNTAX_BDAT")]),
+                (b"0x10", [line("R_SYNTAX_BDAT")])):
+            empty_store(sb)
+            r = smtpd(sb, ["-s", "1000"] + method_args(sb, method),
+                      env + b"BDAT " + size + b"\r\n" + HIDDEN * 20 +
+                      crlf("QUIT"))
+            expect("%s BDAT %r: replies" % (method[0], size),
+                   r.replies[-len(want):], want)
+            expect("%s BDAT %r: nothing stored" % (method[0], size),
+                   store_files(sb), [])
+
+
+@case
+def bdat_short_chunk(sb):
+    """A chunk shorter than declared, then the end of input, after
+    accepted chunks and as the first: nothing is delivered, and no
+    stray spool or lock file stays behind."""
+    for method in METHODS:
+        lmtp = method[0] == "-l"
+        env = crlf("LHLO c.example" if lmtp else "EHLO c.example",
+                   "MAIL FROM:<a@example.org>", "RCPT TO:<good@example.org>")
+        for data in (env + b"BDAT 100 LAST\r\nshort\r\n",
+                     env + bdat(b"Subject: x\r\n\r\n" + b"y" * 70000) +
+                     b"BDAT 1000000 LAST\r\n" + b"z" * 999999):
+            empty_store(sb)
+            r = smtpd(sb, method_args(sb, method), data)
+            expect("%s: nothing stored" % method[0], store_files(sb), [])
+            if any(x.startswith("250 2.0.0 Message") or
+                   x.startswith("250 2.0.0 Delivered") for x in r.replies):
+                raise Fail("%s: a short chunk was delivered" % method[0])
+
+
+@case
+def bdat_data_interleaved(sb):
+    """BDAT then DATA: 503, and the chunked message goes on and is
+    delivered whole.  DATA then BDAT: the BDAT line and its "chunk" are
+    text of the message, which ends at the dot."""
+    data = (crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                 "RCPT TO:<b@example.org>") + bdat(b"Subject: one\r\n\r\n") +
+            crlf("DATA") + bdat(b"chunked\r\n", True) +
+            crlf("MAIL FROM:<a@example.org>", "RCPT TO:<c@example.org>",
+                 "DATA", "Subject: two", "") + bdat(b"in the body\r\n", True) +
+            crlf(".", "QUIT"))
+    r = smtpd(sb, ["mbox", sb.store + "/%u"], data)
+    want = [line("R_CHUNK_OK", "16"), line("R_DATA_AFTER_BDAT"), msg_ok(1),
+            sender_ok("a@example.org"), rcpt_ok("c@example.org"), DATA_GO,
+            msg_ok(2), BYE]
+    expect("replies", r.replies[-len(want):], want)
+    with open(sb.store + "/b", "rb") as f:
+        expect("b: the chunks", f.read().split(b"\n")[-4:],
+               [b"", b"chunked", b"", b""])
+    with open(sb.store + "/c", "rb") as f:
+        expect("c: BDAT as text", f.read().split(b"\n")[-5:],
+               [b"", b"BDAT 13 LAST", b"in the body", b"", b""])
+
+
+@case
+def bdat_slow_client(sb):
+    """A huge chunk declared and nothing sent: 421 after -t.  Octets
+    within -t but below the rate floor: 421 too.  Nothing stored."""
+    env = crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+               "RCPT TO:<b@example.org>")
+    r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
+              chunks=[env + b"BDAT 10000000 LAST\r\npartial", b""],
+              delay=4.0)
+    expect("silent: replies", r.replies[-1], TIMEOUT)
+    if not 1.9 < r.seconds < 6:
+        raise Fail("silent: timeout after %.1f s" % r.seconds)
+    r = smtpd(sb, ["-t", "2", "mbox", sb.store + "/%u"],
+              chunks=[env + b"BDAT 10000000 LAST\r\n"] + [b"x"] * 12,
+              delay=1.0)
+    expect("trickle: replies", r.replies[-1], line("R_TOO_SLOW", HOST))
+    if not 1.9 < r.seconds < 6:
+        raise Fail("trickle: cut off after %.1f s" % r.seconds)
+    # one octet per chunk, each chunk in time: like NOOPs, it is a
+    # session, and -t still ends it when the client stops
+    expect("nothing stored", store_files(sb), [])
+
+
+@case
+def bdat_gigabyte_chunk(sb):
+    """A chunk of 1 GiB over -s is skipped for -s octets, then the
+    session ends; one of 1 GiB within -s is stored whole (1 GiB of
+    76-octet lines, memory bounded, the mailbox checked by size)."""
+    env = crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+               "RCPT TO:<b@example.org>")
+    r = smtpd(sb, ["-s", "1000000", "mbox", sb.store + "/%u"],
+              chunks=stream(env + b"BDAT %d LAST\r\n" % GB, GB,
+                            crlf("QUIT")))
+    expect("over -s: replies", r.replies[-2:],
+           [line("R_TOO_BIG", "1000000"), line("R_CHUNK_ABANDONED", HOST)])
+    expect("over -s: nothing stored", store_files(sb), [])
+    if r.maxrss_kb > RSS_BOUND_KB:
+        raise Fail("over -s: max RSS %d KiB" % r.maxrss_kb)
+    rows = GB // 76
+    r = smtpd(sb, ["-s", str(2 * GB), "mbox", sb.store + "/%u"],
+              chunks=stream(env + b"BDAT %d LAST\r\n" % (rows * 76),
+                            rows * 76, crlf("QUIT"),
+                            fill=b"b" * 74 + b"\r\n"))
+    expect("1 GiB: replies", r.replies[-2:], [msg_ok(1), BYE])
+    if r.maxrss_kb > RSS_BOUND_KB:
+        raise Fail("1 GiB: max RSS %d KiB" % r.maxrss_kb)
+    st = os.stat(sb.store + "/b")
+    if st.st_size < rows * 75 or st.st_size > rows * 75 + 1000:
+        raise Fail("1 GiB: mailbox of %d octets for %d lines" %
+                   (st.st_size, rows))
+    print("    max RSS for a 1 GiB chunk: %d KiB" % r.maxrss_kb)
+
+
+def transcript_pieces(data):
+    """Split a transcript's input where a client in lockstep would wait
+    for a reply: after each command line, and after each BDAT chunk."""
+    pieces = []
+    while data:
+        lf = data.find(b"\n")
+        if lf == -1:
+            pieces.append((data, False))
+            break
+        cmd, data = data[:lf + 1], data[lf + 1:]
+        m = re.match(rb"(?i)BDAT (\d+)( +LAST)?\r?\n$", cmd)
+        whole = True
+        if m:
+            n = int(m.group(1))
+            whole = len(data) >= n	# else the input ends inside it
+            cmd, data = cmd + data[:n], data[n:]
+        pieces.append((cmd, whole))
+    return pieces
+
+
+@case
+def bdat_lockstep(sb):
+    """The BDAT transcripts once more, the client waiting for each
+    reply before it sends the next command or chunk: the replies and
+    the mailbox are byte for byte those of the pipelined run."""
+    tdir = os.path.join(os.path.dirname(HERE), "transcripts")
+    names = sorted(f[:-3] for f in os.listdir(tdir)
+                   if f.endswith(".in") and "bdat" in f)
+    import subprocess
+    import select
+    for name in names:
+        with open(os.path.join(tdir, name + ".in"), "rb") as f:
+            pieces = transcript_pieces(f.read())
+        args = []
+        if os.path.exists(os.path.join(tdir, name + ".args")):
+            with open(os.path.join(tdir, name + ".args")) as f:
+                args = f.read().split()
+        empty_store(sb)
+        env = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
+               "TZ": "UTC", "TMPDIR": sb.tmp}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        p = subprocess.Popen([SMTPD, "-n", HOST] + args, cwd=sb.store,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+        out = b""
+
+        def read_reply(out, need_final):
+            """Read until a final reply line has come (need_final), then
+            until the output is quiet for 50 ms or ends."""
+            fd = p.stdout.fileno()
+            got_final = not need_final
+            while True:
+                ready, _, _ = select.select([fd], [], [],
+                                            0.05 if got_final else 10)
+                if not ready:
+                    if got_final:
+                        return out, True
+                    raise Fail("%s: no reply in lockstep" % name)
+                b = os.read(fd, 65536)
+                if not b:
+                    return out, False
+                out += b
+                if re.search(rb"(^|\n)\d{3} [^\n]*\n$", out):
+                    got_final = True
+        out, alive = read_reply(out, True)	# the greeting
+        for piece, whole in pieces:
+            if not alive:
+                break
+            try:
+                p.stdin.write(piece)
+                p.stdin.flush()
+            except BrokenPipeError:
+                break
+            out, alive = read_reply(out, whole)
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        rest = p.stdout.read()
+        p.stderr.read()
+        p.wait(30)
+        out += rest
+        with open(os.path.join(tdir, name + ".out"), "rb") as f:
+            expect(name + ": lockstep replies", out, f.read())
+        mbox = os.path.join(sb.store, "mbox")
+        want = os.path.join(tdir, name + ".mbox")
+        if os.path.exists(want):
+            with open(want, "rb") as f, open(mbox, "rb") as g:
+                expect(name + ": lockstep mbox", g.read(), f.read())
+        else:
+            expect(name + ": no mbox", os.path.exists(mbox), False)
 
 
 def main():

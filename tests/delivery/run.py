@@ -25,7 +25,8 @@ import tempfile
 SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TESTS)
-from replies import line, lmtp_delivered, msgid, pair, pattern  # noqa: E402
+from replies import (ehlo_lines, line, lmtp_delivered, msgid, pair,  # noqa: E402
+                     pattern)
 
 RECORD = os.path.join(TESTS, "helpers", "record.sh")
 ENV = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
@@ -150,7 +151,7 @@ def test_mbox_per_user(d):
                 [".", "MAIL FROM:<>", "RCPT TO:<ukito@example.org>", "DATA",
                  "Subject: second", "", "two", ".", "QUIT"])
     out, rc, _ = run(["mbox", d + "/%u"], data, d)
-    check("mbox %u: replies", replies(out)[8:], [
+    check("mbox %u: replies", replies(out)[1 + ehlo_lines():], [
         sender_ok("a@example.org"),
         rcpt_ok("Sakura@example.org"),
         rcpt_ok("sakura@EXAMPLE.org"),

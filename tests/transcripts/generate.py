@@ -537,13 +537,14 @@ case('syntax-rcpt-and-others',
           'DATA now', 'RSET x', 'QUIT now', 'VRFY', 'FOO', '', '   ',
           'QUIT'))
 
-# commands that work before HELO; BDAT not offered; HELP on a command in
+# commands that work before HELO; BDAT before HELO (503, its empty chunk
+# read); HELP on a command in
 # any case, with a stray word, on an unknown one and on an escape
 # sequence (shown as ?); nothing is read after QUIT
 case('proto-other-commands',
      crlf('NOOP', 'noop with an argument', 'VRFY someone', 'EXPN list',
           'SEND FROM:<a@b.example>', 'saml', 'starttls', 'AUTH PLAIN',
-          'BDAT 10 LAST', 'HELP', 'help quit', 'HELP quit now', 'HELP FOO',
+          'BDAT 0 LAST', 'HELP', 'help quit', 'HELP quit now', 'HELP FOO',
           'HELP \x1b[2J', 'QUIT   ', 'NOOP'))
 
 # mistyped verbs, keywords and brackets: a guess where one fits, and a
@@ -635,6 +636,155 @@ case('mbox-is-a-directory',
      crlf('HELO client.test', 'MAIL FROM:<a@b.example>',
           'RCPT TO:<u@mx.test>', 'DATA', 'NOOP', 'QUIT'),
      args='mbox /\n')
+
+# ------------------------------------------------------------ CHUNKING
+# BDAT (RFC 3030): exactly SIZE octets follow the command line, with no
+# dot-stuffing and no end line.  Each input is bytes, since a chunk is
+# counted in octets.
+
+
+def bdat(data, last=False):
+    """One BDAT command and its chunk."""
+    data = data.encode('utf-8') if isinstance(data, str) else data
+    return b'BDAT %d%s\r\n' % (len(data), b' LAST' if last else b'') + data
+
+
+def cmds(*lines):
+    return crlf(*lines).encode('utf-8')
+
+
+ENV = cmds('EHLO a.example', 'MAIL FROM:<a@a.example>',
+           'RCPT TO:<b@example.org>')
+
+# chunks split a CR LF, a "From " line and a line that is one dot; a
+# dot at the start of a line is data (no unstuffing), and ".\r\n" ends
+# nothing; a second message in one chunk; BODY=BINARYMIME is refused
+case('bdat-basic',
+     ENV + bdat('Subject: chunks\r\n\r\nfirst chunk ends in CR\r') +
+     bdat('\nFrom the second chunk\r\n.\r\n..two dots\r\n.') +
+     bdat('\r\nQUIT\r\nMAIL FROM:<evil@x.example>\r\nend\r\n', True) +
+     cmds('MAIL FROM:<a@a.example> BODY=BINARYMIME',
+          'MAIL FROM:<a@a.example> BODY=8BITMIME', 'RCPT TO:<c@example.org>') +
+     bdat('Subject: one chunk\r\n\r\nall at once\r\n', True) +
+     cmds('QUIT'))
+
+# BDAT 0 LAST ends a message; a message may be empty; "last" in lower
+# case and blanks before it
+case('bdat-zero-last',
+     ENV + bdat('Subject: zero\r\n\r\nended by BDAT 0 LAST\r\n') +
+     bdat('', True) + cmds('MAIL FROM:<a@a.example>',
+                           'RCPT TO:<c@example.org>') +
+     b'BDAT 0 last\r\n' + cmds('MAIL FROM:<a@a.example>',
+                               'RCPT TO:<d@example.org>') +
+     b'BDAT 4  LAST\r\nhi\r\n' + cmds('QUIT'))
+
+# line ends as BDAT brings them: a bare LF is a line end (Microsoft
+# sends such messages this way); a bare CR stays, also when it ends a
+# chunk and the next begins with something else; a message whose last
+# chunk has no line end gets one, and a CR at its very end becomes it
+case('bdat-bare-lf',
+     ENV + bdat('Subject: bare LF\n\nline one\nline two\r\nbare\rCR\r') +
+     bdat('CR at a chunk end\nFrom bare LF\n') +
+     bdat('no line end', True) +
+     cmds('MAIL FROM:<a@a.example>', 'RCPT TO:<c@example.org>') +
+     bdat('ends in CR\r', True) + cmds('QUIT'))
+
+# 503 for BDAT before EHLO, before MAIL and before RCPT, each chunk
+# still read (its commands never run); DATA and RCPT after a BDAT get
+# 503, MAIL too; the message then goes on and is delivered
+case('bdat-sequence',
+     bdat('MAIL FROM:<evil@x.example>\r\n') +
+     cmds('EHLO a.example') +
+     bdat('MAIL FROM:<evil@x.example>\r\nRCPT TO:<victim@example.org>\r\n') +
+     cmds('MAIL FROM:<a@a.example>') +
+     bdat('RCPT TO:<victim@example.org>\r\nDATA\r\nevil\r\n.\r\n', True) +
+     cmds('RCPT TO:<b@example.org>') +
+     bdat('Subject: sequence\r\n\r\n') +
+     cmds('DATA', 'RCPT TO:<c@example.org>', 'MAIL FROM:<a@a.example>',
+          'NOOP') +
+     bdat('after the refused commands\r\n', True) + cmds('QUIT'))
+
+# RSET throws the chunks away; so does EHLO; the next message is whole
+case('bdat-rset',
+     ENV + bdat('Subject: dropped\r\n\r\nthrown away by RSET\r\n') +
+     cmds('RSET', 'MAIL FROM:<a@a.example>', 'RCPT TO:<b@example.org>') +
+     bdat('thrown away by EHLO\r\n') + ENV +
+     bdat('Subject: kept\r\n\r\nthe only message\r\n', True) + cmds('QUIT'))
+
+# -s 1000: a declared total over it is refused at once (552) and its
+# chunk skipped unread as commands; the message stays refused through
+# LAST; 1000 octets exactly are fine; a chunk over -s alone is skipped
+# for 1000 octets, then the session ends (421), since a client that
+# goes on sending has no message smtpd could take
+case('bdat-size-limit',
+     ENV + bdat('x' * 598 + '\r\n') +
+     bdat('MAIL FROM:<evil@x.example>\r\n' + 'y' * 570 + '\r\n') +
+     bdat('QUIT\r\n', True) +
+     cmds('MAIL FROM:<a@a.example> SIZE=1000', 'RCPT TO:<c@example.org>') +
+     bdat(''.join('%02d' % i + 'z' * 96 + '\r\n' for i in range(10)), True) +
+     cmds('MAIL FROM:<a@a.example>', 'RCPT TO:<d@example.org>') +
+     b'BDAT 2000 LAST\r\n' + b'NOOP\r\n' * 200 + cmds('QUIT'),
+     args='-s 1000\n')
+
+# 2^64 - 1 is a number: over -s, refused, and the client that goes on
+# sending is cut off after -s octets
+case('bdat-size-2e64-1',
+     ENV + b'BDAT 18446744073709551615\r\n' + b'NOOP\r\n' * 200 +
+     cmds('QUIT'),
+     args='-s 1000\n')
+
+# sizes that frame nothing: 501 and the end of the session, whatever
+# follows (-1, 2^64, no size, a word after it, a NUL in the line)
+case('bdat-size-minus-one',
+     ENV + b'BDAT -1\r\n' + cmds('NOOP', 'QUIT'))
+
+case('bdat-size-overflow',
+     ENV + b'BDAT 18446744073709551616 LAST\r\n' + cmds('NOOP', 'QUIT'))
+
+case('bdat-size-missing',
+     ENV + cmds('BDAT', 'NOOP', 'QUIT'))
+
+case('bdat-size-bad-keyword',
+     ENV + cmds('BDAT 6 NOTLAST', 'NOOP', 'QUIT'))
+
+case('bdat-size-nul',
+     ENV + b'BDAT 6\0\r\nNOOP\r\n' + cmds('QUIT'))
+
+# a chunk shorter than declared, then the end of input: nothing stored
+case('bdat-eof-in-chunk',
+     ENV + bdat('Subject: cut\r\n\r\nfirst chunk\r\n') +
+     b'BDAT 100 LAST\r\nonly this arrives\r\n')
+
+# a NUL refuses the message at its chunk, and every later chunk of it;
+# the next message goes through
+case('bdat-nul',
+     ENV + bdat('nul \0 here\r\n') + bdat('more\r\n') + bdat('end\r\n', True) +
+     cmds('MAIL FROM:<a@a.example>', 'RCPT TO:<c@example.org>') +
+     bdat('clean\r\n', True) + cmds('QUIT'))
+
+# LMTP (RFC 2033 4.2 with RFC 3030): after BDAT ... LAST one reply per
+# accepted recipient, a repeat included; a refused message gets the
+# same refusal for each; BDAT without a recipient one 503
+LENV = cmds('LHLO a.example', 'MAIL FROM:<a@a.example>',
+            'RCPT TO:<b@example.org>', 'RCPT TO:<c@example.org>',
+            'RCPT TO:<b@example.org>')
+
+case('lmtp-bdat',
+     cmds('LHLO a.example', 'MAIL FROM:<a@a.example>') +
+     bdat('RCPT TO:<evil@x.example>\r\n') +
+     LENV[len(cmds('LHLO a.example', 'MAIL FROM:<a@a.example>')):] +
+     bdat('Subject: lmtp chunks\r\n\r\nfirst\r') + bdat('\nsecond\r\n') +
+     cmds('DATA') + bdat('', True) +
+     cmds('MAIL FROM:<a@a.example>', 'RCPT TO:<d@example.org>') +
+     bdat('one recipient\r\n', True) + cmds('QUIT'),
+     args='-l\n')
+
+case('lmtp-bdat-refused',
+     LENV + bdat('x' * 500 + '\r\n') + bdat('y' * 600 + '\r\n', True) +
+     cmds('MAIL FROM:<a@a.example>', 'RCPT TO:<b@example.org>',
+          'RCPT TO:<c@example.org>') +
+     bdat('nul\0\r\n') + bdat('', True) + cmds('QUIT'),
+     args='-l -s 1000\n')
 
 # ---------------------------------------------------------------------
 known = set(CASES)
