@@ -17,6 +17,10 @@
 # of /etc/passwd and /etc/group with that user (as nobody) are mounted
 # over the real ones; so it needs root, and says SKIP otherwise.
 #
+# Then exim once more, requiring TLS (hosts_require_tls), to smtpd behind
+# tlswrapper -n: the delivery must be encrypted (exim's X= in its log,
+# ESMTPS in smtpd's Received header).
+#
 # Checks: exim's own log says the delivery used CHUNKING (the "K" flag
 # of its => line) and its debug output shows the BDAT ... LAST command;
 # the message arrives byte for byte (the part exim sent, after smtpd's
@@ -53,9 +57,9 @@ if [ -n "$why" ]; then
 fi
 
 dir=$(mktemp -d /tmp/smtpd-exim.XXXXXX) || exit 2
-tcppid=
 cleanup() {
-	[ -z "$tcppid" ] || kill "$tcppid" 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill $pids 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -68,29 +72,51 @@ cp /etc/group "$dir/group"
 echo "Debian-exim:x:$(id -u nobody):$(id -g nobody)::/nonexistent:/usr/sbin/nologin" >>"$dir/passwd"
 echo "Debian-exim:x:$(id -g nobody):" >>"$dir/group"
 
-# smtpd under tcpserver, as nobody, on a free port
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-	tcpserver -q -u "$(id -u nobody)" -g "$(id -g nobody)" 127.0.0.1 \
-	    "$port" "$SMTPD" -n mx.example.org mbox "$dir/store/%u" &
-	tcppid=$!
-	up=0
-	for _ in $(seq 30); do
-		if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; then
-			up=1
-			break
-		fi
-		kill -0 "$tcppid" 2>/dev/null || break
-		sleep 0.1
+# start_server VAR "TCPSERVER-OPTIONS" CMD...: CMD under tcpserver on a
+# free port of 127.0.0.1, its port in VAR and tcpserver's pid in pids
+pids=
+start_server() {
+	var=$1
+	opts=$2
+	shift 2
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+		# shellcheck disable=SC2086
+		tcpserver -q $opts 127.0.0.1 "$p" "$@" &
+		tpid=$!
+		for _ in $(seq 30); do
+			if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$p" 2>/dev/null; then
+				pids="$pids $tpid"
+				eval "$var=$p"
+				return 0
+			fi
+			kill -0 "$tpid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$tpid" 2>/dev/null
+		wait "$tpid" 2>/dev/null
 	done
-	[ "$up" = 1 ] && break
-	kill "$tcppid" 2>/dev/null
-	wait "$tcppid" 2>/dev/null
-	tcppid=
-done
-if [ -z "$tcppid" ]; then
+	return 1
+}
+
+# smtpd under tcpserver, as nobody, in plain text
+if ! start_server port "-u $(id -u nobody) -g $(id -g nobody)" \
+    "$SMTPD" -n mx.example.org mbox "$dir/store/%u"; then
 	fail "tcpserver would not start"
 	finish
+fi
+# and behind tlswrapper -n (STARTTLS, RFC 3207), which needs root for
+# its jail: smtpd drops to nobody itself
+tlsport=
+if command -v tlswrapper >/dev/null 2>&1 &&
+    command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" \
+    -out "$dir/crt.pem" -days 2 -subj /CN=mx.example.org \
+    >/dev/null 2>&1; then
+	cat "$dir/key.pem" "$dir/crt.pem" >"$dir/mx.pem"
+	start_server tlsport "" tlswrapper -T 3 -n -f "$dir/mx.pem" \
+	    "$SMTPD" -W -u nobody -n mx.example.org mbox "$dir/store/%u" ||
+	    tlsport=
 fi
 
 cat >"$dir/conf" <<CONF
@@ -103,6 +129,12 @@ never_users =
 trusted_users = root
 keep_environment =
 begin routers
+to_smtpd_tls:
+  driver = manualroute
+  domains = tls.example.org
+  route_list = * 127.0.0.1
+  transport = smtpd_tls
+  self = send
 to_smtpd:
   driver = manualroute
   route_list = * 127.0.0.1
@@ -113,6 +145,11 @@ smtpd:
   driver = smtp
   port = $port
   hosts_avoid_tls = *
+smtpd_tls:
+  driver = smtp
+  port = ${tlsport:-1}
+  hosts_require_tls = *
+  tls_try_verify_hosts = *
 begin retry
 * * F,1m,1m
 CONF
@@ -193,5 +230,32 @@ if cmp -s "$dir/got" "$dir/body"; then
 else
 	fail "body differs"
 	cmp "$dir/got" "$dir/body" | sed 's/^/	| /'
+fi
+
+# STARTTLS: exim requires TLS of this host (hosts_require_tls), and
+# says in its log which protocol and cipher it got
+if [ -z "$tlsport" ]; then
+	skip "exim over STARTTLS: no tlswrapper or openssl here"
+	finish
+fi
+printf 'Subject: exim over TLS\n\nsecret\n' |
+    unshare -m "$dir/exim" -C "$dir/conf" -odf -oi -f a@client.example \
+    tls@tls.example.org >"$dir/debug-tls" 2>&1
+st=$?
+if [ "$st" = 0 ] && grep -q '=> tls@tls.example.org .* X=TLS' \
+    "$dir/log/mainlog"; then
+	pass "exim delivered over STARTTLS: $(grep -o 'X=TLS[^ ]*' \
+	    "$dir/log/mainlog" | tail -n 1)"
+else
+	fail "exim over STARTTLS: exit $st"
+	sed 's/^/	| /' "$dir/debug-tls" "$dir/log/mainlog" | tail -20
+fi
+if [ -f "$dir/store/tls" ] &&
+    grep -q '^	by mx.example.org (smtpd) with ESMTPS id ' "$dir/store/tls" &&
+    grep -q '^secret$' "$dir/store/tls"; then
+	pass "stored with ESMTPS in smtpd's Received header"
+else
+	fail "no ESMTPS delivery in the mailbox"
+	sed 's/^/	| /' "$dir/store/tls" 2>/dev/null | head -12
 fi
 finish
