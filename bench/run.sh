@@ -22,6 +22,10 @@
 #   d  20 clients at once, 100 messages each, over TCP on 127.0.0.1
 #      under tcpserver (mbox on tmpfs); floor: bench-floor-smtpd under
 #      the same tcpserver
+#   e  the cost of STARTTLS (as root, with tlswrapper): 100 sequential
+#      sessions of one small message each, under tcpserver and
+#      tlswrapper -n (smtpd -W), with STARTTLS and without; the ratio
+#      is the time without over the time with
 #
 #
 # smtpd logs a line per message to syslog.  Where /dev/log is missing
@@ -36,7 +40,7 @@
 # BENCH_DIR (a directory on the local disk, where a scratch directory
 # is made and removed; default build),
 # BENCH_BIG (octets in case c, default 200000000), BENCH_CASES (the
-# cases to run, default "a b c d").
+# cases to run, default "a b c d e").
 set -eu
 
 SMTPD=$(cd "$(dirname "${SMTPD:-./smtpd}")" && pwd)/$(basename "${SMTPD:-./smtpd}")
@@ -44,7 +48,7 @@ BIN=$(cd "${BENCH_BIN:-build}" && pwd)
 # the "message delivered" reply, from reply.h
 DELIVERED=$(python3 "$(dirname "$0")/../tests/replies.py" -E R_DATA_OK)
 RUNS=${BENCH_RUNS:-5}
-CASES=${BENCH_CASES:-a b c d}
+CASES=${BENCH_CASES:-a b c d e}
 BIG=${BENCH_BIG:-200000000}
 SMALL=2000		# octets of text per message in b and d
 NB=2000			# messages in b
@@ -323,6 +327,37 @@ case_d() {	# DIR LABEL
 	    ">= 0.8" ""
 }
 
+# e: the same launcher, a session with STARTTLS against one without.
+case_e() {	# DIR
+	local dir=$1 i saved=$TCP_USER n=100
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DISK/e.key" \
+	    -out "$DISK/e.crt" -days 2 -subj /CN=bench.example \
+	    >/dev/null 2>&1 || fail "e: openssl req failed"
+	cat "$DISK/e.key" "$DISK/e.crt" >"$DISK/e.pem"
+	: >"$DISK/e-tls.times" >"$DISK/e-plain.times"
+	TCP_USER=	# tlswrapper needs root for its jail; smtpd drops
+	for i in $(seq "$RUNS"); do
+		rm -f "$dir/e.mbox"
+		# shellcheck disable=SC2046
+		serve tlswrapper -n -f "$DISK/e.pem" "$SMTPD" -W -u nobody \
+		    $(smtpd_args) mbox "$dir/e.mbox"
+		python3 "$(dirname "$0")/tls-sessions.py" "$PORT" $n tls \
+		    >>"$DISK/e-tls.times" || fail "e: STARTTLS sessions failed"
+		python3 "$(dirname "$0")/tls-sessions.py" "$PORT" $n plain \
+		    >>"$DISK/e-plain.times" || fail "e: plain sessions failed"
+		stop_serving
+		[ "$(grep -c '^From ' "$dir/e.mbox")" = $((2 * n)) ] ||
+		    fail "e: the mailbox is wrong"
+	done
+	TCP_USER=$saved
+	rm -f "$dir/e.mbox"
+	row "e  $n sessions, STARTTLS" \
+	    "$(median <"$DISK/e-tls.times" | awk -v n=$n '{ printf "%.1f ms", $1 * 1000 / n }')" \
+	    "$(median <"$DISK/e-plain.times" | awk -v n=$n '{ printf "%.1f ms", $1 * 1000 / n }')" \
+	    "$(ratio "$DISK/e-tls.times" "$DISK/e-plain.times" smtpd)" \
+	    "" "floor: the same sessions without STARTTLS"
+}
+
 row() {
 	printf '%-26s %13s %13s %6s %7s  %s\n' "$@"
 }
@@ -377,6 +412,16 @@ elif [ -n "$TMPFS" ]; then
 	case_d "$TMPFS" tmpfs
 else
 	case_d "$DISK" disk
+fi
+if ! wanted e; then
+	:
+elif [ "$(id -u)" != 0 ] || ! command -v tlswrapper >/dev/null ||
+    ! command -v openssl >/dev/null || ! command -v tcpserver >/dev/null; then
+	echo "(e skipped: it needs root, tlswrapper, openssl and tcpserver)"
+elif [ -n "$TMPFS" ]; then
+	case_e "$TMPFS"
+else
+	case_e "$DISK"
 fi
 if [ -n "$SINKPID" ]; then
 	stop_logsink

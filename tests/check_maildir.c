@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "check_smtpd.h"
@@ -65,6 +66,10 @@ setup(void)
 	char *tmp;
 
 	test_env();
+	/* where a syslog daemon listens, syslog(3) keeps its socket open
+	 * from the first line on: open it now, so that open_fds() counts
+	 * it before a delivery as well as after */
+	openlog("check_smtpd", LOG_NDELAY, LOG_MAIL);
 	umask(022);
 	tmp = test_tmpdir();
 	/* the walk refuses symlinks anywhere, so use the real path */
