@@ -54,6 +54,10 @@ static const struct topic topics[] = {
 	    "then the message: headers, blank line, body, and . alone",
 	    NULL, "A body line that starts with . is sent with one more "
 	    ". (dot-stuffing)." },
+	{ "BDAT", FOR_BOTH, 1, "BDAT size [LAST]",
+	    "instead of DATA: the next size octets are message (RFC 3030)",
+	    "BDAT 6 LAST", "No dot-stuffing and no end line; LAST ends the "
+	    "message.  Not mixed with DATA." },
 	{ "RSET", FOR_BOTH, 1, "RSET",
 	    "forget the sender and recipients; start again with MAIL",
 	    NULL, NULL },

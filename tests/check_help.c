@@ -21,8 +21,8 @@ static char lines[HELP_LINES_MAX][HELP_LINE_SIZE];
 START_TEST(test_help_list)
 {
 	static const char *const verbs[] = { "EHLO", "HELO", "MAIL", "RCPT",
-	    "DATA", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "SEND",
-	    "SOML", "SAML", "TURN" };
+	    "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP",
+	    "SEND", "SOML", "SAML", "TURN" };
 	size_t i, nverbs = sizeof(verbs) / sizeof(*verbs);
 	int n;
 
@@ -39,7 +39,7 @@ START_TEST(test_help_list)
 	}
 	ck_assert_str_eq(lines[2], "  HELO your.host.name          start the "
 	    "session: say who you are");
-	ck_assert_str_eq(lines[15], "  TURN                         RFC 821: "
+	ck_assert_str_eq(lines[16], "  TURN                         RFC 821: "
 	    "swap client and server; unsafe, refused with 502");
 	ck_assert_str_eq(lines[n - 1], "End of HELP");
 }
@@ -51,7 +51,7 @@ START_TEST(test_help_list_lmtp)
 	int n, i, lhlo = 0;
 
 	n = help_text("", 1, lines, HELP_LINES_MAX);
-	ck_assert_int_eq(n, 17);
+	ck_assert_int_eq(n, 18);
 	for (i = 0; i < n; i++) {
 		ck_assert_msg(strstr(lines[i], "HELO your") == NULL &&
 		    strstr(lines[i], "EHLO your") == NULL, "%s", lines[i]);
