@@ -7,6 +7,8 @@
 
 #include "tls.h"
 
+struct proxy_net;
+
 enum method_id {
 	METHOD_MBOX,
 	METHOD_MAILDIR,
@@ -30,6 +32,9 @@ struct config {
 	const char		 *user;		/* -u */
 	int			  log_stderr;	/* -e */
 	const char		 *peer;		/* client address, NULL if none */
+	const char		 *proxy_via;	/* the balancer's, after PROXY */
+	struct proxy_net	 *proxy_nets;	/* -P, repeatable */
+	size_t			  nproxy_nets;
 	struct tls_config	  tls;		/* -W, -I, -S and the wrapper's */
 	enum method_id		  method;
 	char			**method_argv;	/* PATH, DIR or PROGRAM ARG... */

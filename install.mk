@@ -13,6 +13,7 @@ MAN8DIR   = $(PREFIX)/share/man/man8
 DOCDIR    = $(PREFIX)/share/doc/smtpd
 DOCS      = README inetd.conf.example smtpd.xinetd smtpd.socket \
             smtpd@.service smtpd-lmtp.socket smtpd-lmtp@.service tls.example \
+            haproxy.cfg.example \
             docs/performance.md docs/security.md docs/testing.md
 
 install: $(BIN)

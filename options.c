@@ -21,6 +21,7 @@
 #include "hint.h"
 #include "log.h"
 #include "priv.h"
+#include "proxy.h"
 #include "util.h"
 
 #define DEFAULT_MAX_SIZE	10240000ULL
@@ -30,8 +31,8 @@
 #define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
 
 static const char usage_text[] =
-    "usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-s bytes] [-r count] "
-    "[-T seconds] [-t seconds] [-u user] [-x dir] "
+    "usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-P addr[/len]]... "
+    "[-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] "
     "[mbox path | maildir dir | pipe program [arg ...]]";
 
 static void	usage(const char *) __attribute__((noreturn));
@@ -199,7 +200,7 @@ parse_options(struct config *cfg, int argc, char **argv)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "d:eIln:r:Ss:T:t:u:vWx:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:eIln:P:r:Ss:T:t:u:vWx:")) != -1) {
 		switch (ch) {
 		case 'd':
 			if (!util_is_word(optarg, 255))
@@ -219,6 +220,13 @@ parse_options(struct config *cfg, int argc, char **argv)
 			if (!util_is_word(optarg, 255))
 				usage("-n takes a host name without spaces");
 			cfg->hostname = optarg;
+			break;
+		case 'P':
+			if (!proxy_net_parse(optarg,
+			    &cfg->proxy_nets[cfg->nproxy_nets]))
+				usage("-P takes an IPv4 or IPv6 address, "
+				    "optionally with /prefix-length");
+			cfg->nproxy_nets++;
 			break;
 		case 'r':
 			/* deliver.c holds every distinct mailbox of an SMTP
@@ -302,7 +310,8 @@ options_parse(struct config *cfg, int argc, char **argv)
 	cfg->timeout = DEFAULT_TIMEOUT;
 	cfg->pipe_timeout = DEFAULT_PIPE_TIMEOUT;
 	cfg->domains = calloc((size_t)argc, sizeof(char *));
-	if (cfg->domains == NULL)
+	cfg->proxy_nets = calloc((size_t)argc, sizeof(struct proxy_net));
+	if (cfg->domains == NULL || cfg->proxy_nets == NULL)
 		exit(EX_TEMPFAIL);
 	parse_options(cfg, argc, argv);
 	parse_method(cfg, argc - optind, argv + optind);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "options.h"
 #include "log.h"
+#include "proxy.h"
 #include "session.h"
 
 int
@@ -24,8 +25,16 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	log_open(cfg.log_stderr);
-	log_info("connection from %s", cfg.peer != NULL ? cfg.peer : "stdin");
-	status = session_run(&cfg, 0, 1);
+	/* from a -P source, its PROXY header first (proxy.c) */
+	if (!proxy_accept(&cfg, 0))
+		status = 0;
+	else {
+		if (cfg.proxy_via == NULL)
+			log_info("connection from %s", cfg.peer != NULL ?
+			    cfg.peer : "stdin");
+		status = session_run(&cfg, 0, 1);
+	}
 	free(cfg.domains);
+	free(cfg.proxy_nets);
 	return status;
 }

@@ -9,7 +9,7 @@ FUZZ_O       = build-fuzz
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
 FUZZ_CFLAGS  = $(STD) $(WARN) $(WERROR) -O1 -g $(FUZZ_SAN) -I.
-FUZZ_TARGETS = session command addr params data linebuf
+FUZZ_TARGETS = session command addr params data linebuf proxy
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 FUZZ_SECONDS ?= 30
 

@@ -92,9 +92,28 @@ def bdat_seeds(outdir):
             put(outdir, "session", bytes([opts, 0]) + lmtp)
 
 
+def proxy_seeds(outdir):
+    """PROXY headers of both versions, some followed by the EHLO a
+    balancer passes on right behind them (fuzz_proxy.c)."""
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    v4 = bytes([192, 0, 2, 7, 198, 51, 100, 1, 0x9c, 0x40, 0, 25])
+    v6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + b"\x01\x02\x00\x19"
+    for h in (b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 25\r\n",
+              b"PROXY TCP6 2001:db8::7 2001:db8::1 65535 25\r\n",
+              b"PROXY UNKNOWN\r\n",
+              sig + b"\x21\x11\x00\x0c" + v4,
+              sig + b"\x21\x21\x00\x24" + v6,
+              sig + b"\x21\x11\x00\x10" + v4 + b"\x04\x00\x01\x00",
+              sig + b"\x20\x00\x00\x00",
+              sig + b"\x21\x00\x00\x00"):
+        put(outdir, "proxy", h)
+        put(outdir, "proxy", h + b"EHLO client.example\r\n")
+
+
 def main():
     src, outdir = sys.argv[1], sys.argv[2]
     bdat_seeds(outdir)
+    proxy_seeds(outdir)
     for f in sorted(os.listdir(src)):
         if not f.endswith(".in"):
             continue
@@ -107,7 +126,7 @@ def main():
                 args = fh.read().split()
         seeds(outdir, f[:-3], data, args)
     for target in ("session", "command", "addr", "params", "data",
-                   "linebuf"):
+                   "linebuf", "proxy"):
         d = os.path.join(outdir, target)
         os.makedirs(d, exist_ok=True)
         print("%s: %d seeds" % (target, len(os.listdir(d))))

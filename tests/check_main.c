@@ -2,7 +2,7 @@
 /*
  * The unit test runner: one SRunner holding a Suite per module (pick
  * one with CK_RUN_SUITE=linebuf|addr|unstuff|session|mbox|maildir|pipe|
- * help|reply, and a test case with CK_RUN_CASE), plus the helpers the
+ * help|reply|proxy, and a test case with CK_RUN_CASE), plus the helpers the
  * suites share.
  */
 #include <dirent.h>
@@ -360,6 +360,7 @@ main(void)
 	srunner_add_suite(sr, pipe_suite());
 	srunner_add_suite(sr, help_suite());
 	srunner_add_suite(sr, reply_suite());
+	srunner_add_suite(sr, proxy_suite());
 	/* CK_RUN_SUITE, CK_RUN_CASE, CK_VERBOSITY, CK_FORK apply here */
 	srunner_run_all(sr, CK_ENV);
 	run = srunner_ntests_run(sr);

@@ -30,6 +30,7 @@ Suite	*maildir_suite(void);
 Suite	*pipe_suite(void);
 Suite	*help_suite(void);
 Suite	*reply_suite(void);
+Suite	*proxy_suite(void);
 
 void	 test_env(void);
 char	*test_tmpdir(void);

@@ -44,6 +44,7 @@ manifest() {
 644 share/doc/smtpd/smtpd-lmtp.socket smtpd-lmtp.socket
 644 share/doc/smtpd/smtpd-lmtp@.service smtpd-lmtp@.service
 644 share/doc/smtpd/tls.example tls.example
+644 share/doc/smtpd/haproxy.cfg.example haproxy.cfg.example
 644 share/doc/smtpd/docs/performance.md docs/performance.md
 644 share/doc/smtpd/docs/security.md docs/security.md
 644 share/doc/smtpd/docs/testing.md docs/testing.md

@@ -4,8 +4,10 @@
 # Unit tests (Check) link every object but smtpd.o; the transcript,
 # delivery and end-to-end tests run the real binary $(BIN): as nobody
 # when make runs as root (tests/as-nobody.sh), since smtpd never runs a
-# session as root.  tests/exim.sh sends through Exim, a real BDAT client.  tests/launchers.sh starts each example launcher
-# configuration for real, and tests/install.sh checks `make install`.
+# session as root.  tests/exim.sh sends through Exim, a real BDAT client;
+# tests/proxy/run.py puts three hosts behind HAProxy.  tests/launchers.sh
+# starts each example launcher configuration for real, and
+# tests/install.sh checks `make install`.
 # Every suite closes with "N passed, M failed, K skipped"; the last line
 # of `make check` (and of `make sanitize`) is their sum.
 
@@ -14,7 +16,7 @@ CHECK_LIBS   = $$(pkg-config --libs check)
 UNIT_SRCS    = tests/check_main.c tests/check_linebuf.c tests/check_addr.c \
                tests/check_unstuff.c tests/check_session.c tests/check_mbox.c \
                tests/check_maildir.c tests/check_pipe.c tests/check_help.c \
-               tests/check_reply.c
+               tests/check_reply.c tests/check_proxy.c
 SAN_FLAGS    = -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
@@ -25,9 +27,10 @@ CHECK_JOBS   = 4
 SYNC_OUTPUT  = $(if $(filter 3.%,$(MAKE_VERSION)),,-Otarget)
 AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 # the longest first, so the last to start is not the one that lasts
-SUITES       = check-attack check-unit check-launchers check-tls \
-               check-transcripts check-e2e check-replay check-delivery \
-               check-install check-usage check-terminal check-exim
+SUITES       = check-attack check-proxy check-unit check-launchers \
+               check-tls check-transcripts check-e2e check-replay \
+               check-delivery check-install check-usage check-terminal \
+               check-exim
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -79,6 +82,9 @@ check-exim:
 	SMTPD=./$(BIN) $(RUN_SUITE) sh tests/exim.sh
 check-attack:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/attack/run.py
+# PROXY headers, then three hosts behind HAProxy: failover and figures
+check-proxy:
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/proxy/run.py
 
 $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)

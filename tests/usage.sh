@@ -7,7 +7,7 @@
 
 set -u
 SMTPD=${SMTPD:-./smtpd}
-USAGE='usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+USAGE='usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-P addr[/len]]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
 pass=0
 fail=0
 out=$(mktemp) && err=$(mktemp) || exit 2

@@ -545,8 +545,86 @@ def example_case(service, client):
     return case
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tlswrapper_p(work, args):
+    """tlswrapper -p 1 reads a version 1 header itself and sets
+    TCPREMOTEIP and TCPREMOTEPORT from it; smtpd needs no -P then."""
+    need("tlswrapper")
+    if not ROOT:
+        raise Skip("tlswrapper needs root for its jail")
+    return Server(work, ["tlswrapper", "-T", "3", "-p", "1", "-n", "-f",
+                         PEM], [a for a in args if a not in
+                                ("-P", "127.0.0.1")] + ["-W"])
+
+
+STACKS["tlswrapper_p"] = tlswrapper_p
+
+
+def haproxy_case(stack, how):
+    """Port 25 behind HAProxy: the PROXY header (send-proxy or
+    send-proxy-v2) in plaintext first, then the client's own STARTTLS
+    through the balancer to the wrapper; Received names the client
+    (which connects from 127.0.0.9), not HAProxy (127.0.0.1)."""
+    def case(work):
+        need("haproxy")
+        srv = STACKS[stack](work, ["-P", "127.0.0.1"])
+        port = free_port()
+        cfg = os.path.join(work, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write("defaults\n    mode tcp\n    timeout connect 2s\n"
+                    "    timeout client 20s\n    timeout server 20s\n"
+                    "listen smtp\n    bind 127.0.0.1:%d\n"
+                    "    server mx 127.0.0.1:%d %s source 127.0.0.1\n"
+                    % (port, srv.port, how))
+        hap = subprocess.Popen(["haproxy", "-db", "-f", cfg],
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            end = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > end:
+                        raise Fail("haproxy did not start")
+                    time.sleep(0.05)
+            with smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT,
+                              source_address=("127.0.0.9", 0)) as c:
+                c.ehlo("client.test")
+                code, _ = c.starttls(context=client_context())
+                expect("reply to STARTTLS", code, 220)
+                c.ehlo("client.test")
+                c.sendmail("a@client.test", ["b@mx.test"],
+                           b"Subject: proxy tls\r\n\r\nhello\r\n")
+            check_encrypted_mbox(srv, stack == "ucspi")
+            if b"Received: from client.test ([127.0.0.9])" not in \
+                    srv.delivered():
+                raise Fail("Received does not name the client: %r"
+                           % srv.delivered()[:300])
+            via = "via PROXY v%s from 127.0.0.1" % (
+                "2" if how.endswith("v2") else "1")
+            if stack != "tlswrapper_p" and via not in srv.logged():
+                raise Fail("no PROXY log line: %s" % srv.logged())
+        finally:
+            hap.kill()
+            hap.wait()
+            srv.stop()
+    return case
+
+
 CASES = {}
 for _stack in ("ucspi", "tlswrapper"):
+    CASES[_stack + "_haproxy_v1"] = haproxy_case(_stack, "send-proxy")
+    CASES[_stack + "_haproxy_v2"] = haproxy_case(_stack, "send-proxy-v2")
     CASES[_stack + "_smtplib"] = smtplib_case(_stack, _stack == "ucspi")
     CASES[_stack + "_inject_mail"] = injection_case(
         _stack, b"MAIL FROM:<inject@evil.example>\r\n",
@@ -558,6 +636,8 @@ for _stack in ("ucspi", "tlswrapper"):
     CASES[_stack + "_garbage"] = broken_handshake_case(_stack, True)
     CASES[_stack + "_stall"] = broken_handshake_case(_stack, False)
     CASES[_stack + "_required"] = required_case(_stack)
+CASES["tlswrapper_p_haproxy_v1"] = haproxy_case("tlswrapper_p",
+                                                "send-proxy")
 CASES["ucspi_wrapper_fails"] = ucspi_mode_case("fail")
 CASES["ucspi_control_closed"] = ucspi_mode_case("closed")
 CASES["ucspi_lmtp_utf8"] = lmtp_utf8_case
