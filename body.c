@@ -44,6 +44,7 @@ body_receive(const struct body *b)
 		}
 		used = unstuff_feed(&u, in, n, b->decoded, &outlen, &done);
 		linebuf_consume(b->in, used);
+		*b->received = u.size;
 		if (u.size > b->max_size)
 			too_big = 1;
 		/* past any refusal, the data is only read, not kept */

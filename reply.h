@@ -77,6 +77,9 @@
 	X(R_SENDER_OK,       250, "2.1.0", "Sender %s OK") \
 	X(R_RCPT_OK,         250, "2.1.5", "Recipient %s OK") \
 	X(R_RELAY_DENIED,    550, "5.7.1", "Relaying denied: %s is not a domain served here") \
+	X(R_UNKNOWN_USER,    550, "5.1.1", "No such user here: %s") \
+	X(R_TABLE_UNREADABLE, 451, "4.3.0", "Recipient table unavailable; try again later") \
+	X(R_TOO_MANY_UNKNOWN, 421, "4.7.0", "%h too many unknown recipients, closing connection") \
 	X(R_TOO_MANY_RCPTS,  452, "4.5.3", "Too many recipients; send the rest in a new transaction") \
 	X(R_TOO_BIG,         552, "5.3.4", "Message too big: the limit is %s octets") \
 	/* DATA (RFC 5321 4.1.1.4, 2.3.8) */ \
@@ -133,5 +136,6 @@ extern const struct reply_text reply_table[R_COUNT];
 
 int	reply_format(char *, size_t, enum reply_id, const char *,
 	    const char *, int);
+const char *reply_reason(enum reply_id);
 
 #endif

@@ -27,7 +27,8 @@ AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 # the longest first, so the last to start is not the one that lasts
 SUITES       = check-attack check-unit check-launchers check-tls \
                check-transcripts check-e2e check-replay check-delivery \
-               check-install check-usage check-terminal check-exim
+               check-install check-usage check-terminal check-exim \
+               check-mx
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -77,6 +78,9 @@ check-install:
 	SMTPD=./$(BIN) O=$(O) $(RUN_SUITE) sh tests/install.sh
 check-exim:
 	SMTPD=./$(BIN) $(RUN_SUITE) sh tests/exim.sh
+# as root it gives smtpd -u nobody itself, for the /dev/log stand-in
+check-mx:
+	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/mx/run.py
 check-attack:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/attack/run.py
 
