@@ -56,7 +56,7 @@ body_receive(const struct body *b)
 		return R_TOO_BIG;
 	if (u.flags & UNSTUFF_NUL)
 		return R_NUL_IN_DATA;
-	if (u.flags & (UNSTUFF_BARE_CR | UNSTUFF_BARE_LF))
+	if (u.flags & UNSTUFF_BARE_CR)
 		return R_BARE_NEWLINE;
 	if (b->spool->error != 0) {
 		errno = b->spool->error;

@@ -86,7 +86,7 @@
 	X(R_DATA_GO,         354, NULL,    "End data with <CR><LF>.<CR><LF>") \
 	X(R_DATA_OK,         250, "2.0.0", "Message %s delivered") \
 	X(R_LMTP_DELIVERED,  250, "2.0.0", "Delivered to %s") \
-	X(R_BARE_NEWLINE,    554, "5.6.0", "Message refused: bare CR or LF; end every line with CRLF") \
+	X(R_BARE_NEWLINE,    554, "5.6.0", "Message refused: bare CR; end every line with CRLF") \
 	X(R_NUL_IN_DATA,     554, "5.6.0", "Message refused: it contains a NUL octet") \
 	/* BDAT (RFC 3030): %s is the chunk's size */ \
 	X(R_CHUNK_OK,        250, "2.0.0", "%s octets received; send the next chunk or BDAT 0 LAST") \
