@@ -27,6 +27,10 @@ struct addr {
 	size_t	 local_len;	/* mailbox[0..local_len) is the local part */
 	int	 utf8;		/* holds non-ASCII octets (RFC 6531) */
 	int	 postmaster;	/* <postmaster> without a domain */
+	/* an alias's target (-R), whose mailbox %u and %d name; "" for
+	 * none.  mailbox stays as the client wrote it. */
+	char	 to_local[ADDR_LOCAL_MAX + 1];
+	char	 to_domain[ADDR_DOMAIN_MAX + 1];
 };
 
 enum addr_status addr_parse_path(const char *, int, struct addr *,

@@ -44,6 +44,7 @@ body_receive(const struct body *b)
 		}
 		used = unstuff_feed(&u, in, n, b->decoded, &outlen, &done);
 		linebuf_consume(b->in, used);
+		*b->received = u.size;
 		if (u.size > b->max_size)
 			too_big = 1;
 		/* past any refusal, the data is only read, not kept */
@@ -55,7 +56,7 @@ body_receive(const struct body *b)
 		return R_TOO_BIG;
 	if (u.flags & UNSTUFF_NUL)
 		return R_NUL_IN_DATA;
-	if (u.flags & (UNSTUFF_BARE_CR | UNSTUFF_BARE_LF))
+	if (u.flags & UNSTUFF_BARE_CR)
 		return R_BARE_NEWLINE;
 	if (b->spool->error != 0) {
 		errno = b->spool->error;

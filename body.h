@@ -21,6 +21,8 @@ struct body {
 	int			 lf_mode;	/* a bare LF ends lines */
 	unsigned long long	 max_size;	/* -s */
 	char			*decoded;	/* LINEBUF_SIZE + UNSTUFF_SLACK */
+	unsigned long long	*received;	/* octets read, as RFC 1870
+						 * counts them, for the log */
 };
 
 enum reply_id body_receive(const struct body *);

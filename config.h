@@ -8,6 +8,7 @@
 #include "tls.h"
 
 struct proxy_net;
+struct rcpt_table;
 
 enum method_id {
 	METHOD_MBOX,
@@ -31,6 +32,13 @@ struct config {
 	const char		 *transcript_dir; /* -x */
 	const char		 *user;		/* -u */
 	int			  log_stderr;	/* -e */
+	const char		 *rcpt_path;	/* -R, or NULL */
+	struct rcpt_table	 *rcpts;	/* -R's, NULL when unreadable */
+	int			  rcpts_errno;	/* why it is, at RCPT */
+	int			  existing_only; /* -M */
+	unsigned		  unknown_after; /* -U: replies delayed */
+	unsigned		  unknown_limit; /* -U: 421 */
+	unsigned		  unknown_delay_ms; /* -U: the first delay */
 	const char		 *peer;		/* client address, NULL if none */
 	const char		 *proxy_via;	/* the balancer's, after PROXY */
 	struct proxy_net	 *proxy_nets;	/* -P, repeatable */

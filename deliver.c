@@ -18,6 +18,9 @@
  * is a copy that cannot be taken back (a pipe run, whose SMTP
  * transaction has one recipient: deliver_one_rcpt()).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +101,8 @@ method_of(const struct config *cfg)
 /*
  * %u: the local part unquoted, %d: the domain, both with ASCII letters
  * in lower case (smtpd.8: Mailbox names).  <postmaster> without a domain
- * gets the -n name as its domain.
+ * gets the -n name as its domain.  An alias (-R) names its target's
+ * mailbox, already folded by the table.
  */
 static void
 names_of(const struct addr *a, const char *hostname, struct rcpt_names *n)
@@ -107,7 +111,11 @@ names_of(const struct addr *a, const char *hostname, struct rcpt_names *n)
 	    hostname : addr_domain(a);
 	size_t i;
 
-	addr_local_folded(a, n->local);
+	if (a->to_local[0] != '\0') {
+		util_strlcpy(n->local, a->to_local, sizeof(n->local));
+		d = a->to_domain;
+	} else
+		addr_local_folded(a, n->local);
 	for (i = 0; i < ADDR_DOMAIN_MAX && d[i] != '\0'; i++)
 		n->domain[i] = util_ascii_lower(d[i]);
 	n->domain[i] = '\0';
@@ -291,6 +299,7 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 {
 	const struct method *m = method_of(cfg);
 	struct rcpt_names n;
+	struct stat st;
 	char path[DEST_MAX];
 
 	names_of(r, cfg->hostname, &n);
@@ -310,7 +319,28 @@ deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 	if (m->is_reserved != NULL && m->is_reserved(path))
 		return path_uses(cfg, 'd') && m->is_reserved(n.domain) ?
 		    R_BAD_DOMAIN_PART : R_BAD_LOCAL_PART;
+	/* -M: only a mailbox that is there; nothing is made for others */
+	if (cfg->existing_only && lstat(path, &st) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? R_UNKNOWN_USER :
+		    R_LOCAL_ERROR;
 	return m->check_rcpt(path);
+}
+
+/*
+ * The recipient's own names, as the table keeps its keys: %u's and
+ * %d's folding, <postmaster> in the -n domain.
+ */
+void
+deliver_names(const struct config *cfg, const struct addr *r,
+    char local[ADDR_LOCAL_MAX + 1], char domain[ADDR_DOMAIN_MAX + 1])
+{
+	struct rcpt_names n;
+	struct addr plain = *r;
+
+	plain.to_local[0] = '\0';
+	names_of(&plain, cfg->hostname, &n);
+	memcpy(local, n.local, sizeof(n.local));
+	memcpy(domain, n.domain, sizeof(n.domain));
 }
 
 /*

@@ -36,6 +36,8 @@ const char *deliver_check_config(const struct config *);
 enum reply_id deliver_check_rcpt(const struct config *, const struct addr *);
 enum reply_id deliver_check_sender(const struct config *,
 	    const struct addr *);
+void	deliver_names(const struct config *, const struct addr *,
+	    char [ADDR_LOCAL_MAX + 1], char [ADDR_DOMAIN_MAX + 1]);
 int	deliver_destination(const struct config *, const struct addr *,
 	    char *, size_t);
 

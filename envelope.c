@@ -12,10 +12,12 @@
 #include "deliver.h"
 #include "envelope.h"
 #include "guess.h"
+#include "rcpt_table.h"
 #include "util.h"
 
 static int	is_blank(const char *);
 static int	is_served_domain(const struct config *, const char *);
+static enum reply_id lookup(const struct config *, struct addr *);
 
 /* Is arg empty but for blanks?  "MAIL FROM:" alone is a syntax error. */
 static int
@@ -36,6 +38,37 @@ is_served_domain(const struct config *cfg, const char *domain)
 		if (strcasecmp(cfg->domains[i], domain) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * -R: whether the recipient exists, and for an alias, whose mailbox
+ * takes it (into a).  Postmaster is always accepted (RFC 5321 4.5.1),
+ * in its own mailbox when the table names none.  An unreadable table
+ * defers every recipient: never accept all.
+ */
+static enum reply_id
+lookup(const struct config *cfg, struct addr *a)
+{
+	char local[ADDR_LOCAL_MAX + 1], domain[ADDR_DOMAIN_MAX + 1];
+
+	if (cfg->rcpt_path == NULL)
+		return R_NONE;
+	if (cfg->rcpts == NULL)
+		return R_TABLE_UNREADABLE;
+	deliver_names(cfg, a, local, domain);
+	switch (rcpt_table_find(cfg->rcpts, local, domain, a->to_local,
+	    a->to_domain)) {
+	case RCPT_ALIAS:
+		return R_NONE;
+	case RCPT_KNOWN:
+		break;
+	case RCPT_UNKNOWN:
+		if (strcmp(local, "postmaster") != 0)
+			return R_UNKNOWN_USER;
+		break;
+	}
+	a->to_local[0] = a->to_domain[0] = '\0';
+	return R_NONE;
 }
 
 enum reply_id
@@ -109,7 +142,8 @@ envelope_rcpt(const struct config *cfg, int esmtp, struct txn *t,
 		return R_RELAY_DENIED;
 	}
 	snprintf(shown, size, "<%s>", a.mailbox);
-	if ((r = deliver_check_rcpt(cfg, &a)) != R_NONE)
+	if ((r = lookup(cfg, &a)) != R_NONE ||
+	    (r = deliver_check_rcpt(cfg, &a)) != R_NONE)
 		return r;
 	/*
 	 * RFC 5321 4.5.3.1.10; and a pipe run cannot be rolled back, so

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "priv.h"
 #include "proxy.h"
+#include "rcpt_table.h"
 #include "util.h"
 
 #define DEFAULT_MAX_SIZE	10240000ULL
@@ -29,10 +30,16 @@
 #define MAX_RCPTS_LIMIT		1000
 #define DEFAULT_TIMEOUT		300	/* RFC 5321 4.5.3.2.7 */
 #define DEFAULT_PIPE_TIMEOUT	600	/* RFC 5321 4.5.3.2.6: 10 minutes */
+/* -U: unknown recipients before replies slow down, before 421, and the
+ * first delay (smtpd.8: -U) */
+#define DEFAULT_UNKNOWN_AFTER	3
+#define DEFAULT_UNKNOWN_LIMIT	10
+#define DEFAULT_UNKNOWN_DELAY	1000	/* ms, doubled each time */
 
 static const char usage_text[] =
-    "usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-P addr[/len]]... "
-    "[-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] "
+    "usage: smtpd [-eIlMSvW] [-n name] [-d domain]... [-P addr[/len]]... "
+    "[-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] "
+    "[-U after,limit,ms] [-u user] [-x dir] "
     "[mbox path | maildir dir | pipe program [arg ...]]";
 
 static void	usage(const char *) __attribute__((noreturn));
@@ -44,6 +51,8 @@ static void	parse_method(struct config *, int, char **);
 static void	leave_root(const char *, int);
 static void	parse_options(struct config *, int, char **);
 static void	from_environment(struct config *);
+static void	parse_throttle(struct config *, char *);
+static void	load_table(struct config *);
 
 /* One line on stderr: the session has not started, so it is ours. */
 static void
@@ -193,6 +202,51 @@ leave_root(const char *user, int log_stderr)
 	exit(status);
 }
 
+/* -U after,limit,ms: three numbers, after below limit. */
+static void
+parse_throttle(struct config *cfg, char *arg)
+{
+	char *limit, *ms;
+
+	if ((limit = strchr(arg, ',')) == NULL ||
+	    (ms = strchr(limit + 1, ',')) == NULL)
+		usage("-U takes after,limit,ms");
+	*limit++ = '\0';
+	*ms++ = '\0';
+	cfg->unknown_after = (unsigned)number(arg, 0, 1000, "-U after");
+	cfg->unknown_limit = (unsigned)number(limit, 1, 100000, "-U limit");
+	cfg->unknown_delay_ms = (unsigned)number(ms, 0, 60000, "-U ms");
+	if (cfg->unknown_after >= cfg->unknown_limit)
+		usage("-U after must be less than limit");
+}
+
+/*
+ * -R, read as the session's user.  A wrong line is the admin's to fix:
+ * exit 78 (EX_CONFIG) with the file and line, in the log and on a
+ * terminal.  A table that cannot be read is the admin's to fix too,
+ * but mail is not lost over it: every RCPT gets 451 (envelope.c).
+ */
+static void
+load_table(struct config *cfg)
+{
+	char why[ADDR_MAILBOX_MAX + 1024];
+	int err;
+
+	if (cfg->rcpt_path == NULL)
+		return;
+	cfg->rcpts = rcpt_table_load(cfg->rcpt_path, &err, why, sizeof(why));
+	if (cfg->rcpts != NULL)
+		return;
+	cfg->rcpts_errno = err;
+	if (err != 0)
+		return;
+	log_open(cfg->log_stderr);
+	log_warnx("recipient table: %s", why);
+	if (!cfg->log_stderr && isatty(2))
+		fprintf(stderr, "smtpd: recipient table: %s\n", why);
+	exit(EX_CONFIG);
+}
+
 /* The options, up to the delivery method. */
 static void
 parse_options(struct config *cfg, int argc, char **argv)
@@ -200,7 +254,8 @@ parse_options(struct config *cfg, int argc, char **argv)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "d:eIln:P:r:Ss:T:t:u:vWx:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:eIlMn:P:R:r:Ss:T:t:U:u:vWx:")) !=
+	    -1) {
 		switch (ch) {
 		case 'd':
 			if (!util_is_word(optarg, 255))
@@ -216,6 +271,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 		case 'l':
 			cfg->lmtp = 1;
 			break;
+		case 'M':
+			cfg->existing_only = 1;
+			break;
 		case 'n':
 			if (!util_is_word(optarg, 255))
 				usage("-n takes a host name without spaces");
@@ -227,6 +285,11 @@ parse_options(struct config *cfg, int argc, char **argv)
 				usage("-P takes an IPv4 or IPv6 address, "
 				    "optionally with /prefix-length");
 			cfg->nproxy_nets++;
+			break;
+		case 'R':
+			if (*optarg == '\0')
+				usage("-R takes a file");
+			cfg->rcpt_path = optarg;
 			break;
 		case 'r':
 			/* deliver.c holds every distinct mailbox of an SMTP
@@ -246,6 +309,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'T':
 			cfg->pipe_timeout = (int)number(optarg, 1, 86400, "-T");
+			break;
+		case 'U':
+			parse_throttle(cfg, optarg);
 			break;
 		case 'u':
 			cfg->user = optarg;
@@ -309,12 +375,18 @@ options_parse(struct config *cfg, int argc, char **argv)
 	cfg->max_rcpts = DEFAULT_MAX_RCPTS;
 	cfg->timeout = DEFAULT_TIMEOUT;
 	cfg->pipe_timeout = DEFAULT_PIPE_TIMEOUT;
+	cfg->unknown_after = DEFAULT_UNKNOWN_AFTER;
+	cfg->unknown_limit = DEFAULT_UNKNOWN_LIMIT;
+	cfg->unknown_delay_ms = DEFAULT_UNKNOWN_DELAY;
 	cfg->domains = calloc((size_t)argc, sizeof(char *));
 	cfg->proxy_nets = calloc((size_t)argc, sizeof(struct proxy_net));
 	if (cfg->domains == NULL || cfg->proxy_nets == NULL)
 		exit(EX_TEMPFAIL);
 	parse_options(cfg, argc, argv);
 	parse_method(cfg, argc - optind, argv + optind);
+	if (cfg->existing_only && cfg->method == METHOD_PIPE)
+		usage("-M needs mbox or maildir: a program has no mailboxes");
 	leave_root(cfg->user, cfg->log_stderr);
+	load_table(cfg);
 	from_environment(cfg);
 }

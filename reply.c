@@ -15,6 +15,13 @@ const struct reply_text reply_table[R_COUNT] = {
 #undef REPLY_ROW
 };
 
+/* The ids' names, for the log's reason= field (smtpd.8: LOGGING). */
+static const char *const reply_names[R_COUNT] = {
+#define REPLY_NAME(id, code, esc, text) [id] = #id,
+	REPLY_TABLE(REPLY_NAME)
+#undef REPLY_NAME
+};
+
 static void	fill(char *, size_t, const char *, const char *,
 		    const char *);
 
@@ -67,4 +74,24 @@ reply_format(char *buf, size_t size, enum reply_id id, const char *host,
 	    r->esc != NULL ? r->esc : "", r->esc != NULL ? " " : "",
 	    REPLY_LINE_MAX - 12, text);
 	return n < 0 ? 0 : (size_t)n < size ? n : (int)size - 1;
+}
+
+/*
+ * The reason a log line gives for reply id: its name in reply.h in
+ * lower case without "R_" ("unknown_user" for R_UNKNOWN_USER), so
+ * the table is its documentation.  Static storage, rewritten by each
+ * call.
+ */
+const char *
+reply_reason(enum reply_id id)
+{
+	static char buf[48];
+	const char *name = id < R_COUNT ? reply_names[id] + 2 : "none";
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < sizeof(buf); i++)
+		buf[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+	buf[i] = '\0';
+	return buf;
 }

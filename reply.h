@@ -77,13 +77,16 @@
 	X(R_SENDER_OK,       250, "2.1.0", "Sender %s OK") \
 	X(R_RCPT_OK,         250, "2.1.5", "Recipient %s OK") \
 	X(R_RELAY_DENIED,    550, "5.7.1", "Relaying denied: %s is not a domain served here") \
+	X(R_UNKNOWN_USER,    550, "5.1.1", "No such user here: %s") \
+	X(R_TABLE_UNREADABLE, 451, "4.3.0", "Recipient table unavailable; try again later") \
+	X(R_TOO_MANY_UNKNOWN, 421, "4.7.0", "%h too many unknown recipients, closing connection") \
 	X(R_TOO_MANY_RCPTS,  452, "4.5.3", "Too many recipients; send the rest in a new transaction") \
 	X(R_TOO_BIG,         552, "5.3.4", "Message too big: the limit is %s octets") \
 	/* DATA (RFC 5321 4.1.1.4, 2.3.8) */ \
 	X(R_DATA_GO,         354, NULL,    "End data with <CR><LF>.<CR><LF>") \
 	X(R_DATA_OK,         250, "2.0.0", "Message %s delivered") \
 	X(R_LMTP_DELIVERED,  250, "2.0.0", "Delivered to %s") \
-	X(R_BARE_NEWLINE,    554, "5.6.0", "Message refused: bare CR or LF; end every line with CRLF") \
+	X(R_BARE_NEWLINE,    554, "5.6.0", "Message refused: bare CR; end every line with CRLF") \
 	X(R_NUL_IN_DATA,     554, "5.6.0", "Message refused: it contains a NUL octet") \
 	/* BDAT (RFC 3030): %s is the chunk's size */ \
 	X(R_CHUNK_OK,        250, "2.0.0", "%s octets received; send the next chunk or BDAT 0 LAST") \
@@ -133,5 +136,6 @@ extern const struct reply_text reply_table[R_COUNT];
 
 int	reply_format(char *, size_t, enum reply_id, const char *,
 	    const char *, int);
+const char *reply_reason(enum reply_id);
 
 #endif

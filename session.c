@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "body.h"
 #include "deliver.h"
@@ -33,6 +34,8 @@
 
 /* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
 #define MAX_REJECTED		20
+/* the longest one throttled reply waits (-U) */
+#define THROTTLE_MAX_MS		30000
 /* Session states, in the order a transaction climbs them. */
 enum state {
 	ST_START,	/* greeted by us, not yet by the client */
@@ -64,6 +67,10 @@ struct session {
 	enum reply_id		 last_id;	/* of the latest reply */
 	const struct addr	*stored;	/* just delivered, for the learner */
 	unsigned		 rejected;	/* 5xx replies to commands */
+	unsigned		 unknown;	/* 550 5.1.1 replies (-U) */
+	unsigned		 messages;	/* ended, delivered or not */
+	enum reply_id		 closing;	/* the 421 sent, or R_QUIT */
+	unsigned long long	 received;	/* octets of this message */
 	const struct command	*cmd;		/* the command at hand */
 	int			 bdat;		/* BDAT began this message */
 	enum reply_id		 bdat_error;	/* refused it; sticky till LAST */
@@ -176,6 +183,10 @@ static void	take_chunk(struct session *, unsigned long long, int);
 static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
 static void	starttls(struct session *);
+static void	log_refused(const struct session *, const char *,
+		    const char *, enum reply_id);
+static enum reply_id throttle(struct session *);
+static void	pause_ms(long long);
 
 /*
  * Send one reply line (more: others follow), after letting go of a
@@ -195,6 +206,8 @@ say_line(struct session *s, enum reply_id id, const char *arg, int more)
 	transcript_server(s->transcript, line, (size_t)n);
 	s->last_code = reply_table[id].code;
 	s->last_id = id;
+	if (s->last_code == 421 || id == R_QUIT)
+		s->closing = id;
 }
 
 static void
@@ -246,6 +259,7 @@ reset(struct session *s)
 	spool_reset(&s->spool);
 	s->bdat = 0;
 	s->bdat_error = R_NONE;
+	s->received = 0;
 	if (s->state > ST_GREETED)
 		set_state(s, ST_GREETED);
 }
@@ -259,6 +273,7 @@ session_open(const struct config *cfg, int in, int out)
 		return NULL;
 	s->cfg = cfg;
 	s->state = ST_START;
+	s->closing = R_NONE;
 	s->lf_mode = cfg->interactive;
 	s->tls = cfg->tls.implicit;
 	util_strlcpy(s->tls_protocol, cfg->tls.protocol,
@@ -280,9 +295,15 @@ session_open(const struct config *cfg, int in, int out)
 	return s;
 }
 
+/*
+ * The session's line (smtpd.8: LOGGING): who, what it said it was, and
+ * how it ended: quit, eof, or the reason of the 421 that ended it.
+ */
 static void
 session_close(struct session *s)
 {
+	char helo[4 * sizeof(s->helo)];
+
 	deliver_ctx_release(s->dctx);
 	outbuf_flush(&s->out);
 	if (s->out.failed == OUTBUF_STUCK)
@@ -292,6 +313,18 @@ session_close(struct session *s)
 	if (s->state >= ST_MAIL)
 		log_info("session ended during a transaction; "
 		    "nothing delivered");
+	log_field(helo, sizeof(helo), s->helo);
+	if (s->closing != R_NONE && s->closing != R_QUIT)
+		log_info("session peer=%s helo=%s messages=%u unknown=%u "
+		    "end=%s code=%d esc=%s", s->cfg->peer != NULL ?
+		    s->cfg->peer : "stdin", helo[0] != '\0' ? helo : "-",
+		    s->messages, s->unknown, reply_reason(s->closing),
+		    reply_table[s->closing].code, reply_table[s->closing].esc);
+	else
+		log_info("session peer=%s helo=%s messages=%u unknown=%u "
+		    "end=%s", s->cfg->peer != NULL ? s->cfg->peer : "stdin",
+		    helo[0] != '\0' ? helo : "-", s->messages, s->unknown,
+		    s->closing == R_QUIT ? "quit" : "eof");
 	deliver_ctx_free(s->dctx);
 	spool_reset(&s->spool);
 	txn_free(&s->txn);
@@ -499,6 +532,8 @@ cmd_mail(struct session *s, char *arg)
 	    sizeof(s->arg));
 	if (r == R_SENDER_OK)
 		set_state(s, ST_MAIL);
+	else
+		log_refused(s, "MAIL", arg, r);
 	return r;
 }
 
@@ -513,7 +548,86 @@ cmd_rcpt(struct session *s, char *arg)
 	    sizeof(s->arg));
 	if (r == R_RCPT_OK)
 		set_state(s, ST_RCPT);
+	else
+		log_refused(s, "RCPT", arg, r);
+	if (r == R_UNKNOWN_USER)
+		r = throttle(s);
 	return r;
+}
+
+/*
+ * A refused MAIL or RCPT, one line: the address as the client wrote it
+ * (the path, up to its closing bracket, escaped into one field), the
+ * reply and its reason (smtpd.8: LOGGING).
+ */
+static void
+log_refused(const struct session *s, const char *verb, const char *arg,
+    enum reply_id r)
+{
+	char path[ADDR_MAILBOX_MAX + 8], field[4 * sizeof(path)];
+	const char *p = strchr(arg, ':') != NULL ? strchr(arg, ':') + 1 : arg;
+	size_t n;
+
+	(void)s;
+	while (*p == ' ')
+		p++;
+	if (*p == '<' && strchr(p, '>') != NULL) {
+		n = (size_t)(strchr(p, '>') - p) - 1;
+		p++;
+	} else
+		n = strcspn(p, " ");
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, p, n);
+	path[n] = '\0';
+	log_field(field, sizeof(field), path);
+	log_info("refused cmd=%s addr=<%s> code=%d esc=%s reason=%s", verb,
+	    field, reply_table[r].code,
+	    reply_table[r].esc != NULL ? reply_table[r].esc : "-",
+	    reply_reason(r));
+}
+
+/*
+ * The dictionary-attack throttle (-U, as qmail's addrcheck): past the
+ * first unknown recipients each further 550 waits, twice as long each
+ * time, and at the limit the session gets 421 and ends.  A wait holds
+ * no mailbox (deliver_ctx_release) and the replies before it are sent.
+ */
+static enum reply_id
+throttle(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	unsigned k;
+	long long ms;
+
+	if (++s->unknown >= cfg->unknown_limit) {
+		s->done = 1;
+		return R_TOO_MANY_UNKNOWN;
+	}
+	if (s->unknown <= cfg->unknown_after || cfg->unknown_delay_ms == 0)
+		return R_UNKNOWN_USER;
+	ms = cfg->unknown_delay_ms;
+	for (k = s->unknown - cfg->unknown_after; k > 1 &&
+	    ms < THROTTLE_MAX_MS; k--)
+		ms *= 2;
+	if (ms > THROTTLE_MAX_MS)
+		ms = THROTTLE_MAX_MS;
+	deliver_ctx_release(s->dctx);
+	(void)outbuf_flush(&s->out);
+	pause_ms(ms);
+	return R_UNKNOWN_USER;
+}
+
+/* Sleep ms milliseconds, through signals. */
+static void
+pause_ms(long long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
 }
 
 /*
@@ -559,6 +673,7 @@ body_of(struct session *s, struct body *b)
 	b->lf_mode = s->lf_mode;
 	b->max_size = s->cfg->max_size;
 	b->decoded = s->decoded;
+	b->received = &s->received;
 }
 
 /* The message after DATA, behind its Received header (body.c). */
@@ -625,8 +740,9 @@ end_message(struct session *s, enum reply_id r)
 	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
 		if (r != R_SHUTDOWN)
 			say(s, r, NULL);
-		txn_log(&s->txn, s->spool.size,
+		txn_log(&s->txn, s->received,
 		    "not delivered: input ended inside the message");
+		s->messages++;
 		reset(s);
 		s->done = 1;
 		return;
@@ -668,7 +784,8 @@ end_message(struct session *s, enum reply_id r)
 	else
 		snprintf(outcome, sizeof(outcome), "delivered to %zu of %zu",
 		    ok, s->txn.nrcpts);
-	txn_log(&s->txn, s->spool.size, outcome);
+	txn_log(&s->txn, s->received, outcome);
+	s->messages++;
 	free(each);
 	/* a refused message does not count toward MAX_REJECTED */
 	s->last_code = 0;
@@ -770,13 +887,14 @@ skip_chunk(struct session *s, enum reply_id r, unsigned long long n,
 		say_refusal(s, r);
 	body_of(s, &b);
 	transcript_data(s->transcript, 1);
+	s->received += n < room ? n : room;
 	st = body_chunk(&b, &s->chunks, n < room ? n : room, 0);
 	transcript_data(s->transcript, 0);
 	if (st != R_NONE) {
 		if (st != R_SHUTDOWN)
 			say(s, st, NULL);
 		if (s->bdat)
-			txn_log(&s->txn, s->spool.size,
+			txn_log(&s->txn, s->received,
 			    "not delivered: input ended inside the message");
 		reset(s);
 		s->done = 1;
@@ -795,6 +913,7 @@ take_chunk(struct session *s, unsigned long long n, int last)
 
 	body_of(s, &b);
 	transcript_data(s->transcript, 1);
+	s->received += n;
 	r = body_chunk(&b, &s->chunks, n, 1);
 	if (r == R_NONE && last)
 		r = body_chunks_end(&b, &s->chunks);

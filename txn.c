@@ -77,7 +77,7 @@ txn_add_rcpt(struct txn *t, const struct addr *a, int lmtp)
  * hold blanks and brackets, and must not pass for fields of its own.
  */
 void
-txn_log(const struct txn *t, off_t size, const char *outcome)
+txn_log(const struct txn *t, unsigned long long size, const char *outcome)
 {
 	char to[1400], from[4 * ADDR_MAILBOX_MAX + 1];
 	char one[4 * ADDR_MAILBOX_MAX + 1];
@@ -96,6 +96,6 @@ txn_log(const struct txn *t, off_t size, const char *outcome)
 		o += (size_t)n;
 	}
 	log_field(from, sizeof(from), t->sender.mailbox);
-	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%lld: %s", t->id, from,
-	    to, t->nrcpts, (long long)size, outcome);
+	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%llu: %s", t->id, from,
+	    to, t->nrcpts, size, outcome);
 }

@@ -23,6 +23,6 @@ void	txn_clear(struct txn *);
 void	txn_free(struct txn *);
 int	txn_has_rcpt(const struct txn *, const struct addr *);
 int	txn_add_rcpt(struct txn *, const struct addr *, int);
-void	txn_log(const struct txn *, off_t, const char *);
+void	txn_log(const struct txn *, unsigned long long, const char *);
 
 #endif

@@ -3,11 +3,14 @@
  * End of data, dot-unstuffing and line ends (RFC 5321 4.1.1.4, 4.5.2).
  *
  * Policy against SMTP smuggling (CVE-2023-51764/51765/51766): in a
- * normal session only CR LF ends a line, and only CR LF "." CR LF ends
- * the data.  A bare LF or a bare CR does not end anything; it marks the
- * message, which is then refused whole when the real end arrives.  So
- * no byte sequence inside a message can end it early, and the text
- * after such a sequence can never be read as a command.
+ * normal session only CR LF "." CR LF ends the data.  A bare LF ends a
+ * content line, as Postfix's smtpd_forbid_bare_newline = normalize
+ * does, but the line after it is stored as it comes: no dot is taken
+ * off it and it can never end the data, since only a line begun after
+ * CR LF can (whose one leading dot goes, whatever ends the line).  A bare CR ends nothing; it marks the message, which is
+ * then refused whole when the real end arrives.  So no byte sequence
+ * inside a message can end it early, and the text after such a
+ * sequence can never be read as a command.
  *
  * In lf_mode (a person at a terminal, or a client that used bare LF
  * from its very first line) LF ends every line and an optional CR
@@ -120,12 +123,10 @@ unstuff_feed(struct unstuff *ds, const char *in, size_t n, char *out,
 			if (c == '\0')
 				ds->flags |= UNSTUFF_NUL;
 			out[o++] = c;
-			if (c == '\n') {
-				if (ds->lf_mode)
-					ds->state = DS_BOL;
-				else
-					ds->flags |= UNSTUFF_BARE_LF;
-			}
+			/* a bare LF ends a line, but the next one is taken
+			 * as it comes: no dot removed, and no end of data */
+			if (c == '\n' && ds->lf_mode)
+				ds->state = DS_BOL;
 			continue;
 		case DS_MID_CR:
 			if (c == '\n') {

@@ -12,7 +12,6 @@
 
 /* Why a message must be refused once its end is reached. */
 #define UNSTUFF_BARE_CR	0x01
-#define UNSTUFF_BARE_LF	0x02
 #define UNSTUFF_NUL	0x04
 
 struct unstuff {

@@ -8,6 +8,7 @@
 
 #define EX_USAGE	64	/* <sysexits.h> is not POSIX */
 #define EX_TEMPFAIL	75
+#define EX_CONFIG	78
 
 time_t	util_now(void);
 void	util_make_id(char *, size_t);

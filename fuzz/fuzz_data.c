@@ -105,8 +105,6 @@ reference(const char *in, size_t n, struct result *r)
 		for (q = p; q < p + len; q++) {
 			if (*q == '\r')
 				r->flags |= UNSTUFF_BARE_CR;
-			else if (*q == '\n')
-				r->flags |= UNSTUFF_BARE_LF;
 			else if (*q == '\0')
 				r->flags |= UNSTUFF_NUL;
 		}

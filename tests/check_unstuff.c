@@ -64,7 +64,7 @@ static const struct data_case cases[] = {
 	/* "." LF: the end in lf_mode only */
 	{ "lf_mode: . LF ends", 1, S("a\n.\nMAIL"), S("a\n"), 1, 4, 0, 2 },
 	{ "crlf: . LF does not end", 0, S("a\n.\n\r\n.\r\n"),
-	    S("a\n.\n\n"), 1, 9, UNSTUFF_BARE_LF, 6 },
+	    S("a\n.\n\n"), 1, 9, 0, 6 },
 	{ "lf_mode: CR LF still works", 1, S("a\r\n.\r\nX"), S("a\n"), 1, 6,
 	    0, 3 },
 	{ "lf_mode: unstuffing", 1, S("x\n..y\n.\n"), S("x\n.y\n"), 1, 8,
@@ -73,16 +73,17 @@ static const struct data_case cases[] = {
 	    6, UNSTUFF_BARE_CR, 4 },
 	{ "lf_mode: empty message", 1, S(".\n"), S(""), 1, 2, 0, 0 },
 	{ "crlf: . LF at the start", 0, S(".\nMAIL\r\n.\r\n"),
-	    S("\nMAIL\n"), 1, 11, UNSTUFF_BARE_LF, 7 },
+	    S("\nMAIL\n"), 1, 11, 0, 7 },
 	/*
 	 * SMTP smuggling (CVE-2023-51764/5/6): none of these ends the
-	 * data in a CR LF session; each marks the message, and only the
-	 * real CR LF . CR LF ends it, leaving QUIT unread.
+	 * data in a CR LF session; a bare CR marks the message, a bare LF
+	 * ends a content line (normalized), and only the real
+	 * CR LF . CR LF ends it, leaving QUIT unread.
 	 */
 	{ "smuggling \\n.\\n", 0, S("x\n.\n" TAIL),
-	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 26, UNSTUFF_BARE_LF, 23 },
+	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 26, 0, 23 },
 	{ "smuggling \\n.\\r\\n", 0, S("x\n.\r\n" TAIL),
-	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_LF, 24 },
+	    S("x\n.\nMAIL FROM:<e@vil>\n"), 1, 27, 0, 24 },
 	{ "smuggling \\r.\\r", 0, S("x\r.\r" TAIL),
 	    S("x\r.\rMAIL FROM:<e@vil>\n"), 1, 26, UNSTUFF_BARE_CR, 23 },
 	{ "smuggling \\r.\\r\\n", 0, S("x\r.\r\n" TAIL),
@@ -90,10 +91,10 @@ static const struct data_case cases[] = {
 	{ "smuggling \\r\\n.\\r", 0, S("x\r\n.\r" TAIL),
 	    S("x\n\rMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_CR, 23 },
 	{ "smuggling \\r\\n.\\n", 0, S("x\r\n.\n" TAIL),
-	    S("x\n\nMAIL FROM:<e@vil>\n"), 1, 27, UNSTUFF_BARE_LF, 23 },
+	    S("x\n\nMAIL FROM:<e@vil>\n"), 1, 27, 0, 23 },
 	{ "smuggling \\n.\\r", 0, S("x\n.\r" TAIL),
 	    S("x\n.\rMAIL FROM:<e@vil>\n"), 1, 26,
-	    UNSTUFF_BARE_LF | UNSTUFF_BARE_CR, 23 },
+	    UNSTUFF_BARE_CR, 23 },
 };
 
 static void	feed(int, const char *, size_t, size_t, size_t, struct fed *);
@@ -257,7 +258,7 @@ START_TEST(test_begin_resets)
 	used = unstuff_feed(&ds, "a\0\n\r\n.\r\n", 8, out, &outlen, &done);
 	ck_assert_uint_eq(used, 8);
 	ck_assert_int_eq(done, 1);
-	ck_assert_int_eq(ds.flags, UNSTUFF_NUL | UNSTUFF_BARE_LF);
+	ck_assert_int_eq(ds.flags, UNSTUFF_NUL);
 	unstuff_begin(&ds, 1);
 	ck_assert_int_eq(ds.flags, 0);
 	ck_assert_uint_eq(ds.size, 0);

@@ -7,7 +7,7 @@
 
 set -u
 SMTPD=${SMTPD:-./smtpd}
-USAGE='usage: smtpd [-eIlSvW] [-n name] [-d domain]... [-P addr[/len]]... [-s bytes] [-r count] [-T seconds] [-t seconds] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+USAGE='usage: smtpd [-eIlMSvW] [-n name] [-d domain]... [-P addr[/len]]... [-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] [-U after,limit,ms] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
 pass=0
 fail=0
 out=$(mktemp) && err=$(mktemp) || exit 2
@@ -46,6 +46,12 @@ case_ 'the method is mbox PATH, maildir DIR or pipe PROGRAM [ARG...]' mbox
 case_ 'the method is mbox PATH, maildir DIR or pipe PROGRAM [ARG...]' \
     maildir a b
 case_ 'empty mailbox path' mbox ''
+# the recipient table and the throttle (smtpd.8: -R, -M, -U)
+case_ '-R takes a file' -R ''
+case_ '-M needs mbox or maildir: a program has no mailboxes' -M pipe /bin/cat
+case_ '-U takes after,limit,ms' -U 3,10
+case_ '-U after must be a number from 0 to 1000' -U x,10,5
+case_ '-U after must be less than limit' -U 5,5,10
 case_ 'the pipe program needs an absolute path' pipe bin/deliver
 case_ 'the pipe program is a fixed path: no % in it' pipe /bin/%u
 case_ 'unknown % sequence: use %u, %d, %s, %r or %%' pipe /bin/cat %x
