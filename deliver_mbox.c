@@ -440,9 +440,15 @@ dotlock(int fd, int dirfd, const char *path, struct mbox_tx *tx)
 				unlink(tx->lockpath);
 				return -1;
 			}
-			tx->lock_fd = lfd;	/* its record comes later */
+			tx->lock_fd = lfd;
 			tx->lock_dev = st.st_dev;
 			tx->lock_ino = st.st_ino;
+			/* a record at once, so a lock of ours is never empty
+			 * for long; rewritten once the fcntl lock is held */
+			if (fstat(fd, &st) == 0) {
+				tx->size = st.st_size;
+				write_record(tx);
+			}
 			return 1;
 		}
 		if (errno == EACCES || errno == EROFS || errno == EPERM)
@@ -687,8 +693,16 @@ unlock_and_close(struct mbox_tx *tx)
 	struct stat st;
 
 	if (tx->dotlocked == 1 && lstat(tx->lockpath, &st) == 0 &&
-	    st.st_dev == tx->lock_dev && st.st_ino == tx->lock_ino)
-		unlink(tx->lockpath);
+	    st.st_dev == tx->lock_dev && st.st_ino == tx->lock_ino &&
+	    unlink(tx->lockpath) == -1 && errno != ENOENT) {
+		/* left behind: its record must not cut what is stored now,
+		 * which may have had its 250 */
+		log_warn("cannot remove %s", tx->lockpath);
+		if (tx->fd != -1 && fstat(tx->fd, &st) == 0) {
+			tx->size = st.st_size;
+			write_record(tx);
+		}
+	}
 	tx->dotlocked = 0;
 	if (tx->lock_fd != -1)
 		close(tx->lock_fd);
