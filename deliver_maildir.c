@@ -5,10 +5,15 @@
  * new/NAME; only that link commits it.  new/ is fsynced as well, which
  * qmail-local and OpenSMTPD skip, so a commit survives a crash.
  *
+ * A delivery killed between open and link leaves its file in tmp/;
+ * as maildir(5) asks, each delivery removes tmp/ files untouched for
+ * 36 hours (clean_tmp()), a bounded number at a time.
+ *
  * Every directory is reached with openat() one component at a time,
  * with O_NOFOLLOW: a symlink anywhere in DIR, or as tmp, new or cur, is
  * refused and nothing is written through it.  Give the real path.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +29,9 @@
 
 #define MAILDIR_CHUNK	16384	/* octets of the spool read at a time */
 #define MAILDIR_TRIES	16	/* names tried before giving up, EEXIST */
+#define TMP_STALE_S	(36 * 60 * 60)	/* maildir(5): an orphan in tmp/ */
+#define TMP_SCAN_MAX	1024	/* entries of tmp/ looked at per delivery */
+#define TMP_REMOVE_MAX	16	/* orphans removed per delivery */
 #define FILE_FLAGS	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | \
 			    O_CLOEXEC | O_NOCTTY)
 
@@ -47,6 +55,7 @@ static int	make_name(char *, size_t);
 static int	write_piece(void *, const char *, size_t);
 static int	write_message(int, const struct method_copy *);
 static int	link_unsupported(int);
+static void	clean_tmp(int, const char *);
 static int	publish(int, int, const char *);
 static int	deliver_as(int, int, const struct method_copy *, char *,
 		    size_t);
@@ -206,6 +215,49 @@ publish(int tmpfd, int newfd, const char *name)
 }
 
 /*
+ * Remove orphans from tmp/ (open as tmpfd): regular files untouched
+ * for TMP_STALE_S by the real clock, at most TMP_REMOVE_MAX of the
+ * first TMP_SCAN_MAX entries, so a huge tmp/ cannot slow a delivery
+ * much.  lstat semantics and unlinkat() never follow a symlink, and a
+ * name that is anything but a regular file is left alone.  Failures
+ * are logged, never the delivery's.
+ */
+static void
+clean_tmp(int tmpfd, const char *dir)
+{
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+	DIR *d;
+	int fd, seen = 0, removed = 0;
+
+	if ((fd = dup(tmpfd)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while (seen < TMP_SCAN_MAX && removed < TMP_REMOVE_MAX &&
+	    (de = readdir(d)) != NULL) {
+		seen++;
+		if (de->d_name[0] == '.')
+			continue;	/* ".", "..", and no Maildir name */
+		if (fstatat(tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    -1 || !S_ISREG(st.st_mode) || now - st.st_mtime <=
+		    TMP_STALE_S)
+			continue;
+		if (unlinkat(tmpfd, de->d_name, 0) == 0) {
+			removed++;
+			log_info("maildir %s: removed tmp/%s, untouched for "
+			    "36 hours", dir, de->d_name);
+		} else
+			log_warn("maildir %s: cannot remove tmp/%s", dir,
+			    de->d_name);
+	}
+	closedir(d);	/* closes fd, not tmpfd */
+}
+
+/*
  * One attempt under a fresh name: 0 when new/name holds the message,
  * EEXIST when the name is taken (try the next), else an errno.  On
  * failure nothing of ours is left in tmp/ or new/.
@@ -256,6 +308,8 @@ maildir_write(const struct method_copy *c, void *txp)
 	    (tx->dirfd = util_open_dir_at(md, "new", 1)) == -1 ||
 	    (curfd = util_open_dir_at(md, "cur", 1)) == -1)
 		err = errno;
+	if (err == 0)
+		clean_tmp(tmpfd, dir);
 	if (err == 0)
 		for (i = 0; i < MAILDIR_TRIES; i++)
 			if ((err = deliver_as(tmpfd, tx->dirfd, c, tx->name,

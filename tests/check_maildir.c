@@ -56,6 +56,8 @@ static char	*make_name(unsigned long, pid_t, const char *);
 static void	expect_mode(const char *, const char *, mode_t);
 static void	get_host(void);
 static void	deliver_limited(void *, int *);
+static void	make_aged(const char *, const char *, char, long);
+static int	exists(const char *, const char *);
 #ifdef __linux__
 static const char *uts_namespace(void);
 #endif
@@ -613,6 +615,91 @@ START_TEST(test_undo)
 }
 END_TEST
 
+/* Make dir/name with mtime age seconds ago; kind 'f' file, 'd' dir. */
+static void
+make_aged(const char *dir, const char *name, char kind, long age)
+{
+	struct timespec times[2];
+	char *path = test_path(dir, name);
+
+	if (kind == 'd')
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	else
+		test_write_file(path, "orphan\n", 7);
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= age;
+	times[1] = times[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, times,
+	    AT_SYMLINK_NOFOLLOW), 0);
+	free(path);
+}
+
+static int
+exists(const char *dir, const char *name)
+{
+	struct stat st;
+	char *path = test_path(dir, name);
+	int r = lstat(path, &st) == 0;
+
+	free(path);
+	return r;
+}
+
+/*
+ * A delivery removes regular files older than 36 hours from tmp/
+ * (maildir(5)), and nothing else: not a fresh file, not a directory,
+ * not a symlink nor what it points to; at most 16 per delivery.
+ */
+START_TEST(test_tmp_orphans)
+{
+	char *tmpdir, *outside, *link, name[32], *names[64];
+	size_t n, i;
+	int old_left = 0;
+
+	ck_assert_int_eq(deliver_body(md, "x\n", 2).status, DELIVER_OK);
+	method_maildir.done(tx, NULL);
+	tmpdir = test_path(md, "tmp");
+	outside = test_path(base, "precious");
+	make_aged(base, "precious", 'f', 40 * 3600L);
+	link = test_path(tmpdir, "old-link");
+	ck_assert_int_eq(symlink(outside, link), 0);
+	{
+		struct timespec times[2];
+
+		clock_gettime(CLOCK_REALTIME, &times[0]);
+		times[0].tv_sec -= 40 * 3600L;
+		times[1] = times[0];
+		ck_assert_int_eq(utimensat(AT_FDCWD, link, times,
+		    AT_SYMLINK_NOFOLLOW), 0);
+	}
+	make_aged(tmpdir, "old-dir", 'd', 40 * 3600L);
+	make_aged(tmpdir, "fresh", 'f', 35 * 3600L);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "old-%zu", i);
+		make_aged(tmpdir, name, 'f', 37 * 3600L);
+	}
+	ck_assert_int_eq(deliver_body(md, "y\n", 2).status, DELIVER_OK);
+	method_maildir.done(tx, NULL);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "old-%zu", i);
+		old_left += exists(tmpdir, name);
+	}
+	ck_assert_int_eq(old_left, 4);	/* 16 removed */
+	ck_assert(exists(tmpdir, "fresh"));
+	ck_assert(exists(tmpdir, "old-dir"));
+	ck_assert(exists(tmpdir, "old-link"));
+	ck_assert(exists(base, "precious"));
+	ck_assert_int_eq(deliver_body(md, "z\n", 2).status, DELIVER_OK);
+	method_maildir.done(tx, NULL);
+	n = list_dir(tmpdir, names, 64);
+	ck_assert_uint_eq(n, 3);	/* fresh, old-dir, old-link */
+	free_names(names, n);
+	free(link);
+	free(outside);
+	free(tmpdir);
+}
+END_TEST
+
 /*
  * Names already taken, in tmp/ (by a file) or in new/ (where rename
  * would replace a message): skipped with the counter, and left as they
@@ -858,6 +945,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_name_taken);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_spool_unreadable);
+	tcase_add_test(tc, test_tmp_orphans);
 #ifdef __linux__
 	if ((why = uts_namespace()) == NULL)
 		tcase_add_test(tc, test_host_escaped);

@@ -751,6 +751,153 @@ START_TEST(test_stale_lock_race)
 }
 END_TEST
 
+/* A pid no process has: a child's, once reaped. */
+static pid_t
+dead_pid(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(0);
+	test_reap(pid);
+	return pid;
+}
+
+/* Write a fresh PATH.lock holding "PID HOST SIZE\n". */
+static void
+write_lock_record(long pid, const char *host, long long size)
+{
+	char buf[400];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%ld %s %lld\n", pid, host, size);
+	ck_assert(n > 0 && (size_t)n < sizeof(buf));
+	test_write_file(lock_path, buf, (size_t)n);
+}
+
+/* Remove PATH.lock after ms, from a child, as a live holder would. */
+static pid_t
+holder_lets_go(long ms)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		pause_ms(ms);
+		unlink(lock_path);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * smtpd killed in the middle of an append leaves its lock, recording
+ * the size before, and a torn message: the next delivery finds the
+ * holder dead, cuts the torn tail away and delivers at once.
+ */
+START_TEST(test_dead_holder_cut_back)
+{
+	static const char torn[] = "old\nFrom x@y Tue Nov 14 22:13:20 2023\n"
+	    "Subject: half of a mess";
+	char host[256];
+	struct timespec t0;
+	size_t len;
+	char *exp;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	test_write_file(mbox_path, torn, sizeof(torn) - 1);
+	write_lock_record((long)dead_pid(), host, 4);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	ck_assert_int_lt(ms_since(&t0), 2000);
+	expect_no_lock();
+	exp = expected("old\n", 4, "x\n", 2, &len);
+	expect_file(mbox_path, exp, len);
+	free(exp);
+}
+END_TEST
+
+/*
+ * A lock whose holder lives, or lives on another host, or that is
+ * not smtpd's record, is waited for, and nothing is cut.
+ */
+START_TEST(test_live_holder_waits)
+{
+	static const char *const hosts[] = { NULL, "other.invalid", "" };
+	static const char tail[] = "old\nFrom holder\nbeing written\n";
+	char host[256];
+	struct timespec t0;
+	size_t len, i;
+	pid_t pid;
+	char *exp;
+	long ms;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		test_write_file(mbox_path, tail, sizeof(tail) - 1);
+		if (hosts[i] == NULL)	/* ourselves, a live process */
+			write_lock_record((long)getppid(), host, 4);
+		else if (hosts[i][0] != '\0')	/* dead, but elsewhere */
+			write_lock_record((long)dead_pid(), hosts[i], 4);
+		else	/* another program's lock: a bare pid */
+			test_write_file(lock_path, "1\n", 2);
+		pid = holder_lets_go(400);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+		    DELIVER_OK);
+		ms = ms_since(&t0);
+		test_reap(pid);
+		ck_assert_int_ge(ms, 300);
+		expect_no_lock();
+		exp = expected(tail, sizeof(tail) - 1, "x\n", 2, &len);
+		expect_file(mbox_path, exp, len);
+		free(exp);
+	}
+}
+END_TEST
+
+/*
+ * The lock records the size before each append, kept or not: read
+ * while the mailbox is kept after one message, then after two.
+ */
+START_TEST(test_lock_record)
+{
+	char host[256], want[400];
+	size_t len, one;
+	char *got, *exp;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	test_write_file(mbox_path, "old\n", 4);
+	keep_on();
+	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
+	    DELIVER_OK);
+	got = test_read_file(lock_path, &len);
+	ck_assert_ptr_nonnull(got);
+	snprintf(want, sizeof(want), "%ld %s 4\n", (long)getpid(), host);
+	ASSERT_BYTES(got, len, want, strlen(want));
+	free(got);
+	exp = expected("old\n", 4, "a\n", 2, &one);
+	free(exp);
+	ck_assert_int_eq(deliver_body(mbox_path, "b\n", 2).status,
+	    DELIVER_OK);
+	got = test_read_file(lock_path, &len);
+	ck_assert_ptr_nonnull(got);
+	snprintf(want, sizeof(want), "%ld %s %zu\n", (long)getpid(), host,
+	    one);
+	ASSERT_BYTES(got, len, want, strlen(want));
+	free(got);
+	keep_off();
+	expect_no_lock();
+}
+END_TEST
+
 /* A fresh PATH.lock makes delivery wait until its holder lets go. */
 START_TEST(test_fresh_lock_waits)
 {
@@ -857,6 +1004,9 @@ mbox_suite(void)
 	tcase_set_timeout(tl, TEST_TIMEOUT);
 	tcase_add_test(tl, test_stale_lock);
 	tcase_add_test(tl, test_stale_lock_race);
+	tcase_add_test(tl, test_dead_holder_cut_back);
+	tcase_add_test(tl, test_live_holder_waits);
+	tcase_add_test(tl, test_lock_record);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);

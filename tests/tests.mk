@@ -30,7 +30,7 @@ AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 SUITES       = check-attack check-proxy check-unit check-launchers \
                check-tls check-transcripts check-e2e check-replay \
                check-delivery check-install check-usage check-terminal \
-               check-exim check-mx
+               check-exim check-mx check-faults
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -41,7 +41,7 @@ SUM_SUITES   = sh tests/results.sh sum
 
 check: check-deps
 	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) $(BIN) $(O)/check_smtpd \
-	    $(O)/trickle
+	    $(O)/trickle $(O)/fault.so
 	@rm -rf $(O)/results
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) \
 	    check-run; st=$$?; \
@@ -52,7 +52,7 @@ check-deps:
 
 check-run: $(SUITES)
 
-$(SUITES): $(BIN) $(O)/check_smtpd $(O)/trickle
+$(SUITES): $(BIN) $(O)/check_smtpd $(O)/trickle $(O)/fault.so
 
 # reply.h goes along where a suite reads the reply texts from it
 # (tests/replies.py)
@@ -83,6 +83,12 @@ check-exim:
 # as root it gives smtpd -u nobody itself, for the /dev/log stand-in
 check-mx:
 	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/mx/run.py
+# every delivery call failing, then crashing, in turn (tests/faults)
+check-faults:
+	$(RUN_SUITE) $(AS_NOBODY) $(O)/fault.so tests -- env \
+	    FAULT_SO=$(O)/fault.so python3 tests/faults/run.py
+faults: $(BIN) $(O)/fault.so
+	@$(MAKE) --no-print-directory check-faults
 check-attack:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/attack/run.py
 # PROXY headers, then three hosts behind HAProxy: failover and figures
@@ -93,6 +99,13 @@ $(O)/check_smtpd: $(UNIT_SRCS) tests/check_smtpd.h $(LIBOBJS:%=$(O)/%)
 	@mkdir -p $(O)
 	$(CC) $(ALLFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
 	    $(LIBOBJS:%=$(O)/%) $(LDFLAGS) $(CHECK_LIBS)
+
+# The fault injector, test code only (dlsym(RTLD_NEXT) is a GNU
+# extension; smtpd never uses it): LD_PRELOAD'd by tests/faults/run.py.
+$(O)/fault.so: tests/helpers/fault.c
+	@mkdir -p $(O)
+	$(CC) -std=c99 $(WARN) $(WERROR) $(CFLAGS) -fPIC -shared -o $@ \
+	    tests/helpers/fault.c -ldl
 
 $(O)/trickle: tests/helpers/trickle.c
 	@mkdir -p $(O)
@@ -122,4 +135,4 @@ sanitize: check-deps
 	    -k -j$(CHECK_JOBS) $(SYNC_OUTPUT) check-run; st=$$?; \
 	    $(SUM_SUITES) build-san/results $(SUITES) || st=1; exit $$st
 
-.PHONY: check check-deps check-run sanitize update-transcripts $(SUITES)
+.PHONY: check check-deps check-run sanitize update-transcripts faults $(SUITES)

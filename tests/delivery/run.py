@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -453,11 +454,67 @@ def test_pipe_dash(d):
         rcpt_ok("-r@y.example")])
 
 
+def test_kill_mid_append(d):
+    """smtpd killed (SIGKILL) half way through a large mbox append: the
+    next delivery finds the lock's holder dead, cuts the torn message
+    away and delivers at once; Python's mailbox reads both messages."""
+    box = d + "/box"
+    first = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                  "RCPT TO:<box@x.example>", "DATA", "Subject: first", "",
+                  "kept", ".", "QUIT"])
+    out, rc, _ = run(["mbox", box], first, d)
+    before = open(box, "rb").read()
+    big = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                "RCPT TO:<box@x.example>", "DATA", "Subject: torn", ""] +
+               ["%07d a line of a large message to be cut short" % i
+                for i in range(1200000)] + ["."])
+    torn = False
+    for _ in range(5):
+        p = subprocess.Popen([SMTPD, "-n", "mx.example.org", "-s",
+                              "200000000", "mbox", box],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=ENV, cwd=d,
+                             preexec_fn=child_setup())
+        p.stdin.write(big)
+        p.stdin.flush()
+        t0 = time.monotonic()
+        while p.poll() is None and os.path.getsize(box) <= len(before) \
+                and time.monotonic() - t0 < 30:
+            time.sleep(0.0002)
+        p.kill()
+        p.wait()
+        p.stdin.close()
+        p.stdout.close()
+        size = os.path.getsize(box)
+        if len(before) < size < len(before) + len(big) // 2 and \
+                os.path.exists(box + ".lock"):
+            torn = True
+            break
+    check("kill mid-append: a torn message and its lock left", torn, True)
+    t0 = time.monotonic()
+    second = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                   "RCPT TO:<box@x.example>", "DATA", "Subject: second", "",
+                   "whole", ".", "QUIT"])
+    out, rc, _ = run(["mbox", box], second, d)
+    check("kill mid-append: next delivery at once",
+          time.monotonic() - t0 < 10, True)
+    check("kill mid-append: next delivery accepted", replies(out)[-2],
+          msg_ok(1))
+    check("kill mid-append: no lock left", os.path.exists(box + ".lock"),
+          False)
+    got = open(box, "rb").read()
+    check("kill mid-append: torn tail cut, old bytes intact",
+          got[:len(before)] == before and b"Subject: torn" not in got, True)
+    subjects = [m["Subject"] for m in mailbox.mbox(box, create=False)]
+    check("kill mid-append: mailbox reads first and second", subjects,
+          ["first", "second"])
+
+
 def main():
     for test in (test_mbox_per_user, test_maildir, test_pipe,
                  test_rollback, test_concurrency, test_attacks, test_lmtp,
                  test_postmaster, test_unsafe_domain, test_maildir_rollback,
-                 test_lmtp_pipe, test_pipe_dash):
+                 test_lmtp_pipe, test_pipe_dash, test_kill_mid_append):
         d = tempfile.mkdtemp(prefix="smtpd-delivery.")
         try:
             test(d)
