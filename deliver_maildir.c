@@ -29,7 +29,7 @@
 
 #define MAILDIR_CHUNK	16384	/* octets of the spool read at a time */
 #define MAILDIR_TRIES	16	/* names tried before giving up, EEXIST */
-#define TMP_STALE_S	(36 * 60 * 60)	/* maildir(5): an orphan in tmp/ */
+#define TMP_STALE_S	129600	/* 36 hours, maildir(5): an orphan in tmp/ */
 #define TMP_SCAN_MAX	1024	/* entries of tmp/ looked at per delivery */
 #define TMP_REMOVE_MAX	16	/* orphans removed per delivery */
 #define FILE_FLAGS	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | \
