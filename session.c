@@ -6,7 +6,8 @@
  * wrong order, stray or missing argument) from the table alone; a
  * handler holds only semantics and returns its reply, whose argument
  * it leaves in s->arg.  reply.c words every reply; the learner's aids
- * come after each one (learner.c).
+ * come after each one (learner.c).  The message itself (DATA, BDAT) is
+ * session_message.c's, STARTTLS session_tls.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,34 +16,19 @@
 #include <strings.h>
 #include <time.h>
 
-#include "body.h"
-#include "deliver.h"
 #include "envelope.h"
 #include "guess.h"
 #include "help.h"
 #include "learner.h"
-#include "linebuf.h"
 #include "log.h"
 #include "session.h"
-#include "spool.h"
-#include "tls.h"
-#include "trace.h"
-#include "transcript.h"
-#include "txn.h"
-#include "unstuff.h"
+#include "session_priv.h"
 #include "util.h"
 
 /* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
 #define MAX_REJECTED		20
 /* the longest one throttled reply waits (-U) */
 #define THROTTLE_MAX_MS		30000
-/* Session states, in the order a transaction climbs them. */
-enum state {
-	ST_START,	/* greeted by us, not yet by the client */
-	ST_GREETED,	/* after HELO, EHLO or LHLO */
-	ST_MAIL,	/* after MAIL */
-	ST_RCPT		/* after at least one accepted RCPT */
-};
 
 #define STATE_BIT(st)	(1 << (st))
 #define ST_ANY		(STATE_BIT(ST_START) | STATE_BIT(ST_GREETED) | \
@@ -52,39 +38,6 @@ enum state {
 #define P_SMTP		0x01
 #define P_LMTP		0x02
 #define P_BOTH		(P_SMTP | P_LMTP)
-
-struct session {
-	const struct config	*cfg;
-	enum state		 state;
-	int			 esmtp;		/* EHLO or LHLO, not HELO */
-	int			 tls;		/* encrypted by a wrapper */
-	char			 tls_protocol[TLS_NAME_MAX];	/* or "" */
-	char			 tls_cipher[TLS_NAME_MAX];	/* or "" */
-	int			 lf_mode;	/* bare LF ends lines */
-	int			 seen_line;	/* a command line was read */
-	int			 done;		/* end the session */
-	int			 last_code;	/* of the latest reply */
-	enum reply_id		 last_id;	/* of the latest reply */
-	const struct addr	*stored;	/* just delivered, for the learner */
-	unsigned		 rejected;	/* 5xx replies to commands */
-	unsigned		 unknown;	/* 550 5.1.1 replies (-U) */
-	unsigned		 messages;	/* ended, delivered or not */
-	enum reply_id		 closing;	/* the 421 sent, or R_QUIT */
-	unsigned long long	 received;	/* octets of this message */
-	const struct command	*cmd;		/* the command at hand */
-	int			 bdat;		/* BDAT began this message */
-	enum reply_id		 bdat_error;	/* refused it; sticky till LAST */
-	struct chunks		 chunks;
-	char			 helo[256];
-	char			 arg[ADDR_MAILBOX_MAX + 64];	/* the reply's */
-	struct txn		 txn;
-	struct outbuf		 out;
-	struct linebuf		 in;
-	struct spool		 spool;
-	struct transcript	*transcript;	/* -x, or NULL */
-	struct deliver_ctx	*dctx;		/* kept between messages */
-	char			 decoded[LINEBUF_SIZE + UNSTUFF_SLACK];
-};
 
 enum argument {
 	ARG_NONE,	/* a stray argument is a syntax error */
@@ -106,14 +59,10 @@ static enum reply_id cmd_helo(struct session *, char *);
 static enum reply_id cmd_ehlo(struct session *, char *);
 static enum reply_id cmd_mail(struct session *, char *);
 static enum reply_id cmd_rcpt(struct session *, char *);
-static enum reply_id cmd_data(struct session *, char *);
-static enum reply_id cmd_bdat(struct session *, char *);
 static enum reply_id cmd_rset(struct session *, char *);
 static enum reply_id cmd_quit(struct session *, char *);
 static enum reply_id cmd_help(struct session *, char *);
-static enum reply_id cmd_starttls(struct session *, char *);
 static enum reply_id cmd_fixed(struct session *, char *);
-static enum reply_id cmd_refused(struct session *, char *);
 
 #define NO_REPLY	R_NONE	/* in the syntax column: any argument will do */
 
@@ -127,9 +76,9 @@ static const struct command commands[] = {
 	    R_NONE, cmd_mail },
 	{ "RCPT", ST_TXN, P_BOTH, ARG_NEED, R_SYNTAX_RCPT, R_NONE, cmd_rcpt },
 	{ "DATA", STATE_BIT(ST_RCPT), P_BOTH, ARG_NONE, R_NO_ARGUMENT,
-	    R_NONE, cmd_data },
+	    R_NONE, session_cmd_data },
 	/* in any state: its chunk follows whatever the reply (RFC 3030 2) */
-	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NONE, cmd_bdat },
+	{ "BDAT", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NONE, session_cmd_bdat },
 	{ "RSET", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, R_NONE, cmd_rset },
 	{ "NOOP", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOOP, cmd_fixed },
 	{ "QUIT", ST_ANY, P_BOTH, ARG_NONE, R_NO_ARGUMENT, R_NONE, cmd_quit },
@@ -138,31 +87,27 @@ static const struct command commands[] = {
 	{ "EXPN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_EXPN, cmd_fixed },
 	{ "HELP", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NONE, cmd_help },
 	/* RFC 821 verbs that RFC 5321 dropped */
-	{ "SEND", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
-	{ "SOML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
-	{ "SAML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
-	{ "TURN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, cmd_refused },
+	{ "SEND", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, session_refused },
+	{ "SOML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, session_refused },
+	{ "SAML", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, session_refused },
+	{ "TURN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_OBSOLETE, session_refused },
 	/* RFC 3207: only through a wrapper (tls.c), else not offered */
 	{ "STARTTLS", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_starttls },
+	    session_cmd_starttls },
 	/* real extensions this server does not offer */
 	{ "AUTH", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_refused },
+	    session_refused },
 	{ "ETRN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_refused },
+	    session_refused },
 	{ "ATRN", ST_ANY, P_BOTH, ARG_ANY, NO_REPLY, R_NOT_OFFERED,
-	    cmd_refused },
+	    session_refused },
 	{ NULL, 0, 0, ARG_ANY, NO_REPLY, R_NONE, NULL }
 };
 
 static struct session *session_open(const struct config *, int, int);
 static void	session_close(struct session *);
-static void	say(struct session *, enum reply_id, const char *);
 static void	say_lines(struct session *, const enum reply_id *,
 		    const char *const *, size_t);
-static void	after_reply(struct session *);
-static void	set_state(struct session *, enum state);
-static void	reset(struct session *);
 static void	dispatch(struct session *, char *, size_t);
 static const struct command *lookup(const struct session *, const char *,
 		    size_t);
@@ -170,19 +115,6 @@ static enum reply_id out_of_order(const struct session *,
 		    const struct command *);
 static enum reply_id unknown(struct session *, const char *, size_t);
 static enum reply_id greet(struct session *, char *, const char *, int);
-static int	write_received(struct session *);
-static void	body_of(struct session *, struct body *);
-static enum reply_id receive_message(struct session *);
-static void	end_message(struct session *, enum reply_id);
-static int	parse_bdat(const char *, unsigned long long *, int *);
-static enum reply_id chunk_refusal(struct session *, unsigned long long);
-static void	say_refusal(struct session *, enum reply_id);
-static void	skip_chunk(struct session *, enum reply_id,
-		    unsigned long long, int);
-static void	take_chunk(struct session *, unsigned long long, int);
-static void	say_outcome(struct session *, const struct deliver_result *,
-		    const struct addr *);
-static void	starttls(struct session *);
 static void	log_refused(const struct session *, const char *,
 		    const char *, enum reply_id);
 static enum reply_id throttle(struct session *);
@@ -210,8 +142,8 @@ say_line(struct session *s, enum reply_id id, const char *arg, int more)
 		s->closing = id;
 }
 
-static void
-say(struct session *s, enum reply_id id, const char *arg)
+void
+session_say(struct session *s, enum reply_id id, const char *arg)
 {
 	say_line(s, id, arg, 0);
 }
@@ -233,8 +165,8 @@ say_lines(struct session *s, const enum reply_id *ids,
  * After a command's replies: the learner's aids, which first need the
  * replies on the screen.
  */
-static void
-after_reply(struct session *s)
+void
+session_after_reply(struct session *s)
 {
 	if (!s->cfg->hints)
 		return;
@@ -244,16 +176,16 @@ after_reply(struct session *s)
 	s->stored = NULL;
 }
 
-static void
-set_state(struct session *s, enum state st)
+void
+session_set_state(struct session *s, enum state st)
 {
 	s->state = st;
 }
 
-/* One reset for RSET, HELO/EHLO, the end of DATA and every abort
+/* One session_reset for RSET, HELO/EHLO, the end of DATA and every abort
  * (RFC 5321 4.1.1.5, 4.1.4). */
-static void
-reset(struct session *s)
+void
+session_reset(struct session *s)
 {
 	txn_clear(&s->txn);
 	spool_reset(&s->spool);
@@ -261,7 +193,7 @@ reset(struct session *s)
 	s->bdat_error = R_NONE;
 	s->received = 0;
 	if (s->state > ST_GREETED)
-		set_state(s, ST_GREETED);
+		session_set_state(s, ST_GREETED);
 }
 
 static struct session *
@@ -346,8 +278,8 @@ session_run(const struct config *cfg, int in, int out)
 
 	if ((s = session_open(cfg, in, out)) == NULL)
 		return EX_TEMPFAIL;
-	say(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING, NULL);
-	after_reply(s);
+	session_say(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING, NULL);
+	session_after_reply(s);
 	while (!s->done) {
 		if (!linebuf_has_line(&s->in))
 			deliver_ctx_release(s->dctx);	/* we may wait */
@@ -356,7 +288,7 @@ session_run(const struct config *cfg, int in, int out)
 		if (st == LINE_EOF || st == LINE_ERROR)
 			break;
 		if (st == LINE_TIMEOUT) {
-			say(s, R_TIMEOUT, NULL);
+			session_say(s, R_TIMEOUT, NULL);
 			break;
 		}
 		/* a client that starts with bare LF is not an MTA relaying
@@ -367,21 +299,21 @@ session_run(const struct config *cfg, int in, int out)
 		s->last_code = 0;
 		s->last_id = R_NONE;
 		if (st == LINE_TOO_LONG)
-			say(s, R_LINE_TOO_LONG, NULL);
+			session_say(s, R_LINE_TOO_LONG, NULL);
 		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL) &&
 		    strncasecmp(line, "BDAT", 4) == 0) {
 			/* its size cannot be trusted: no way to frame */
-			say(s, R_SYNTAX_BDAT, NULL);
+			session_say(s, R_SYNTAX_BDAT, NULL);
 			s->done = 1;
 		} else if (flags & (LINE_HAS_CR | LINE_HAS_NUL))
-			say(s, R_BAD_BYTES, NULL);
+			session_say(s, R_BAD_BYTES, NULL);
 		else
 			dispatch(s, line, len);
 		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED) {
-			say(s, R_TOO_MANY_ERRORS, NULL);
+			session_say(s, R_TOO_MANY_ERRORS, NULL);
 			s->done = 1;
 		}
-		after_reply(s);
+		session_after_reply(s);
 	}
 	session_close(s);
 	return 0;
@@ -445,7 +377,7 @@ dispatch(struct session *s, char *line, size_t len)
 		r = c->handler(s, arg);
 	}
 	if (r != R_NONE)
-		say(s, r, s->arg);
+		session_say(s, r, s->arg);
 }
 
 /*
@@ -457,7 +389,7 @@ static enum reply_id
 unknown(struct session *s, const char *line, size_t verblen)
 {
 	const struct command *c = lookup(s, line, 4);
-	const char *glued = c->verb != NULL && c->handler != cmd_refused ?
+	const char *glued = c->verb != NULL && c->handler != session_refused ?
 	    c->verb : NULL;
 
 	return guess_unknown(line, verblen, s->cfg->lmtp, glued, s->arg,
@@ -488,8 +420,8 @@ greet(struct session *s, char *arg, const char *verb, int esmtp)
 	}
 	util_strlcpy(s->helo, arg, sizeof(s->helo));
 	s->esmtp = esmtp;
-	reset(s);
-	set_state(s, ST_GREETED);
+	session_reset(s);
+	session_set_state(s, ST_GREETED);
 	if (!esmtp) {
 		util_strlcpy(s->arg, arg, sizeof(s->arg));
 		return R_HELO;
@@ -531,7 +463,7 @@ cmd_mail(struct session *s, char *arg)
 	r = envelope_mail(s->cfg, s->esmtp, &s->txn, arg, s->arg,
 	    sizeof(s->arg));
 	if (r == R_SENDER_OK)
-		set_state(s, ST_MAIL);
+		session_set_state(s, ST_MAIL);
 	else
 		log_refused(s, "MAIL", arg, r);
 	return r;
@@ -547,7 +479,7 @@ cmd_rcpt(struct session *s, char *arg)
 	r = envelope_rcpt(s->cfg, s->esmtp, &s->txn, arg, s->arg,
 	    sizeof(s->arg));
 	if (r == R_RCPT_OK)
-		set_state(s, ST_RCPT);
+		session_set_state(s, ST_RCPT);
 	else
 		log_refused(s, "RCPT", arg, r);
 	if (r == R_UNKNOWN_USER)
@@ -630,337 +562,11 @@ pause_ms(long long ms)
 		continue;
 }
 
-/*
- * The trace header (RFC 5321 4.4), first in the spool.  "with" names
- * the protocol as RFC 3848 and RFC 6531 register it; trace.c writes
- * the line.
- */
-static int
-write_received(struct session *s)
-{
-	char buf[TRACE_RECEIVED_MAX];
-	struct trace_hop h;
-	int n;
-
-	if (s->cfg->lmtp)
-		h.with = s->tls ? "LMTPS" : "LMTP";
-	else if (!s->esmtp)
-		h.with = "SMTP";
-	else if (s->txn.smtputf8)
-		h.with = s->tls ? "UTF8SMTPS" : "UTF8SMTP";
-	else
-		h.with = s->tls ? "ESMTPS" : "ESMTP";
-	h.helo = s->helo;
-	h.peer = s->cfg->peer;
-	h.host = s->cfg->hostname;
-	h.id = s->txn.id;
-	h.rcpt = s->txn.nrcpts == 1 ? s->txn.rcpts[0].mailbox : NULL;
-	h.tls_protocol = s->tls ? s->tls_protocol : NULL;
-	h.tls_cipher = s->tls ? s->tls_cipher : NULL;
-	h.when = util_now();
-	if ((n = trace_received(buf, sizeof(buf), &h)) == -1)
-		return -1;
-	return spool_write(&s->spool, buf, (size_t)n);
-}
-
-/* What body.c reads the message with. */
-static void
-body_of(struct session *s, struct body *b)
-{
-	b->in = &s->in;
-	b->spool = &s->spool;
-	b->dctx = s->dctx;
-	b->lf_mode = s->lf_mode;
-	b->max_size = s->cfg->max_size;
-	b->decoded = s->decoded;
-	b->received = &s->received;
-}
-
-/* The message after DATA, behind its Received header (body.c). */
-static enum reply_id
-receive_message(struct session *s)
-{
-	struct body b;
-
-	if (write_received(s) == -1)
-		log_warn("spool");
-	body_of(s, &b);
-	return body_receive(&b);
-}
-
-/* The reply for one delivery outcome. */
-static void
-say_outcome(struct session *s, const struct deliver_result *r,
-    const struct addr *rcpt)
-{
-	if (r->reply == R_DATA_OK && s->cfg->lmtp) {
-		snprintf(s->arg, sizeof(s->arg), "<%s> as %s", rcpt->mailbox,
-		    s->txn.id);
-		say(s, R_LMTP_DELIVERED, s->arg);
-	} else if (r->reply == R_DATA_OK)
-		say(s, R_DATA_OK, s->txn.id);
-	else if (r->reply == R_TOO_BIG) {
-		snprintf(s->arg, sizeof(s->arg), "%llu", s->cfg->max_size);
-		say(s, R_TOO_BIG, s->arg);
-	}
-	else
-		say(s, r->reply, r->detail);
-}
-
-static enum reply_id
-cmd_data(struct session *s, char *arg)
-{
-	(void)arg;
-	if (s->bdat)
-		return R_DATA_AFTER_BDAT;	/* RFC 3030 2: no mixing */
-	util_make_id(s->txn.id, sizeof(s->txn.id));
-	say(s, R_DATA_GO, NULL);
-	after_reply(s);
-	transcript_data(s->transcript, 1);
-	end_message(s, receive_message(s));
-	return R_NONE;
-}
-
-/*
- * After the final dot or the LAST chunk, with r what reading the
- * message ended in (R_NONE: deliver it): one reply in SMTP, one per
- * accepted recipient in their RCPT order in LMTP (RFC 2033 4.2; RFC
- * 3030 4.2 for BDAT).  A message refused as a whole gets the same
- * refusal for each.  250 only once delivery is done, and fsynced.
- */
-static void
-end_message(struct session *s, enum reply_id r)
-{
-	struct deliver_result *each, refused;
-	struct envelope env;
-	size_t i, ok = 0;
-	char outcome[64];
-
-	transcript_data(s->transcript, 0);
-	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
-		if (r != R_SHUTDOWN)
-			say(s, r, NULL);
-		txn_log(&s->txn, s->received,
-		    "not delivered: input ended inside the message");
-		s->messages++;
-		reset(s);
-		s->done = 1;
-		return;
-	}
-	if ((each = calloc(s->txn.nrcpts, sizeof(*each))) == NULL) {
-		r = R_LOCAL_ERROR;
-		refused = method_outcome(DELIVER_TEMP, r);
-	} else if (r != R_NONE) {
-		refused = method_outcome(DELIVER_PERM, r);
-		for (i = 0; i < s->txn.nrcpts; i++)
-			each[i] = refused;
-	} else {
-		env.sender = &s->txn.sender;
-		env.rcpts = s->txn.rcpts;
-		env.nrcpts = s->txn.nrcpts;
-		env.id = s->txn.id;
-		env.when = util_now();
-		deliver(s->dctx, &env, &s->spool, each);
-		/* no next command at hand: keeping the mailbox locked
-		 * would only make other sessions wait for our syslog */
-		if (linebuf_pending(&s->in) == 0)
-			deliver_ctx_release(s->dctx);
-	}
-	for (i = 0; i < s->txn.nrcpts; i++) {
-		const struct deliver_result *res = each != NULL ? &each[i] :
-		    &refused;
-
-		if (res->status == DELIVER_OK && ok++ == 0)
-			s->stored = &s->txn.rcpts[i];
-		if (i == 0 || s->cfg->lmtp)
-			say_outcome(s, res, &s->txn.rcpts[i]);
-	}
-	if (ok == s->txn.nrcpts)
-		snprintf(outcome, sizeof(outcome), "delivered");
-	else if (ok == 0)
-		snprintf(outcome, sizeof(outcome), "not delivered: %d %s",
-		    reply_table[(each != NULL ? each : &refused)->reply].code,
-		    reply_table[(each != NULL ? each : &refused)->reply].esc);
-	else
-		snprintf(outcome, sizeof(outcome), "delivered to %zu of %zu",
-		    ok, s->txn.nrcpts);
-	txn_log(&s->txn, s->received, outcome);
-	s->messages++;
-	free(each);
-	/* a refused message does not count toward MAX_REJECTED */
-	s->last_code = 0;
-	reset(s);
-}
-
-/*
- * RFC 3030 3: "BDAT" SP chunk-size [ SP "LAST" ], chunk-size 1*DIGIT.
- * -1 when the size is no number or does not fit in 64 bits: then
- * nobody knows where the chunk ends.
- */
-static int
-parse_bdat(const char *arg, unsigned long long *n, int *last)
-{
-	const char *p = arg;
-	unsigned d;
-
-	*n = 0;
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		d = (unsigned)(*p - '0');
-		if (*n > (~0ULL - d) / 10)
-			return -1;
-		*n = *n * 10 + d;
-	}
-	*last = 0;
-	if (*p == '\0')
-		return 0;
-	if (*p++ != ' ')
-		return -1;
-	while (*p == ' ')
-		p++;
-	if (strcasecmp(p, "LAST") != 0)
-		return -1;
-	*last = 1;
-	return 0;
-}
-
-/*
- * Why a chunk of n octets cannot be taken, or R_NONE.  The first BDAT
- * after RCPT begins the message: its id and its Received header.
- */
-static enum reply_id
-chunk_refusal(struct session *s, unsigned long long n)
-{
-	if (s->state == ST_START)
-		return s->cfg->lmtp ? R_NEED_LHLO : R_NEED_HELO;
-	if (s->state == ST_GREETED)
-		return R_NEED_MAIL;
-	if (s->state == ST_MAIL)
-		return R_NEED_RCPT;
-	if (!s->bdat) {
-		s->bdat = 1;
-		util_make_id(s->txn.id, sizeof(s->txn.id));
-		body_chunks_begin(&s->chunks);
-		if (write_received(s) == -1)
-			log_warn("spool");
-	}
-	if (s->bdat_error != R_NONE)
-		return s->bdat_error;
-	/* RFC 1870 6.1, RFC 3030 4.2: refuse what will not fit at once */
-	if (n > s->cfg->max_size ||
-	    s->chunks.declared > s->cfg->max_size - n)
-		return s->bdat_error = R_TOO_BIG;
-	s->chunks.declared += n;
-	return R_NONE;
-}
-
-/* A refusal of one chunk; a refused message counts as no error. */
-static void
-say_refusal(struct session *s, enum reply_id r)
-{
-	if (r == R_TOO_BIG)
-		snprintf(s->arg, sizeof(s->arg), "%llu", s->cfg->max_size);
-	say(s, r, s->arg);
-	if (r != R_NEED_HELO && r != R_NEED_LHLO && r != R_NEED_MAIL &&
-	    r != R_NEED_RCPT)
-		s->last_code = 0;
-}
-
-/*
- * A refused chunk: the reply at once, then its octets are read and
- * dropped, or they would be taken for commands.  A chunk larger than
- * -s is more than any message here may be: after -s octets of it the
- * session ends, so no client holds a process with an endless chunk.
- */
-static void
-skip_chunk(struct session *s, enum reply_id r, unsigned long long n,
-    int last)
-{
-	unsigned long long room = s->cfg->max_size;
-	struct body b;
-	enum reply_id st;
-
-	if (last && s->bdat)
-		end_message(s, r);	/* one refusal per recipient in LMTP */
-	else
-		say_refusal(s, r);
-	body_of(s, &b);
-	transcript_data(s->transcript, 1);
-	s->received += n < room ? n : room;
-	st = body_chunk(&b, &s->chunks, n < room ? n : room, 0);
-	transcript_data(s->transcript, 0);
-	if (st != R_NONE) {
-		if (st != R_SHUTDOWN)
-			say(s, st, NULL);
-		if (s->bdat)
-			txn_log(&s->txn, s->received,
-			    "not delivered: input ended inside the message");
-		reset(s);
-		s->done = 1;
-	} else if (n > room) {
-		say(s, R_CHUNK_ABANDONED, NULL);
-		s->done = 1;
-	}
-}
-
-/* A chunk of the message, into the spool; LAST ends the message. */
-static void
-take_chunk(struct session *s, unsigned long long n, int last)
-{
-	struct body b;
-	enum reply_id r;
-
-	body_of(s, &b);
-	transcript_data(s->transcript, 1);
-	s->received += n;
-	r = body_chunk(&b, &s->chunks, n, 1);
-	if (r == R_NONE && last)
-		r = body_chunks_end(&b, &s->chunks);
-	if (last || r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
-		end_message(s, r);
-		return;
-	}
-	transcript_data(s->transcript, 0);
-	if (r != R_NONE) {
-		s->bdat_error = r;
-		say_refusal(s, r);
-		return;
-	}
-	snprintf(s->arg, sizeof(s->arg), "%llu", n);
-	say(s, R_CHUNK_OK, s->arg);
-}
-
-/*
- * BDAT size [LAST] (RFC 3030): exactly size octets follow the command
- * line, whatever its reply, else a message's text would be read as
- * commands.  Each chunk gets its reply; LAST's comes after delivery,
- * as the final dot's does.  A size that cannot be read leaves no way
- * to find the next command: 501, and the session ends.
- */
-static enum reply_id
-cmd_bdat(struct session *s, char *arg)
-{
-	unsigned long long n;
-	enum reply_id r;
-	int last;
-
-	if (parse_bdat(arg, &n, &last) == -1) {
-		s->done = 1;
-		return R_SYNTAX_BDAT;
-	}
-	if ((r = chunk_refusal(s, n)) != R_NONE)
-		skip_chunk(s, r, n, last);
-	else
-		take_chunk(s, n, last);
-	return R_NONE;
-}
-
 static enum reply_id
 cmd_rset(struct session *s, char *arg)
 {
 	(void)arg;
-	reset(s);
+	session_reset(s);
 	return R_RSET;
 }
 
@@ -981,8 +587,8 @@ cmd_fixed(struct session *s, char *arg)
 }
 
 /* A verb refused by name: obsolete, or an extension not offered. */
-static enum reply_id
-cmd_refused(struct session *s, char *arg)
+enum reply_id
+session_refused(struct session *s, char *arg)
 {
 	(void)arg;
 	util_strlcpy(s->arg, s->cmd->verb, sizeof(s->arg));
@@ -1014,82 +620,4 @@ cmd_help(struct session *s, char *arg)
 	}
 	say_lines(s, ids, lines, (size_t)n);
 	return R_NONE;
-}
-
-/*
- * STARTTLS (RFC 3207 4): offered only when a wrapper is there to do
- * the TLS (tls.c); without one the answer stays 502.  Not inside a
- * transaction, not twice, and with no argument.
- */
-static enum reply_id
-cmd_starttls(struct session *s, char *arg)
-{
-	if (s->cfg->tls.wrapper == TLS_NONE && !s->tls)
-		return cmd_refused(s, arg);
-	if (s->tls)
-		return R_TLS_ACTIVE;
-	if (*arg != '\0') {
-		util_strlcpy(s->arg, "STARTTLS", sizeof(s->arg));
-		return R_NO_ARGUMENT;
-	}
-	if (s->state >= ST_MAIL)
-		return R_TLS_IN_TXN;
-	starttls(s);
-	return R_NONE;
-}
-
-/*
- * The 220, then the handover to the wrapper.  Whatever the client sent
- * after the STARTTLS line came in plaintext and is never run
- * (CVE-2011-0411): it is thrown away and logged, as Postfix does.
- * After the handshake the session starts over (RFC 3207 4.2): the
- * client must greet again.  A failed handshake ends the session.
- */
-static void
-starttls(struct session *s)
-{
-	char line[REPLY_LINE_MAX + 1];
-	struct tls_session ts;
-	enum tls_status st;
-	size_t tail;
-	int n;
-
-	n = reply_format(line, sizeof(line), R_TLS_GO, s->cfg->hostname, NULL,
-	    0);
-	transcript_server(s->transcript, line, (size_t)n);
-	s->last_code = reply_table[R_TLS_GO].code;
-	s->last_id = R_TLS_GO;
-	deliver_ctx_release(s->dctx);
-	if (outbuf_flush(&s->out) == -1) {
-		s->done = 1;
-		return;
-	}
-	tail = linebuf_restart(&s->in, s->in.fd);
-	st = tls_start(&s->cfg->tls, s->in.fd, s->out.fd, line, (size_t)n,
-	    s->cfg->timeout, &ts);
-	tail += ts.discarded;
-	if (tail > 0)
-		log_info("discarded %zu octets sent after STARTTLS, before "
-		    "the TLS handshake", tail);
-	if (st != TLS_OK) {
-		log_info("TLS handshake failed%s; closing",
-		    st == TLS_TIMEOUT ? " (timeout)" : "");
-		s->done = 1;
-		return;
-	}
-	(void)linebuf_restart(&s->in, ts.in);
-	s->out.fd = ts.out;
-	s->tls = 1;
-	util_strlcpy(s->tls_protocol, ts.protocol, sizeof(s->tls_protocol));
-	util_strlcpy(s->tls_cipher, ts.cipher, sizeof(s->tls_cipher));
-	/* tlswrapper -n says nothing: a failed handshake is an EOF later */
-	if (s->cfg->tls.wrapper == TLS_TLSWRAPPER)
-		log_info("TLS left to tlswrapper");
-	else
-		log_info("TLS started: %s %s", ts.protocol, ts.cipher);
-	/* RFC 3207 4.2: forget what the client said before */
-	s->helo[0] = '\0';
-	s->esmtp = 0;
-	reset(s);
-	set_state(s, ST_START);
 }
