@@ -390,3 +390,15 @@ options_parse(struct config *cfg, int argc, char **argv)
 	load_table(cfg);
 	from_environment(cfg);
 }
+
+/* Free what options_parse() allocated, at the end of the session. */
+void
+options_free(struct config *cfg)
+{
+	rcpt_table_free(cfg->rcpts);
+	cfg->rcpts = NULL;
+	free(cfg->domains);
+	cfg->domains = NULL;
+	free(cfg->proxy_nets);
+	cfg->proxy_nets = NULL;
+}

@@ -6,5 +6,6 @@
 #include "config.h"
 
 void	options_parse(struct config *, int, char **);
+void	options_free(struct config *);
 
 #endif

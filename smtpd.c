@@ -34,7 +34,7 @@ main(int argc, char **argv)
 			    cfg.peer : "stdin");
 		status = session_run(&cfg, 0, 1);
 	}
-	free(cfg.domains);
+	options_free(&cfg);
 	free(cfg.proxy_nets);
 	return status;
 }
