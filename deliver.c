@@ -477,6 +477,7 @@ write_copy(struct deliver_ctx *ctx, const struct envelope *env,
 	c.argv = argv;
 	c.rcpt = &env->rcpts[d->first];
 	c.full = &full;
+	c.peer = cfg->peer;
 	c.timeout_s = cfg->pipe_timeout;
 	c.keep = ctx->keep;
 	c.buf = ctx->buf;

@@ -42,7 +42,8 @@ struct pipe_env {
 	char	 recipient[sizeof("RECIPIENT=") + ADDR_MAILBOX_MAX];
 	char	 local[sizeof("LOCAL=") + ADDR_MAILBOX_MAX];
 	char	 domain[sizeof("DOMAIN=") + ADDR_DOMAIN_MAX];
-	char	*envp[6];
+	char	 client[sizeof("TCPREMOTEIP=") + 80];
+	char	*envp[7];
 };
 
 /* The child's stdin: "Return-Path:" first, then the spool. */
@@ -66,7 +67,7 @@ struct errline {
 
 static const char *check_config(const char *);
 static void	make_env(struct pipe_env *, const struct envelope *,
-		    const struct addr *);
+		    const struct addr *, const char *);
 static int	above_stdio(int);
 static void	child(char *const [], char *const [], int, int)
 		    __attribute__((noreturn));
@@ -108,7 +109,7 @@ check_config(const char *program)
 
 static void
 make_env(struct pipe_env *pe, const struct envelope *env,
-    const struct addr *rcpt)
+    const struct addr *rcpt, const char *peer)
 {
 	static char path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	char local[ADDR_LOCAL_MAX + 1], *p;
@@ -131,6 +132,15 @@ make_env(struct pipe_env *pe, const struct envelope *env,
 	pe->envp[3] = pe->domain;
 	pe->envp[4] = path;
 	pe->envp[5] = NULL;
+	/* the client, as tcpserver names it: no "IPv6:" (smtpd.8: pipe) */
+	if (peer != NULL) {
+		if (strncmp(peer, "IPv6:", 5) == 0)
+			peer += 5;
+		snprintf(pe->client, sizeof(pe->client), "TCPREMOTEIP=%s",
+		    peer);
+		pe->envp[5] = pe->client;
+		pe->envp[6] = NULL;
+	}
 }
 
 /* Move fd above 0..2, so setting up stdio cannot overwrite it. */
@@ -492,7 +502,7 @@ pipe_write(const struct method_copy *c, void *tx)
 		return method_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
 	}
 	memset(&pe, 0, sizeof(pe));
-	make_env(&pe, env, c->full);
+	make_env(&pe, env, c->full, c->peer);
 	memset(&e, 0, sizeof(e));
 	memset(&f, 0, sizeof(f));
 	f.sp = c->sp;

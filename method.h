@@ -54,6 +54,9 @@ struct method_copy {
 	const struct addr	*rcpt;	/* its first recipient, as given */
 	const struct addr	*full;	/* the same, a bare <postmaster>
 					 * qualified with the host name */
+	const char		*peer;	/* the client's address (the PROXY
+					 * header's source under -P), NULL:
+					 * stdin */
 	int			 timeout_s;	/* a program's run, 0: none */
 	void			*keep;	/* kept between messages (keep_size
 					 * octets), NULL: keep nothing */

@@ -109,6 +109,8 @@ spool_body(const char *body, size_t n)
  * Run argv (already expanded) for rcpt with the spool on its stdin, as
  * deliver.c calls the method; a run holds nothing, so no tx.
  */
+static const char *client;	/* the session's peer, NULL: stdin */
+
 static struct deliver_result
 pipe_run(char *const argv[], int timeout_s)
 {
@@ -119,6 +121,7 @@ pipe_run(char *const argv[], int timeout_s)
 	c.sp = &sp;
 	c.argv = argv;
 	c.rcpt = c.full = &rcpt;
+	c.peer = client;
 	c.timeout_s = timeout_s;
 	c.buf = scratch;
 	c.bufsize = method_pipe.buf_size;
@@ -302,6 +305,41 @@ START_TEST(test_environment)
 	expect_file(out, want2, sizeof(want2) - 1);
 	unsetenv("IFS");
 	unsetenv("SMTPD_LEAK_CHECK");
+}
+END_TEST
+
+/*
+ * The client's address as TCPREMOTEIP, IPv6 without the "IPv6:" that
+ * the Received header shows.
+ */
+START_TEST(test_environment_client)
+{
+	static const char want[] =
+	    "DOMAIN=example.org\n"
+	    "LOCAL=b\n"
+	    "PATH=/usr/local/bin:/usr/bin:/bin\n"
+	    "RECIPIENT=b@example.org\n"
+	    "SENDER=a@example.org\n"
+	    "TCPREMOTEIP=192.0.2.7\n";
+	static const char want6[] =
+	    "DOMAIN=example.org\n"
+	    "LOCAL=b\n"
+	    "PATH=/usr/local/bin:/usr/bin:/bin\n"
+	    "RECIPIENT=b@example.org\n"
+	    "SENDER=a@example.org\n"
+	    "TCPREMOTEIP=2001:db8::7\n";
+
+	strcpy(sender.mailbox, "a@example.org");
+	sender.local_len = 1;
+	strcpy(rcpt.mailbox, "b@example.org");
+	rcpt.local_len = 1;
+	client = "192.0.2.7";
+	ck_assert_int_eq(run2("pipe-env.sh", out, 10).status, DELIVER_OK);
+	expect_file(out, want, sizeof(want) - 1);
+	client = "IPv6:2001:db8::7";
+	ck_assert_int_eq(run2("pipe-env.sh", out, 10).status, DELIVER_OK);
+	expect_file(out, want6, sizeof(want6) - 1);
+	client = NULL;
 }
 END_TEST
 
@@ -713,6 +751,7 @@ pipe_suite(void)
 	tcase_add_test(tc, test_stdin_forms);
 	tcase_add_test(tc, test_stdin_large);
 	tcase_add_test(tc, test_environment);
+	tcase_add_test(tc, test_environment_client);
 	tcase_add_test(tc, test_exit_status);
 	tcase_add_test(tc, test_detail_in_pieces);
 	tcase_add_test(tc, test_detail_cut);

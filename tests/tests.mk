@@ -5,9 +5,10 @@
 # delivery and end-to-end tests run the real binary $(BIN): as nobody
 # when make runs as root (tests/as-nobody.sh), since smtpd never runs a
 # session as root.  tests/exim.sh sends through Exim, a real BDAT client;
-# tests/proxy/run.py puts three hosts behind HAProxy.  tests/launchers.sh
-# starts each example launcher configuration for real, and
-# tests/install.sh checks `make install`.
+# tests/proxy/run.py puts three hosts behind HAProxy, and
+# tests/proxy/exim_mx.py has Exim spread its queue over them instead.
+# tests/launchers.sh starts each example launcher configuration for
+# real, and tests/install.sh checks `make install`.
 # Every suite closes with "N passed, M failed, K skipped"; the last line
 # of `make check` (and of `make sanitize`) is their sum.
 
@@ -30,7 +31,7 @@ AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 SUITES       = check-attack check-proxy check-unit check-launchers \
                check-tls check-transcripts check-e2e check-replay \
                check-delivery check-install check-usage check-terminal \
-               check-exim check-mx check-faults
+               check-exim check-exim-mx check-mx check-faults
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -80,6 +81,10 @@ check-install:
 	SMTPD=./$(BIN) O=$(O) $(RUN_SUITE) sh tests/install.sh
 check-exim:
 	SMTPD=./$(BIN) $(RUN_SUITE) sh tests/exim.sh
+# three hosts without a balancer: exim's queue over them, one killed;
+# then the shared store down.  As root: tcpserver gives smtpd nobody
+check-exim-mx:
+	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/proxy/exim_mx.py
 # as root it gives smtpd -u nobody itself, for the /dev/log stand-in
 check-mx:
 	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/mx/run.py

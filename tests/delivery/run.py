@@ -82,11 +82,12 @@ def child_setup(limit=None):
     return pre
 
 
-def run(args, data, cwd, limit=None):
+def run(args, data, cwd, limit=None, extra_env=None):
     """One session: returns (replies as text, exit status, stderr)."""
     p = subprocess.run([SMTPD, "-n", "mx.example.org"] + args, input=data,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       cwd=cwd, env=ENV, timeout=120,
+                       cwd=cwd, env=dict(ENV, **(extra_env or {})),
+                       timeout=120,
                        preexec_fn=child_setup(limit))
     return p.stdout.decode("utf-8", "replace"), p.returncode, p.stderr
 
@@ -251,6 +252,25 @@ def test_pipe(d):
                      "RCPT TO:<u@y.example>", "DATA", "hi", ".", "QUIT"])
         out, rc, _ = run(["pipe", RECORD, out_dir], data, d)
         check("pipe: exit %s" % status, replies(out)[-2], want)
+    # the client's address, as tcpserver gave it to smtpd (IPv6 without
+    # the "IPv6:" of the Received header); none of smtpd's own variables
+    os.remove(out_dir + "/exit")
+    os.remove(out_dir + "/stderr")
+    for given, want in (("192.0.2.9", "192.0.2.9"),
+                        ("2001:db8::9", "2001:db8::9")):
+        n = len([f for f in os.listdir(out_dir) if f.endswith(".msg")]) + 1
+        data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                     "RCPT TO:<u@y.example>", "DATA", "hi", ".", "QUIT"])
+        out, rc, _ = run(["pipe", RECORD, out_dir], data, d,
+                         extra_env={"TCPREMOTEIP": given, "TCPLOCALIP":
+                                    "192.0.2.1"})
+        env = recorded(out_dir, n)[1]
+        for k in ("PWD", "SHLVL", "_", "OLDPWD"):
+            env.pop(k, None)
+        check("pipe: client address %s" % given, env, {
+            "SENDER": "s@x.example", "RECIPIENT": "u@y.example",
+            "LOCAL": "u", "DOMAIN": "y.example", "TCPREMOTEIP": want,
+            "PATH": "/usr/local/bin:/usr/bin:/bin"})
 
 
 def test_rollback(d):

@@ -7,7 +7,8 @@ Usage: SMTPD=./smtpd python3 tests/proxy/run.py [NAME...]
 Session cases run smtpd on pipes, the launcher's address given as
 TCPREMOTEIP as tcpserver gives it: a header from a -P source, refused
 headers (nothing is sent, one log line), a header from anywhere else
-(an unknown command, never a client address).
+(an unknown command, never a client address), and the client a pipe
+program is told (TCPREMOTEIP, recorded by tests/helpers/record.sh).
 
 The host cases simulate three MX hosts on 127.0.0.2, 127.0.0.3 and
 127.0.0.4, each its own tcpserver running smtpd with its own -n name
@@ -83,8 +84,9 @@ def v2_tcp4(src, dst, sport, dport):
 
 # ---------------------------------------------------------- sessions on pipes
 
-def session(tmp, args, data, peer="127.0.0.1", timeout=20):
-    """One smtpd on pipes; returns (stdout, stderr lines, exit status)."""
+def session(tmp, args, data, peer="127.0.0.1", timeout=20, method=None):
+    """One smtpd on pipes, into tmp/Maildir or by method (a list);
+    returns (stdout, stderr lines, exit status)."""
     store = os.path.join(tmp, "Maildir")
     spool = os.path.join(tmp, "tmp")
     os.makedirs(spool, exist_ok=True)
@@ -96,7 +98,7 @@ def session(tmp, args, data, peer="127.0.0.1", timeout=20):
         if k in os.environ:
             env[k] = os.environ[k]
     p = subprocess.run([SMTPD, "-e", "-n", "mx.example.org"] + args +
-                       ["maildir", store], input=data, env=env,
+                       (method or ["maildir", store]), input=data, env=env,
                        capture_output=True, timeout=timeout)
     return p.stdout, p.stderr.decode().splitlines(), p.returncode
 
@@ -232,6 +234,30 @@ def no_option(tmp):
     msgs = stored(tmp)
     if len(msgs) != 1 or received_from(msgs[0]) != "127.0.0.1":
         raise Fail("Received names %r" % [received_from(m) for m in msgs])
+
+
+@session_case
+def pipe_environment(tmp):
+    """A pipe program is told the header's client as TCPREMOTEIP, not
+    the balancer that tcpserver named."""
+    rec = os.path.join(tmp, "rec")
+    os.mkdir(rec)
+    record = os.path.join(os.path.dirname(HERE), "helpers", "record.sh")
+    for n, (hdr, want) in enumerate((
+            (b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 25\r\n", "192.0.2.7"),
+            (v2(1, 0x21, socket.inet_pton(socket.AF_INET6, "2001:db8::7") * 2
+                + struct.pack(">HH", 1, 25)), "2001:db8::7"),
+            (v2(0, 0, b""), "127.0.0.1")), 1):
+        out, log, st = session(tmp, ["-P", "127.0.0.1"], hdr + crlf(*MESSAGE),
+                               method=["pipe", record, rec])
+        if not re.search(pattern("R_DATA_OK").encode(), out, re.M):
+            raise Fail("not delivered: %r %r" % (out, log))
+        with open(os.path.join(rec, "%d.env" % n), "rb") as f:
+            env = dict(v.decode().split("=", 1)
+                       for v in f.read().split(b"\0") if b"=" in v)
+        if env.get("TCPREMOTEIP") != want:
+            raise Fail("TCPREMOTEIP %r, want %r" %
+                       (env.get("TCPREMOTEIP"), want))
 
 
 @session_case
