@@ -450,8 +450,8 @@ cdb_find(const struct rcpt_table *t, const char *k, char *data,
 	size_t klen = strlen(k);
 	uint32_t h = cdb_hash(k, klen), pos, len, slot, i, rpos, kl, dl;
 
-	pos = get32(t->header + (h & 255) * 8);
-	len = get32(t->header + (h & 255) * 8 + 4);
+	pos = get32(t->header + (size_t)(h & 255) * 8);
+	len = get32(t->header + (size_t)(h & 255) * 8 + 4);
 	if (len == 0)
 		return 0;
 	slot = (h >> 8) % len;
@@ -533,8 +533,8 @@ load_cdb(const char *path, int *err, char *why, size_t size)
 	r = t->size < CDB_HEADER || t->size > UINT32_MAX ? 0 :
 	    pread_all(t->fd, t->header, CDB_HEADER, 0) == 0 ? 1 : -1;
 	for (i = 0; i < 256 && r == 1; i++) {
-		pos = get32(t->header + i * 8);
-		len = get32(t->header + i * 8 + 4);
+		pos = get32(t->header + (size_t)i * 8);
+		len = get32(t->header + (size_t)i * 8 + 4);
 		if (pos < CDB_HEADER || pos + len * 8 > t->size)
 			r = 0;
 	}
