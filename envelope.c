@@ -60,6 +60,8 @@ lookup(const struct config *cfg, struct addr *a)
 	    a->to_domain)) {
 	case RCPT_ALIAS:
 		return R_NONE;
+	case RCPT_FAILED:
+		return R_TABLE_UNREADABLE;
 	case RCPT_KNOWN:
 		break;
 	case RCPT_UNKNOWN:

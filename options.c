@@ -37,7 +37,7 @@
 #define DEFAULT_UNKNOWN_DELAY	1000	/* ms, doubled each time */
 
 static const char usage_text[] =
-    "usage: smtpd [-eIlMSvW] [-n name] [-d domain]... [-P addr[/len]]... "
+    "usage: smtpd [-eIlMSvW] [-C file] [-n name] [-d domain]... [-P addr[/len]]... "
     "[-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] "
     "[-U after,limit,ms] [-u user] [-x dir] "
     "[mbox path | maildir dir | pipe program [arg ...]]";
@@ -53,6 +53,9 @@ static void	parse_options(struct config *, int, char **);
 static void	from_environment(struct config *);
 static void	parse_throttle(struct config *, char *);
 static void	load_table(struct config *);
+static void	compile_table(int) __attribute__((noreturn));
+
+static const char *compile_path;	/* -C */
 
 /* One line on stderr: the session has not started, so it is ours. */
 static void
@@ -247,6 +250,29 @@ load_table(struct config *cfg)
 	exit(EX_CONFIG);
 }
 
+/*
+ * -C FILE: FILE checked and compiled into FILE.cdb, then exit: 0, 78
+ * for a wrong line, 74 when a file cannot be read or written.  A
+ * command for the admin, so the word goes to stderr.
+ */
+static void
+compile_table(int nargs)
+{
+	char why[ADDR_MAILBOX_MAX + 1024];
+	int err;
+
+	if (nargs != 0)
+		usage("-C compiles a table: no method");
+	if (rcpt_table_compile(compile_path, &err, why, sizeof(why)) == 0)
+		exit(0);
+	if (err != 0)
+		fprintf(stderr, "smtpd: recipient table: %s: %s\n",
+		    compile_path, strerror(err));
+	else
+		fprintf(stderr, "smtpd: recipient table: %s\n", why);
+	exit(err != 0 ? EX_IOERR : EX_CONFIG);
+}
+
 /* The options, up to the delivery method. */
 static void
 parse_options(struct config *cfg, int argc, char **argv)
@@ -254,9 +280,14 @@ parse_options(struct config *cfg, int argc, char **argv)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "d:eIlMn:P:R:r:Ss:T:t:U:u:vWx:")) !=
+	while ((ch = getopt(argc, argv, "C:d:eIlMn:P:R:r:Ss:T:t:U:u:vWx:")) !=
 	    -1) {
 		switch (ch) {
+		case 'C':
+			if (*optarg == '\0')
+				usage("-C takes a file");
+			compile_path = optarg;
+			break;
 		case 'd':
 			if (!util_is_word(optarg, 255))
 				usage("-d takes a domain name");
@@ -383,6 +414,8 @@ options_parse(struct config *cfg, int argc, char **argv)
 	if (cfg->domains == NULL || cfg->proxy_nets == NULL)
 		exit(EX_TEMPFAIL);
 	parse_options(cfg, argc, argv);
+	if (compile_path != NULL)
+		compile_table(argc - optind);
 	parse_method(cfg, argc - optind, argv + optind);
 	if (cfg->existing_only && cfg->method == METHOD_PIPE)
 		usage("-M needs mbox or maildir: a program has no mailboxes");

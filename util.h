@@ -7,6 +7,7 @@
 #include <time.h>
 
 #define EX_USAGE	64	/* <sysexits.h> is not POSIX */
+#define EX_IOERR	74
 #define EX_TEMPFAIL	75
 #define EX_CONFIG	78
 

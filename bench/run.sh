@@ -8,7 +8,10 @@
 #
 #   a  200 sequential sessions (greeting, EHLO, QUIT) through pipes;
 #      floor: bench-floor-smtpd, which answers and stores nothing; the
-#      two alternate session by session, to meet the same machine load
+#      two alternate session by session, to meet the same machine load.
+#      Again with a recipient table (-R) of 10, 10,000 and 100,000
+#      entries, as text and compiled by smtpd -C: every session reads
+#      it before the greeting
 #   b  one pipelined session of 2000 messages of about 2 KB into an mbox,
 #      on the local disk and on tmpfs, sent with DATA and again with
 #      BDAT (RFC 3030, one chunk per message, no dot-stuffing); floor:
@@ -53,6 +56,7 @@ BIG=${BENCH_BIG:-200000000}
 SMALL=2000		# octets of text per message in b and d
 NB=2000			# messages in b
 SESSIONS=200		# sessions in a
+TABLES="10 10000 100000"	# entries in a's recipient tables
 CLIENTS=20 PER_CLIENT=100
 DISK=
 TMPFS=
@@ -186,17 +190,21 @@ check_replies() {	# OUT EXPECTED
 	tail -n 1 "$1" | grep -q '^221 ' || fail "no 221 at the end of $1"
 }
 
-# a: per-connection cost.  With "root", as root with -u nobody.
-case_a() {	# [root]
-	local i t f as=$AS_USER label="$SESSIONS sessions, pipe" u=
+# a: per-connection cost.  With "root", as root with -u nobody; with
+# a table, -R TABLE, LABEL in the row.
+case_a() {	# [root] [TABLE LABEL]
+	local i t f as=$AS_USER label="$SESSIONS sessions, pipe" u= r=
 	if [ "${1:-}" = root ]; then
 		as= label="$SESSIONS sessions, -u nobody" u="-u nobody"
+	fi
+	if [ -n "${2:-}" ]; then
+		r="-R $2" label="$SESSIONS sess, $3"
 	fi
 	: >"$DISK/a.times"
 	for i in $(seq "$RUNS"); do
 		# shellcheck disable=SC2046,SC2086
-		$as "$BIN/bench-load" seq "$SESSIONS" "$SMTPD" $u $(smtpd_args) \
-		    mbox "$DISK/a.mbox" -- "$BIN/bench-floor-smtpd" \
+		$as "$BIN/bench-load" seq "$SESSIONS" "$SMTPD" $u $r \
+		    $(smtpd_args) mbox "$DISK/a.mbox" -- "$BIN/bench-floor-smtpd" \
 		    >>"$DISK/a.times" || fail "a: sessions failed"
 	done
 	[ ! -e "$DISK/a.mbox" ] || fail "a: a mailbox appeared"
@@ -209,6 +217,24 @@ case_a() {	# [root]
 	    "$(awk -v t="$f" -v n=$SESSIONS 'BEGIN { printf "%.0f us/sess", t * 1e6 / n }')" \
 	    "$(ratio "$DISK/a.smtpd" "$DISK/a.floor" floor)" \
 	    "<= 1.3" ""
+}
+
+# A recipient table of $1 entries, in the shape of a real one: mostly
+# addresses, some aliases, a bare local part and a catch-all; its path.
+make_table() {	# ENTRIES
+	local t="$DISK/table.$1"
+	awk -v n="$1" 'BEGIN {
+		print "# bench table"
+		print "postmaster admin0@example.org"
+		print "@example.net admin0@example.org"
+		for (i = 0; i < n - 2; i++)
+			if (i % 10 == 9)
+				printf "alias%d@example.org admin%d@example.org\n", i, i - 9
+			else
+				printf "admin%d@example.org\n", i
+	}' >"$t"
+	give_away "$t"
+	echo "$t"
 }
 
 # b: many small messages in one pipelined session, in directory $1,
@@ -386,6 +412,13 @@ row case smtpd floor ratio target
 if wanted a; then
 	case_a
 	[ -z "$AS_USER" ] || case_a root
+	for n in $TABLES; do
+		tbl=$(make_table "$n")
+		"$SMTPD" -C "$tbl" || fail "a: smtpd -C $tbl failed"
+		give_away "$tbl.cdb"
+		case_a "" "$tbl" "-R $n text"
+		case_a "" "$tbl.cdb" "-R $n cdb"
+	done
 fi
 if wanted b; then
 	"$BIN/bench-gen" session $NB $SMALL >"$DISK/b.in"

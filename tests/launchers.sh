@@ -402,7 +402,8 @@ setup() {
 # run as the sessions' user, start the binary under test and deliver
 # into the test's mbox.
 inetd_conf() {
-	grep '^smtp[[:space:]]' "$SRC/inetd.conf.example" | sed \
+	grep '^smtp[[:space:]]*stream[[:space:]]*tcp4[[:space:]]' \
+	    "$SRC/inetd.conf.example" | sed \
 	    -e "s|^smtp|127.0.0.1:$PORT|" \
 	    -e "s|smtpd:mail|$RUNUSER:$RUNGROUP|" \
 	    -e "s|/usr/local/sbin/smtpd|$BIN|" \
@@ -416,7 +417,7 @@ test_inetd() {
 	fi
 	setup inetd
 	inetd_conf >"$DIR/inetd.conf"
-	if ! grep -q "^127.0.0.1:$PORT	stream	tcp	nowait	" \
+	if ! grep -q "^127.0.0.1:$PORT	stream	tcp4	nowait	" \
 	    "$DIR/inetd.conf"; then
 		fail "inetd: no service line in inetd.conf.example"
 		show "$SRC/inetd.conf.example"

@@ -31,7 +31,7 @@ AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 SUITES       = check-attack check-proxy check-unit check-launchers \
                check-tls check-transcripts check-e2e check-replay \
                check-delivery check-install check-usage check-terminal \
-               check-exim check-exim-mx check-mx check-faults
+               check-exim check-exim-mx check-mx check-rbl check-faults
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
 # cannot run here is skipped, and counted so, never as passed);
@@ -94,6 +94,9 @@ check-faults:
 	    FAULT_SO=$(O)/fault.so python3 tests/faults/run.py
 faults: $(BIN) $(O)/fault.so
 	@$(MAKE) --no-print-directory check-faults
+# rblsmtpd and a stand-in DNS server in a network namespace (root)
+check-rbl:
+	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/mx/rbl.py
 check-attack:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/attack/run.py
 # PROXY headers, then three hosts behind HAProxy: failover and figures

@@ -7,7 +7,7 @@
 
 set -u
 SMTPD=${SMTPD:-./smtpd}
-USAGE='usage: smtpd [-eIlMSvW] [-n name] [-d domain]... [-P addr[/len]]... [-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] [-U after,limit,ms] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+USAGE='usage: smtpd [-eIlMSvW] [-C file] [-n name] [-d domain]... [-P addr[/len]]... [-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] [-U after,limit,ms] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
 pass=0
 fail=0
 out=$(mktemp) && err=$(mktemp) || exit 2
@@ -48,6 +48,8 @@ case_ 'the method is mbox PATH, maildir DIR or pipe PROGRAM [ARG...]' \
 case_ 'empty mailbox path' mbox ''
 # the recipient table and the throttle (smtpd.8: -R, -M, -U)
 case_ '-R takes a file' -R ''
+case_ '-C takes a file' -C ''
+case_ '-C compiles a table: no method' -C table mbox /tmp/x
 case_ '-M needs mbox or maildir: a program has no mailboxes' -M pipe /bin/cat
 case_ '-U takes after,limit,ms' -U 3,10
 case_ '-U after must be a number from 0 to 1000' -U x,10,5

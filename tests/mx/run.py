@@ -2,8 +2,10 @@
 # ISC license.
 """smtpd as a real MX (smtpd.8: RECIPIENT TABLE, -M, -U, LOGGING):
 RCPT replies for known, unknown, alias and catch-all recipients in SMTP
-and LMTP, aliases delivered to the target's mailbox by every method, a
-table that cannot be read or is wrong, -M, the dictionary-attack
+and LMTP, from the text table and from the one smtpd -C compiled,
+aliases delivered to the target's mailbox by every method, a table that
+cannot be read or is wrong (a compiled one too, and one that goes wrong
+at a lookup), -C's checks and its cdb read back by tinycdb, -M, the dictionary-attack
 throttle measured, every log event through -e and through a /dev/log
 stand-in, and a dictionary attack of 10,000 recipients that leaves the
 store empty.
@@ -97,12 +99,19 @@ def smtpd(args, data, cwd, timeout=60):
     return replies, p.returncode, log
 
 
-def table(d, text=TABLE):
+def table(d, text=TABLE, form="text"):
+    """The table in d; form "cdb": compiled by smtpd -C, its name."""
     path = os.path.join(d, "table")
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, 0o644)
     give(path)
+    if form == "cdb":
+        p = subprocess.run([SMTPD, "-C", path], stderr=subprocess.PIPE,
+                           env=ENV, timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError("smtpd -C: %r" % p.stderr)
+        path += ".cdb"
     return path
 
 
@@ -120,8 +129,13 @@ def rcpt_reply(a):
 
 
 def test_replies():
+    for form in ("text", "cdb"):
+        replies(form)
+
+
+def replies(form):
     d = tmpdir()
-    t = table(d)
+    t = table(d, form=form)
     for lmtp in (False, True):
         hello = "LHLO c.example" if lmtp else "EHLO c.example"
         cmds = [hello, "MAIL FROM:<s@example.com>"] + \
@@ -129,14 +143,14 @@ def test_replies():
         r, st, _ = smtpd((["-l"] if lmtp else []) + ["-U", "5,9,0", "-R", t,
                          "-r", "1000", "maildir", d + "/%d/%u"],
                          crlf(*cmds), d)
-        proto = "LMTP" if lmtp else "SMTP"
+        proto = ("LMTP" if lmtp else "SMTP") + ", " + form
         check("%s: RCPT replies" % proto, r[3:3 + len(RCPTS)],
               [rcpt_reply(a) for a in RCPTS])
     shutil.rmtree(d)
 
 
-def deliver_one(d, method, rcpts, lmtp=False):
-    t = table(d)
+def deliver_one(d, method, rcpts, lmtp=False, form="text"):
+    t = table(d, form=form)
     cmds = ["LHLO c.example" if lmtp else "EHLO c.example",
             "MAIL FROM:<s@example.com>"] + \
         ["RCPT TO:<%s>" % a for a in rcpts] + \
@@ -174,6 +188,14 @@ def test_alias_delivery():
            "admin": "Delivered-To: postmaster"})
     check("maildir: nothing for the written names",
           sorted(os.listdir(d)), ["example.org", "table"])
+    shutil.rmtree(d)
+    # the compiled table: the same mailboxes
+    d = tmpdir()
+    r, _, _ = deliver_one(d, ["mbox", d + "/%u"], ["abuse@example.org",
+                          "zz@example.net", "bob@example.com"], form="cdb")
+    check("cdb: three delivered", r[-2].startswith("250 2.0.0"), True)
+    check("cdb: in the targets' mailboxes", sorted(os.listdir(d)),
+          ["admin", "bob", "catchall", "table", "table.cdb"])
     shutil.rmtree(d)
     # pipe: %u and %d are the target's, %r as written
     d = tmpdir()
@@ -216,6 +238,75 @@ def test_table_unreadable_and_bad():
         check("bad table %r: file and line" % text,
               bool(log) and log[-1].startswith(
                   "recipient table: %s:%d: " % (t, lineno)), True)
+    shutil.rmtree(d)
+
+
+def test_compiled():
+    """smtpd -C: the same checks with the same FILE:LINE, exit 78 and no
+    cdb for a wrong table; a cdb tinycdb reads back; a file that is not
+    one exits 78 at start; a record that points outside the file is a
+    table that cannot be read at RCPT."""
+    d = tmpdir()
+    for text, lineno in (("alice@example.org\nbad entry here\n", 2),
+                         ("a x@example.org\nx@example.org y@example.org\n",
+                          1), ("bob\nbob\n", 2)):
+        t = table(d, text)
+        p = subprocess.run([SMTPD, "-C", t], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=ENV, timeout=60)
+        err = p.stderr.decode()
+        check("-C %r: exit 78, file and line, no cdb" % text,
+              (p.returncode, err.startswith(
+                  "smtpd: recipient table: %s:%d: " % (t, lineno)),
+               os.path.exists(t + ".cdb")), (78, True, False))
+    p = subprocess.run([SMTPD, "-C", d + "/missing"], stderr=subprocess.PIPE,
+                       env=ENV, timeout=60)
+    check("-C missing file: exit 74", p.returncode, 74)
+    t = table(d, form="cdb")
+    if shutil.which("cdb"):
+        p = subprocess.run(["cdb", "-d", t], stdout=subprocess.PIPE,
+                           timeout=60)
+        got = sorted(x for x in p.stdout.decode().splitlines() if x)
+        want = ["+%d,%d:%s->%s" % (len(k), len(v), k, v) for k, v in (
+            ("", "smtpd recipient table 1"), ("alice@example.org", ""),
+            ("bob", ""), ("postmaster", "admin@example.org"),
+            ("abuse@example.org", "admin@example.org"),
+            ("admin@example.org", ""),
+            ("@example.net", "catchall@example.org"))]
+        check("-C: tinycdb reads the same table", got, sorted(want))
+    else:
+        skip("-C: tinycdb reads the same table", "no cdb (tinycdb)")
+    data = crlf("EHLO c.example", "MAIL FROM:<s@example.com>",
+                "RCPT TO:<alice@example.org>", "QUIT")
+    with open(t, "rb") as f:
+        good = f.read()
+    for name, body in (("the text table", TABLE.encode()),
+                       ("cut short", good[:2100])):
+        bad = os.path.join(d, "bad.cdb")
+        with open(bad, "wb") as f:
+            f.write(body)
+        give(bad)
+        r, st, log = smtpd(["-R", bad, "mbox", d + "/%u"], data, d)
+        check("-R %s as .cdb: exit 78, nothing said" % name, (st, r),
+              (78, []))
+        check("-R %s as .cdb: logged" % name, bool(log) and log[-1] ==
+              "recipient table: %s: not a table made by smtpd -C" % bad,
+              True)
+    # every record position past the end: alice cannot be looked up
+    raw = bytearray(good)
+    for i in range(256):
+        pos = int.from_bytes(raw[i * 8:i * 8 + 4], "little")
+        n = int.from_bytes(raw[i * 8 + 4:i * 8 + 8], "little")
+        for j in range(n):
+            at = pos + j * 8 + 4
+            if int.from_bytes(raw[at:at + 4], "little") not in (0, 2048):
+                raw[at:at + 4] = (len(raw) + 100).to_bytes(4, "little")
+    bad = os.path.join(d, "broken.cdb")
+    with open(bad, "wb") as f:
+        f.write(raw)
+    give(bad)
+    r, st, log = smtpd(["-R", bad, "mbox", d + "/%u"], data, d)
+    check("cdb broken at a lookup: 451 at RCPT", (st, r[3]),
+          (0, line("R_TABLE_UNREADABLE")))
     shutil.rmtree(d)
 
 
@@ -444,7 +535,8 @@ def test_dictionary_attack():
 
 def main():
     for test in (test_replies, test_alias_delivery,
-                 test_table_unreadable_and_bad, test_existing_only,
+                 test_table_unreadable_and_bad, test_compiled,
+                 test_existing_only,
                  test_throttle, test_log_stderr, test_log_devlog,
                  test_dictionary_attack):
         try:
