@@ -1,5 +1,6 @@
 # Installation: included by the Makefile.
-#   make install     the binary to $(PREFIX)/sbin, smtpd.8 to man8, the
+#   make install     the binary to $(PREFIX)/sbin, smtpd.8 to man8 (its
+#                    FILES path made $(PREFIX)'s), the
 #                    launcher examples, the README and docs/*.md to
 #                    share/doc/smtpd (docs/ and tcpserver/ as in the tree,
 #                    so the README's references hold there too)
@@ -21,7 +22,9 @@ install: $(BIN)
 	    "$(DESTDIR)$(DOCDIR)/docs" "$(DESTDIR)$(DOCDIR)/tcpserver"
 	cp $(BIN) "$(DESTDIR)$(SBINDIR)/smtpd"
 	chmod 0755 "$(DESTDIR)$(SBINDIR)/smtpd"
-	cp smtpd.8 "$(DESTDIR)$(MAN8DIR)/smtpd.8"
+	# the page's FILES names the doc directory of this PREFIX
+	sed 's|/usr/local/share/doc/smtpd|$(DOCDIR)|g' smtpd.8 \
+	    >"$(DESTDIR)$(MAN8DIR)/smtpd.8"
 	chmod 0644 "$(DESTDIR)$(MAN8DIR)/smtpd.8"
 	for f in $(DOCS); do \
 	    cp "$$f" "$(DESTDIR)$(DOCDIR)/$$f" && \

@@ -35,7 +35,7 @@ trap 'exit 2' HUP INT TERM
 manifest() {
 	cat <<MANIFEST
 755 sbin/smtpd $BIN
-644 share/man/man8/smtpd.8 smtpd.8
+644 share/man/man8/smtpd.8 $TMP/smtpd.8.want
 644 share/doc/smtpd/README README
 644 share/doc/smtpd/inetd.conf.example inetd.conf.example
 644 share/doc/smtpd/smtpd.xinetd smtpd.xinetd
@@ -66,6 +66,14 @@ install_check() {
 		return
 	fi
 	root=$dest${prefix:-/usr/local}
+	# the installed page names this PREFIX's doc directory in FILES
+	sed "s|/usr/local/share/doc/smtpd|${prefix:-/usr/local}/share/doc/smtpd|g" \
+	    smtpd.8 >"$TMP/smtpd.8.want"
+	if [ -n "$prefix" ] && ! grep -q "^\.It Pa $prefix/share/doc/smtpd/\$" \
+	    "$TMP/smtpd.8.want"; then
+		fail "$name: smtpd.8's FILES does not name $prefix"
+		bad=1
+	fi
 	bad=0
 	manifest >"$TMP/manifest"
 	while read -r mode path src; do
