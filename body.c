@@ -13,13 +13,31 @@
  */
 #define DATA_MIN_RATE		512	/* octets a second */
 
+static enum reply_id ended(enum line_status);
+
 static size_t	chunk_decode(struct chunks *, const char *, size_t, char *);
+
+/* Why reading stopped short, as the reply (or R_SHUTDOWN: none). */
+static enum reply_id
+ended(enum line_status st)
+{
+	switch (st) {
+	case LINE_TIMEOUT:
+		return R_TIMEOUT;
+	case LINE_TOO_SLOW:
+		return R_TOO_SLOW;
+	case LINE_STOPPED:
+		return R_STOPPING;
+	default:
+		return R_SHUTDOWN;	/* the client is gone */
+	}
+}
 
 /*
  * Read the message through its end into the spool.  Errors are sticky:
  * the data is read to its end whatever happens, and only then answered
  * (RFC 5321 4.1.1.4).  Returns R_NONE when the message may be
- * delivered, R_TIMEOUT, R_TOO_SLOW or R_SHUTDOWN when the session
+ * delivered, R_TIMEOUT, R_TOO_SLOW, R_STOPPING or R_SHUTDOWN when the session
  * cannot go on, or the reply that refuses the message.
  */
 enum reply_id
@@ -39,8 +57,7 @@ body_receive(const struct body *b)
 		st = linebuf_peek(b->in, &in, &n);
 		if (st != LINE_OK) {
 			linebuf_rate_end(b->in);
-			return st == LINE_TIMEOUT ? R_TIMEOUT :
-			    st == LINE_TOO_SLOW ? R_TOO_SLOW : R_SHUTDOWN;
+			return ended(st);
 		}
 		used = unstuff_feed(&u, in, n, b->decoded, &outlen, &done);
 		linebuf_consume(b->in, used);
@@ -134,8 +151,7 @@ body_chunk(const struct body *b, struct chunks *c, unsigned long long n,
 		st = linebuf_peek(b->in, &in, &avail);
 		if (st != LINE_OK) {
 			linebuf_rate_end(b->in);
-			return st == LINE_TIMEOUT ? R_TIMEOUT :
-			    st == LINE_TOO_SLOW ? R_TOO_SLOW : R_SHUTDOWN;
+			return ended(st);
 		}
 		if (avail > n)
 			avail = (size_t)n;

@@ -14,10 +14,37 @@
 #include "linebuf.h"
 #include "util.h"
 
+volatile sig_atomic_t linebuf_stop;
+
+static void	on_stop(int);
 static enum line_status fill(struct linebuf *, long long);
 static long long rate_deadline(const struct linebuf *);
 static void	tap(struct linebuf *, const char *, size_t);
 static int	write_bounded(struct outbuf *, const char *, size_t);
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	linebuf_stop = 1;
+}
+
+/*
+ * Stop waiting for the client when sig arrives.  Without SA_RESTART a
+ * wait in poll(2) ends at once with EINTR; a delivery in progress goes
+ * on to its end (its own waits retry), and its reply is still sent.
+ */
+int
+linebuf_stop_on(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	return sigaction(sig, &sa, NULL);
+}
 
 void
 linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
@@ -64,6 +91,8 @@ fill(struct linebuf *lb, long long deadline)
 	if (lb->flush_first != NULL && outbuf_flush(lb->flush_first) == -1)
 		return LINE_ERROR;
 	for (;;) {
+		if (linebuf_stop)
+			return LINE_STOPPED;	/* also after poll's EINTR */
 		wait = -1;
 		if (deadline != 0) {
 			long long left = deadline - util_now_ms();

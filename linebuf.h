@@ -9,6 +9,7 @@
 #ifndef LINEBUF_H
 #define LINEBUF_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #define LINEBUF_SIZE	65536
@@ -20,6 +21,7 @@ enum line_status {
 	LINE_EOF,	/* end of input; a partial last line is dropped */
 	LINE_TIMEOUT,
 	LINE_TOO_SLOW,	/* data below the rate floor (linebuf_rate_begin) */
+	LINE_STOPPED,	/* linebuf_stop was set: no more waiting */
 	LINE_ERROR
 };
 
@@ -55,6 +57,14 @@ struct linebuf {
 	char		 buf[LINEBUF_SIZE];
 };
 
+/*
+ * Set by a signal handler (SIGTERM: systemd stopping the unit, inetd
+ * restarting): the reader waits for the client no more, and says
+ * LINE_STOPPED instead.  What is already buffered is still read.
+ */
+extern volatile sig_atomic_t linebuf_stop;
+
+int	linebuf_stop_on(int);
 void	linebuf_init(struct linebuf *, int, int, struct outbuf *);
 enum line_status linebuf_getline(struct linebuf *, size_t, char **,
 	    size_t *, int *);

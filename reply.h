@@ -29,6 +29,7 @@
 	X(R_TOO_SLOW,        421, "4.4.2", "%h data arriving too slowly, closing connection") \
 	X(R_TOO_MANY_ERRORS, 421, "4.7.0", "%h too many errors, closing connection") \
 	X(R_SHUTDOWN,        421, "4.3.0", "%h local error, closing connection") \
+	X(R_STOPPING,        421, "4.3.2", "%h shutting down, closing connection") \
 	/* commands that always work */ \
 	X(R_NOOP,             250, "2.0.0", "OK") \
 	X(R_RSET,            250, "2.0.0", "Reset; start again with MAIL FROM") \

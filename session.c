@@ -281,14 +281,19 @@ session_run(const struct config *cfg, int in, int out)
 	session_say(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING, NULL);
 	session_after_reply(s);
 	while (!s->done) {
+		if (linebuf_stop) {	/* SIGTERM: no further command */
+			session_say(s, R_STOPPING, NULL);
+			break;
+		}
 		if (!linebuf_has_line(&s->in))
 			deliver_ctx_release(s->dctx);	/* we may wait */
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,
 		    &flags);
 		if (st == LINE_EOF || st == LINE_ERROR)
 			break;
-		if (st == LINE_TIMEOUT) {
-			session_say(s, R_TIMEOUT, NULL);
+		if (st == LINE_TIMEOUT || st == LINE_STOPPED) {
+			session_say(s, st == LINE_TIMEOUT ? R_TIMEOUT :
+			    R_STOPPING, NULL);
 			break;
 		}
 		/* a client that starts with bare LF is not an MTA relaying

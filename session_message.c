@@ -135,7 +135,8 @@ end_message(struct session *s, enum reply_id r)
 	char outcome[64];
 
 	transcript_data(s->transcript, 0);
-	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
+	if (r == R_TIMEOUT || r == R_TOO_SLOW || r == R_STOPPING ||
+	    r == R_SHUTDOWN) {
 		if (r != R_SHUTDOWN)
 			session_say(s, r, NULL);
 		txn_log(&s->txn, s->received,
@@ -315,7 +316,8 @@ take_chunk(struct session *s, unsigned long long n, int last)
 	r = body_chunk(&b, &s->chunks, n, 1);
 	if (r == R_NONE && last)
 		r = body_chunks_end(&b, &s->chunks);
-	if (last || r == R_TIMEOUT || r == R_TOO_SLOW || r == R_SHUTDOWN) {
+	if (last || r == R_TIMEOUT || r == R_TOO_SLOW || r == R_STOPPING ||
+	    r == R_SHUTDOWN) {
 		end_message(s, r);
 		return;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "linebuf.h"
 #include "options.h"
 #include "log.h"
 #include "proxy.h"
@@ -24,6 +25,8 @@ main(int argc, char **argv)
 	/* a vanished client is an EPIPE; a file size limit is an EFBIG */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	/* SIGTERM: finish what is under way, then 421 4.3.2 and exit */
+	(void)linebuf_stop_on(SIGTERM);
 	log_open(cfg.log_stderr);
 	/* from a -P source, its PROXY header first (proxy.c) */
 	if (!proxy_accept(&cfg, 0))
@@ -35,6 +38,5 @@ main(int argc, char **argv)
 		status = session_run(&cfg, 0, 1);
 	}
 	options_free(&cfg);
-	free(cfg.proxy_nets);
 	return status;
 }

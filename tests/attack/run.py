@@ -1025,6 +1025,75 @@ def running(pid):
         return False
 
 
+def terminated(sb, args, first, after=b"", wait=0.3):
+    """smtpd with args: send first, SIGTERM it wait seconds later, then
+    send after (what the client still had to say).  Returns its replies
+    (the lines) and its exit status."""
+    import signal
+    import subprocess
+    env = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
+           "TZ": "UTC", "TMPDIR": sb.tmp}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    p = subprocess.Popen([SMTPD, "-n", "mx.example.org"] + args,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=sb.cwd, env=env)
+    p.stdin.write(first)
+    p.stdin.flush()
+    time.sleep(wait)
+    p.send_signal(signal.SIGTERM)
+    time.sleep(0.2)	# a close at the same moment could win the race
+    try:
+        p.stdin.write(after)
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    p.stdin = None	# closed: communicate() must not flush it
+    try:
+        out, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise Fail("still running 20 s after SIGTERM")
+    expect("stderr", err, b"")
+    check_reply_format(out)
+    return out.decode("utf-8", "replace").split("\r\n")[:-1], p.returncode
+
+
+@case
+def sigterm(sb):
+    """SIGTERM (systemd stopping the unit, inetd restarting): idle, the
+    session answers 421 4.3.2 and exits; inside DATA the message is not
+    delivered; during a delivery the delivery is finished and answered
+    first, then 421 4.3.2."""
+    stopping = line("R_STOPPING", HOST)
+    replies, st = terminated(sb, ["mbox", sb.store + "/%u"],
+                             crlf("EHLO c.example"))
+    expect("idle: last reply", replies[-1], stopping)
+    expect("idle: exit", st, 0)
+    replies, st = terminated(sb, ["mbox", sb.store + "/%u"],
+                             crlf("EHLO c.example", "MAIL FROM:<a@example.org>",
+                                  "RCPT TO:<b@example.org>", "DATA") +
+                             b"Subject: half\r\n")
+    expect("in DATA: last replies", replies[-2:], [DATA_GO, stopping])
+    expect("in DATA: nothing stored", store_files(sb), [])
+    slow = os.path.join(sb.store, "slow.sh")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\nsleep 1\nexec cat >\"$1\"\n")
+    os.chmod(slow, 0o755)
+    replies, st = terminated(sb, ["pipe", slow, sb.store + "/out"],
+                             crlf("HELO c.example", "MAIL FROM:<a@example.org>",
+                                  "RCPT TO:<b@example.org>", "DATA",
+                                  "Subject: slow", "", "body", "."),
+                             crlf("MAIL FROM:<a@example.org>"))
+    expect("in delivery: last replies", replies[-2:],
+           [msg_ok(1), stopping])
+    with open(sb.store + "/out", "rb") as f:
+        if not f.read().endswith(b"Subject: slow\n\nbody\n"):
+            raise Fail("in delivery: the message is not whole")
+
+
 def pipe_session(sb, prog, extra=(), body=("x",)):
     data = crlf("HELO c.example", "MAIL FROM:<a@example.org>",
                 "RCPT TO:<b@example.org>", "DATA", *body, ".", "QUIT")
