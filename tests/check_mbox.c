@@ -4,7 +4,7 @@
  * a spool filled here: mboxrd quoting across chunk boundaries, the
  * newline before a new message, refusal of symlinks, FIFOs, directories
  * and hard links, exact rollback when the file size limit hits, the
- * dot-lock, and a mailbox kept locked between messages.
+ * dot-lock (mboxlock.c), and a mailbox kept locked between messages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +53,7 @@ static void	deliver_kept_limited(void *, int *);
 
 /*
  * An lstat(2) the test can arm: linked into the test binary, it stands
- * in for libc's for deliver_mbox.c too.  Armed with a lock path, the
+ * in for libc's for mboxlock.c too.  Armed with a lock path, the
  * first look at that lock, while it is stale, lets "another process"
  * slip in right after the look: it removes the stale lock and makes a
  * fresh one of its own, as a second deliverer breaking the same stale
