@@ -19,36 +19,35 @@
  * Reading, checking and sorting cost every session time in proportion
  * to the table (docs/performance.md: the table's cost), so a big table
  * is compiled once, by smtpd -C FILE, into FILE.cdb: D. J. Bernstein's
- * constant database (https://cr.yp.to/cdb/cdb.txt).  Every check runs
- * at compile time, with the text's line numbers; a session only opens
- * the cdb, checks its header and its mark, and reads a few slots with
- * pread(2) at each RCPT.  A cdb that turns out short or inconsistent
- * at a lookup is a table that cannot be read: 451, never accept all.
+ * constant database (cdb.c).  Every check runs at compile time, with
+ * the text's line numbers; a session only opens the cdb, checks its
+ * header and its mark, and reads a few slots with pread(2) at each
+ * RCPT.  A cdb that turns out short or inconsistent at a lookup is a
+ * table that cannot be read: 451, never accept all.
  *
- * The cdb: 256 (position, length) pairs of 32-bit little-endian
- * numbers, then the records (key length, data length, key, data),
- * then 256 hash tables of (hash, record position) slots, 2 slots for
- * each record in them, probed linearly from (hash >> 8) % length.
- * The hash is h = ((h << 5) + h) ^ c from 5381.  A key's data is empty
- * for its own mailbox and the target for an alias; the empty key, never
- * a valid one, holds CDB_MARK.
+ * In the cdb a key's data is empty for its own mailbox and the target
+ * for an alias; the empty key, never a valid one, holds TABLE_MARK.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdb.h"
 #include "rcpt_table.h"
 #include "util.h"
 
 #define TABLE_MAX_OCTETS	(256UL * 1024 * 1024)
-#define CDB_HEADER		2048
-#define CDB_MARK		"smtpd recipient table 1"
-#define CDB_SUFFIX		".cdb"
+#define TABLE_MARK		"smtpd recipient table 1"
+#define TABLE_CDB_SUFFIX	".cdb"
+
+/* every key of a table must fit cdb_find()'s key buffer */
+#if ADDR_MAILBOX_MAX > CDB_KEY_MAX
+#error "CDB_KEY_MAX is shorter than an address"
+#endif
 
 struct entry {
 	const char	*key;
@@ -60,15 +59,7 @@ struct rcpt_table {
 	char		*text;
 	struct entry	*entries;
 	size_t		 n;
-	int		 fd;		/* a cdb's, else -1 */
-	uint64_t	 size;		/* the cdb's octets */
-	unsigned char	 header[CDB_HEADER];
-};
-
-/* One record of a cdb being written. */
-struct slot {
-	uint32_t	 hash;
-	uint32_t	 pos;
+	struct cdb	 cdb;		/* the compiled form's; fd -1 for text */
 };
 
 static int	read_all(const char *, char **, size_t *);
@@ -86,17 +77,8 @@ static int	split(const char *, char *, char *);
 static struct rcpt_table *load_text(const char *, int *, char *, size_t);
 static struct rcpt_table *load_cdb(const char *, int *, char *, size_t);
 static int	is_cdb(const char *);
-static uint32_t	cdb_hash(const char *, size_t);
-static uint32_t	get32(const unsigned char *);
-static void	put32(unsigned char *, uint32_t);
-static int	pread_all(int, void *, size_t, uint64_t);
-static int	cdb_find(const struct rcpt_table *, const char *, char *,
-		    size_t);
 static int	find_cdb(const struct rcpt_table *, const char *,
 		    const char *, char *, size_t);
-static int	write_record(FILE *, const char *, const char *,
-		    struct slot *, uint32_t *);
-static int	by_table(const void *, const void *);
 static int	write_cdb(FILE *, const struct rcpt_table *);
 
 /* The whole file, NUL-terminated; -1 with errno set. */
@@ -292,7 +274,7 @@ load_text(const char *path, int *err, char *why, size_t size)
 		*err = ENOMEM;
 		return NULL;
 	}
-	t->fd = -1;
+	t->cdb.fd = -1;
 	if (read_all(path, &t->text, &len) == -1) {
 		*err = errno;
 		free(t);
@@ -384,107 +366,9 @@ load_text(const char *path, int *err, char *why, size_t size)
 static int
 is_cdb(const char *path)
 {
-	size_t n = strlen(path), m = strlen(CDB_SUFFIX);
+	size_t n = strlen(path), m = strlen(TABLE_CDB_SUFFIX);
 
-	return n > m && strcmp(path + n - m, CDB_SUFFIX) == 0;
-}
-
-static uint32_t
-cdb_hash(const char *s, size_t n)
-{
-	uint32_t h = 5381;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = ((h << 5) + h) ^ (unsigned char)s[i];
-	return h;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v & 0xff);
-	p[1] = (unsigned char)(v >> 8 & 0xff);
-	p[2] = (unsigned char)(v >> 16 & 0xff);
-	p[3] = (unsigned char)(v >> 24 & 0xff);
-}
-
-/* n octets at off, all of them; -1 with errno set (EIO when short). */
-static int
-pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t o = 0;
-	ssize_t r;
-
-	while (o < n) {
-		r = pread(fd, (char *)buf + o, n - o, (off_t)(off + o));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		o += (size_t)r;
-	}
-	return 0;
-}
-
-/*
- * Key k's data into data[size] (NUL-terminated): 1 found, 0 not there,
- * -1 when the cdb cannot be read or is inconsistent.
- */
-static int
-cdb_find(const struct rcpt_table *t, const char *k, char *data,
-    size_t size)
-{
-	unsigned char b[8];
-	char key[ADDR_MAILBOX_MAX + 1];
-	size_t klen = strlen(k);
-	uint32_t h = cdb_hash(k, klen), pos, len, slot, i, rpos, kl, dl;
-
-	pos = get32(t->header + (size_t)(h & 255) * 8);
-	len = get32(t->header + (size_t)(h & 255) * 8 + 4);
-	if (len == 0)
-		return 0;
-	slot = (h >> 8) % len;
-	for (i = 0; i < len; i++) {
-		if (pread_all(t->fd, b, 8, (uint64_t)pos + (uint64_t)slot * 8)
-		    == -1)
-			return -1;
-		rpos = get32(b + 4);
-		if (rpos == 0)
-			return 0;
-		if (get32(b) == h) {
-			if ((uint64_t)rpos + 8 > t->size ||
-			    pread_all(t->fd, b, 8, rpos) == -1)
-				return -1;
-			kl = get32(b);
-			dl = get32(b + 4);
-			if ((uint64_t)rpos + 8 + kl + dl > t->size ||
-			    kl > ADDR_MAILBOX_MAX || dl >= size)
-				return -1;
-			if (kl == klen && pread_all(t->fd, key, kl,
-			    (uint64_t)rpos + 8) == 0 &&
-			    memcmp(key, k, kl) == 0) {
-				if (pread_all(t->fd, data, dl,
-				    (uint64_t)rpos + 8 + kl) == -1)
-					return -1;
-				data[dl] = '\0';
-				return 1;
-			}
-		}
-		if (++slot == len)
-			slot = 0;
-	}
-	return 0;
+	return n > m && strcmp(path + n - m, TABLE_CDB_SUFFIX) == 0;
 }
 
 /* As find_exact, in a cdb; as cdb_find for what it returns. */
@@ -496,51 +380,35 @@ find_cdb(const struct rcpt_table *t, const char *local, const char *domain,
 	int r;
 
 	snprintf(key, sizeof(key), "%s@%s", local, domain);
-	if ((r = cdb_find(t, key, data, size)) != 0)
+	if ((r = cdb_find(&t->cdb, key, data, size)) != 0)
 		return r;
-	return cdb_find(t, local, data, size);
+	return cdb_find(&t->cdb, local, data, size);
 }
 
 /*
- * The compiled form: open, check that the 256 tables lie inside the
- * file and that it carries the mark.  Kept open for the session
- * (close-on-exec, so no pipe program inherits it).
+ * The compiled form: a sound cdb (cdb_open()) that carries the mark.
+ * Kept open for the session (close-on-exec, so no pipe program
+ * inherits it).
  */
 static struct rcpt_table *
 load_cdb(const char *path, int *err, char *why, size_t size)
 {
 	struct rcpt_table *t;
-	struct stat st;
-	char mark[sizeof(CDB_MARK) + 1];
-	uint64_t pos, len;
-	int i, r;
+	char mark[sizeof(TABLE_MARK) + 1];
+	int r;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		*err = ENOMEM;
 		return NULL;
 	}
-	if ((t->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((r = cdb_open(&t->cdb, path)) == -1) {
 		*err = errno;
 		free(t);
 		return NULL;
 	}
-	if (fstat(t->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		*err = S_ISREG(st.st_mode) ? errno : EINVAL;
-		rcpt_table_free(t);
-		return NULL;
-	}
-	t->size = (uint64_t)st.st_size;
-	r = t->size < CDB_HEADER || t->size > UINT32_MAX ? 0 :
-	    pread_all(t->fd, t->header, CDB_HEADER, 0) == 0 ? 1 : -1;
-	for (i = 0; i < 256 && r == 1; i++) {
-		pos = get32(t->header + (size_t)i * 8);
-		len = get32(t->header + (size_t)i * 8 + 4);
-		if (pos < CDB_HEADER || pos + len * 8 > t->size)
-			r = 0;
-	}
 	errno = 0;
 	if (r == 1)
-		r = cdb_find(t, "", mark, sizeof(mark));
+		r = cdb_find(&t->cdb, "", mark, sizeof(mark));
 	if (r == -1 && errno == 0)
 		r = 0;	/* inconsistent rather than unreadable */
 	if (r == -1) {
@@ -548,7 +416,7 @@ load_cdb(const char *path, int *err, char *why, size_t size)
 		rcpt_table_free(t);
 		return NULL;
 	}
-	if (r == 0 || strcmp(mark, CDB_MARK) != 0) {
+	if (r == 0 || strcmp(mark, TABLE_MARK) != 0) {
 		snprintf(why, size, "%s: not a table made by smtpd -C", path);
 		rcpt_table_free(t);
 		return NULL;
@@ -565,89 +433,21 @@ rcpt_table_load(const char *path, int *err, char *why, size_t size)
 	    load_text(path, err, why, size);
 }
 
-/* One record at the end of f; its slot into s, *at moved past it. */
-static int
-write_record(FILE *f, const char *key, const char *data, struct slot *s,
-    uint32_t *at)
-{
-	unsigned char b[8];
-	size_t kl = strlen(key), dl = strlen(data);
-
-	put32(b, (uint32_t)kl);
-	put32(b + 4, (uint32_t)dl);
-	if (fwrite(b, 1, 8, f) != 8 || fwrite(key, 1, kl, f) != kl ||
-	    fwrite(data, 1, dl, f) != dl)
-		return -1;
-	s->hash = cdb_hash(key, kl);
-	s->pos = *at;
-	*at += (uint32_t)(8 + kl + dl);
-	return 0;
-}
-
-static int
-by_table(const void *a, const void *b)
-{
-	uint32_t x = ((const struct slot *)a)->hash & 255;
-	uint32_t y = ((const struct slot *)b)->hash & 255;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The whole cdb of a checked table into f, from its start. */
+/* The whole cdb of a checked table into f: the mark, then each entry. */
 static int
 write_cdb(FILE *f, const struct rcpt_table *t)
 {
-	unsigned char header[CDB_HEADER], b[8];
-	struct slot *slots, *table = NULL;
-	size_t n = t->n + 1, i, count[256], start[256], len, j, k;
-	uint32_t at = CDB_HEADER;
-	int ok = 0;
+	struct cdb_make m;
+	size_t i;
+	int r;
 
-	if ((slots = calloc(n, sizeof(*slots))) == NULL ||
-	    (table = calloc(n * 2, sizeof(*table))) == NULL)
-		goto out;
-	memset(header, 0, sizeof(header));
-	if (fwrite(header, 1, sizeof(header), f) != sizeof(header) ||
-	    write_record(f, "", CDB_MARK, &slots[0], &at) == -1)
-		goto out;
-	for (i = 0; i < t->n; i++)
-		if (write_record(f, t->entries[i].key, t->entries[i].target ==
-		    NULL ? "" : t->entries[i].target, &slots[i + 1], &at) == -1)
-			goto out;
-	memset(count, 0, sizeof(count));
-	for (i = 0; i < n; i++)
-		count[slots[i].hash & 255]++;
-	for (i = 0, j = 0; i < 256; i++) {
-		start[i] = j;
-		j += count[i];
-	}
-	/* grouped by table: table i's records from slots[start[i]] */
-	qsort(slots, n, sizeof(*slots), by_table);
-	for (i = 0; i < 256; i++) {
-		len = count[i] * 2;
-		put32(header + i * 8, at);
-		put32(header + i * 8 + 4, (uint32_t)len);
-		memset(table, 0, len * sizeof(*table));
-		for (j = 0; j < count[i]; j++) {
-			k = (slots[start[i] + j].hash >> 8) % len;
-			while (table[k].pos != 0)
-				k = k + 1 == len ? 0 : k + 1;
-			table[k] = slots[start[i] + j];
-		}
-		for (k = 0; k < len; k++) {
-			put32(b, table[k].hash);
-			put32(b + 4, table[k].pos);
-			if (fwrite(b, 1, 8, f) != 8)
-				goto out;
-		}
-		at += (uint32_t)(len * 8);
-	}
-	ok = fseek(f, 0, SEEK_SET) == 0 &&
-	    fwrite(header, 1, sizeof(header), f) == sizeof(header);
-out:
-	free(slots);
-	free(table);
-	return ok ? 0 : -1;
+	if (cdb_make_start(&m, f, t->n + 1) == -1)
+		return -1;
+	r = cdb_make_add(&m, "", TABLE_MARK);
+	for (i = 0; i < t->n && r == 0; i++)
+		r = cdb_make_add(&m, t->entries[i].key,
+		    t->entries[i].target == NULL ? "" : t->entries[i].target);
+	return cdb_make_finish(&m);
 }
 
 /*
@@ -665,7 +465,7 @@ rcpt_table_compile(const char *path, int *err, char *why, size_t size)
 
 	if ((t = load_text(path, err, why, size)) == NULL)
 		return -1;
-	if (snprintf(out, sizeof(out), "%s%s", path, CDB_SUFFIX) >=
+	if (snprintf(out, sizeof(out), "%s%s", path, TABLE_CDB_SUFFIX) >=
 	    (int)sizeof(out) || snprintf(tmp, sizeof(tmp), "%s.%ld.tmp",
 	    out, (long)getpid()) >= (int)sizeof(tmp)) {
 		rcpt_table_free(t);
@@ -704,8 +504,7 @@ rcpt_table_free(struct rcpt_table *t)
 {
 	if (t == NULL)
 		return;
-	if (t->fd != -1)
-		(void)close(t->fd);
+	cdb_close(&t->cdb);
 	free(t->entries);
 	free(t->text);
 	free(t);
@@ -730,11 +529,11 @@ rcpt_table_find(const struct rcpt_table *t, const char *local,
 	const struct entry *e;
 	int r;
 
-	if (t->fd != -1) {
+	if (t->cdb.fd != -1) {
 		if ((r = find_cdb(t, local, domain, data, sizeof(data))) ==
 		    0) {
 			snprintf(key, sizeof(key), "@%s", domain);
-			r = cdb_find(t, key, data, sizeof(data));
+			r = cdb_find(&t->cdb, key, data, sizeof(data));
 		}
 		if (r == -1)
 			return RCPT_FAILED;
