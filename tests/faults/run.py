@@ -411,10 +411,13 @@ def next_only(sc):
 def main():
     if "ASAN_OPTIONS" in os.environ:
         # LD_PRELOAD before the ASan runtime: not under make sanitize
-        print("0 passed, 0 failed, 1 skipped (under the sanitizers)")
+        print("SKIP: the fault shim under the sanitizers (LD_PRELOAD "
+              "before the ASan runtime)")
+        print("0 passed, 0 failed, 1 skipped")
         return
     if not os.path.exists(SHIM):
-        print("0 passed, 0 failed, 1 skipped (no %s)" % SHIM)
+        print("SKIP: no %s (make %s)" % (SHIM, SHIM))
+        print("0 passed, 0 failed, 1 skipped")
         return
     only = os.environ.get("FAULT_SCENARIOS", "").split()
     scenarios = [Scenario("mbox", "mbox", ["a"]),
