@@ -6,18 +6,22 @@
  * client's socket) and its stderr read back for the reply.  Only exit
  * status 0 is a delivery; the table in outcome() maps the rest.
  *
- * stdin is a pipe that the parent feeds, not a second temporary file
- * holding "Return-Path:" and a copy of the spool: the parent has to
- * poll anyway (stderr, the deadline), so the pipe costs nothing extra,
- * while a copy would write every message to disk once more and need a
- * writable TMPDIR.  A program that exits without reading it all just
- * makes the next write fail with EPIPE; its exit status decides.
+ * stdin is an unlinked temporary file in $TMPDIR holding "Return-Path:"
+ * and the message, not a pipe the parent feeds: if smtpd dies while the
+ * program reads (a kill -9, the OOM killer), a pipe would hand it an
+ * early end of file, and it might deliver a truncated message; the file
+ * holds the whole message whatever becomes of smtpd, so the worst left
+ * is SMTP's duplicate (smtpd.8, CAVEATS).  The price is one more copy
+ * of the message, into the page cache (it is not synced), before the
+ * program starts.  A program that exits without reading it all is
+ * judged by its exit status alone.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -30,7 +34,7 @@
 #include "util.h"
 
 #define EX_NOUSER	67	/* <sysexits.h> is not POSIX */
-#define FEED_CHUNK	16384	/* octets of the spool read at a time */
+#define COPY_CHUNK	65536	/* octets of the spool copied at a time */
 #define CLOSE_FD_MAX	65536	/* see child() */
 #define TICK_MAX_MS	64	/* longest wait between looks at the child */
 #define DRAIN_READS	64	/* reads of stderr per wakeup */
@@ -46,16 +50,6 @@ struct pipe_env {
 	char	*envp[7];
 };
 
-/* The child's stdin: "Return-Path:" first, then the spool. */
-struct feed {
-	int		 fd;	/* our end, -1 once closed */
-	int		 error;	/* a failure other than EPIPE */
-	struct spool	*sp;
-	off_t		 off;	/* next spool octet to load */
-	size_t		 pos, len;
-	size_t		 size;
-	char		*buf;	/* the caller's */
-};
 
 /* The first non-blank line of the child's stderr, printable ASCII. */
 struct errline {
@@ -72,15 +66,15 @@ static int	above_stdio(int);
 static void	child(char *const [], char *const [], int, int)
 		    __attribute__((noreturn));
 static int	reap(pid_t, int *, int);
-static void	feed_close(struct feed *);
-static void	feed_some(struct feed *);
+static int	input_file(const struct method_copy *);
+static int	append(void *, const char *, size_t);
 static void	errline_add(struct errline *, const char *, size_t);
 static void	errline_drain(struct errline *);
 static const char *errline_text(struct errline *);
-static int	run(pid_t, struct feed *, struct errline *, int, int *);
+static int	run(pid_t, struct errline *, int, int *);
 static struct deliver_result outcome(char *const [],
 		    const struct envelope *, int, const char *);
-static pid_t	start(char *const [], char *const [], int *, int *);
+static pid_t	start(char *const [], char *const [], int, int *);
 static struct deliver_result pipe_write(const struct method_copy *, void *);
 
 /*
@@ -92,7 +86,7 @@ const struct method method_pipe = {
 	.name = "pipe",
 	.one_rcpt = 1,
 	.per_rcpt = 1,
-	.buf_size = FEED_CHUNK,
+	.buf_size = COPY_CHUNK,
 	.check_config = check_config,
 	.write = pipe_write
 };
@@ -218,56 +212,50 @@ reap(pid_t pid, int *status, int flags)
 	return r == pid;
 }
 
-static void
-feed_close(struct feed *f)
+/* spool_copy()'s writer: append to the descriptor in arg. */
+static int
+append(void *arg, const char *p, size_t n)
 {
-	if (f->fd != -1)
-		close(f->fd);
-	f->fd = -1;
+	return util_write_all(*(int *)arg, p, n);
 }
 
 /*
- * Write what the pipe takes without blocking, loading the next piece
- * of the spool as the buffer empties; close at the end (the child's
- * EOF), or when the child stopped reading (EPIPE, not an error).  Any
- * other failure is kept in f->error and fails the delivery, whatever
- * the exit status.
+ * The program's stdin: an unlinked file in $TMPDIR holding the
+ * Return-Path line and the message, positioned at its start.  A
+ * descriptor, or -1 with errno.
  */
-static void
-feed_some(struct feed *f)
+static int
+input_file(const struct method_copy *c)
 {
-	ssize_t n;
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd, n, err;
 
-	while (f->fd != -1 && f->error == 0) {
-		if (f->pos == f->len) {
-			n = spool_read(f->sp, f->off, f->buf, f->size);
-			if (n == -1) {
-				/* no EOF: the program must not take a cut
-				 * message for a whole one; run() kills it */
-				f->error = errno;
-				return;
-			}
-			if (n == 0) {
-				feed_close(f);
-				return;
-			}
-			f->off += n;
-			f->pos = 0;
-			f->len = (size_t)n;
-		}
-		n = write(f->fd, f->buf + f->pos, f->len - f->pos);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno != EPIPE)
-				f->error = errno;
-			feed_close(f);
-			return;
-		}
-		f->pos += (size_t)n;
+	if (dir == NULL || *dir != '/')
+		dir = "/tmp";
+	if (snprintf(path, sizeof(path), "%s/smtpd-pipe.XXXXXX", dir) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);
+	if ((n = trace_return_path(c->buf, c->bufsize,
+	    c->env->sender->mailbox)) == -1) {
+		close(fd);
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (util_write_all(fd, c->buf, (size_t)n) == -1 ||
+	    spool_copy(c->sp, c->buf, c->bufsize, append, &fd) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -326,47 +314,33 @@ errline_drain(struct errline *e)
 }
 
 /*
- * Feed stdin and drain stderr until the child is gone or the deadline
- * passes; then kill its whole group.  The child's exit is seen by
- * waitpid(WNOHANG) between short polls, not by EOF on stderr: a
- * grandchild may hold that open for ever.  Returns 1 with the wait
- * status, 0 on timeout, -1 on a local error (errno set).
+ * Drain stderr until the child is gone or the deadline passes; then
+ * kill its whole group.  The child's exit is seen by waitpid(WNOHANG)
+ * between short polls, not by EOF on stderr: a grandchild may hold
+ * that open for ever.  Returns 1 with the wait status, 0 on timeout,
+ * -1 on a local error (errno set).
  */
 static int
-run(pid_t pid, struct feed *f, struct errline *e, int timeout_s,
-    int *status)
+run(pid_t pid, struct errline *e, int timeout_s, int *status)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd;
 	long long deadline = 0, left;
-	int tick = 1, n, r, ifeed, ierr;
+	int tick = 1, n, r;
 
 	if (timeout_s > 0)
 		deadline = util_now_ms() + (long long)timeout_s * 1000;
 	for (;;) {
 		if ((r = reap(pid, status, WNOHANG)) != 0)
 			break;
-		if (f->error != 0) {
-			errno = f->error;
-			r = -1;
-			break;
-		}
 		left = timeout_s > 0 ? deadline - util_now_ms() :
 		    TICK_MAX_MS;
 		if (left <= 0)
 			break;
-		n = 0;
-		ifeed = ierr = -1;
-		if (f->fd != -1) {
-			pfd[n].fd = f->fd;
-			pfd[n].events = POLLOUT;
-			ifeed = n++;
-		}
-		if (e->fd != -1) {
-			pfd[n].fd = e->fd;
-			pfd[n].events = POLLIN;
-			ierr = n++;
-		}
-		n = poll(pfd, (nfds_t)n, left < tick ? (int)left : tick);
+		pfd.fd = e->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, e->fd != -1 ? 1 : 0, left < tick ? (int)left :
+		    tick);
 		if (n == -1 && errno != EINTR) {
 			r = -1;
 			break;
@@ -376,10 +350,7 @@ run(pid_t pid, struct feed *f, struct errline *e, int timeout_s,
 			continue;
 		}
 		tick = 1;
-		if (ifeed != -1 && pfd[ifeed].revents != 0)
-			feed_some(f);
-		if (ierr != -1 && pfd[ierr].revents != 0)
-			errline_drain(e);
+		errline_drain(e);
 	}
 	if (r == 1) {
 		/* gone: take what stderr already holds, wait no more */
@@ -439,40 +410,27 @@ outcome(char *const argv[], const struct envelope *env, int status,
  * left open.
  */
 static pid_t
-start(char *const argv[], char *const envp[], int *to, int *from)
+start(char *const argv[], char *const envp[], int in, int *from)
 {
-	int in[2], er[2], n;
+	int er[2], n;
 	pid_t pid;
 
-	if (pipe(in) == -1)
+	if (pipe(er) == -1)
 		return -1;
-	if (pipe(er) == -1) {
-		n = errno;
-		close(in[0]);
-		close(in[1]);
-		errno = n;
-		return -1;
-	}
-	/* our ends: never inherited, never blocking the poll loop */
-	fcntl(in[1], F_SETFD, FD_CLOEXEC);
+	/* our end: never inherited, never blocking the poll loop */
 	fcntl(er[0], F_SETFD, FD_CLOEXEC);
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(er[0], F_SETFL, O_NONBLOCK);
 	if ((pid = fork()) == -1) {
 		n = errno;
-		close(in[0]);
-		close(in[1]);
 		close(er[0]);
 		close(er[1]);
 		errno = n;
 		return -1;
 	}
 	if (pid == 0)
-		child(argv, envp, in[0], er[1]);
-	close(in[0]);
+		child(argv, envp, in, er[1]);
 	close(er[1]);
 	setpgid(pid, pid);	/* both sides, so kill(-pid) works at once */
-	*to = in[1];
 	*from = er[0];
 	return pid;
 }
@@ -490,10 +448,9 @@ pipe_write(const struct method_copy *c, void *tx)
 {
 	char *const *argv = c->argv;
 	const struct envelope *env = c->env;
-	struct feed f;
 	struct errline e;
 	struct pipe_env pe;
-	int status, r, n;
+	int status, r, n, in;
 	pid_t pid;
 
 	(void)tx;
@@ -504,27 +461,19 @@ pipe_write(const struct method_copy *c, void *tx)
 	memset(&pe, 0, sizeof(pe));
 	make_env(&pe, env, c->full, c->peer);
 	memset(&e, 0, sizeof(e));
-	memset(&f, 0, sizeof(f));
-	f.sp = c->sp;
-	f.buf = c->buf;
-	f.size = c->bufsize;
-	if ((n = trace_return_path(f.buf, f.size,
-	    env->sender->mailbox)) == -1) {
-		log_warnx("pipe: no room for the message's first line");
-		return method_outcome(DELIVER_TEMP, R_LOCAL_ERROR);
-	}
-	f.len = (size_t)n;
-	if ((pid = start(argv, pe.envp, &f.fd, &e.fd)) == -1)
+	if ((in = input_file(c)) == -1)
 		goto fail;
-	r = run(pid, &f, &e, c->timeout_s, &status);
+	pid = start(argv, pe.envp, in, &e.fd);
 	n = errno;
-	feed_close(&f);
+	close(in);
+	if (pid == -1) {
+		errno = n;
+		goto fail;
+	}
+	r = run(pid, &e, c->timeout_s, &status);
+	n = errno;
 	if (e.fd != -1)
 		close(e.fd);
-	if (r == 1 && f.error != 0) {
-		r = -1;
-		n = f.error;
-	}
 	if (r == 1)
 		return outcome(argv, env, status, errline_text(&e));
 	if (r == 0) {

@@ -1094,6 +1094,52 @@ def sigterm(sb):
             raise Fail("in delivery: the message is not whole")
 
 
+@case
+def pipe_outlives_smtpd(sb):
+    """smtpd killed (SIGKILL) while its pipe program has not yet read
+    the message: the program still gets the whole message, never an
+    early end of file, so nothing truncated is delivered (what is left
+    is SMTP's duplicate window: smtpd.8, CAVEATS)."""
+    import signal
+    import subprocess
+    slow = os.path.join(sb.store, "slow.sh")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\nsleep 1\nexec cat >\"$1\"\n")
+    os.chmod(slow, 0o755)
+    body = ["%06d " % i + "y" * 70 for i in range(15000)]	# 1.1 MB
+    env = {"PATH": "/usr/bin:/bin", "SMTPD_FAKE_TIME": "1700000000",
+           "TZ": "UTC", "TMPDIR": sb.tmp}
+    p = subprocess.Popen([SMTPD, "-n", "mx.example.org", "-s", "9000000",
+                          "pipe", slow, sb.store + "/out"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, cwd=sb.cwd, env=env)
+    p.stdin.write(crlf("HELO c.example", "MAIL FROM:<a@example.org>",
+                       "RCPT TO:<b@example.org>", "DATA", "Subject: big",
+                       "", *body, "."))
+    p.stdin.flush()
+    time.sleep(0.5)	# smtpd is waiting for the program now
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    p.stdin.close()
+    deadline = time.monotonic() + 20
+    want = ("\n".join(["Subject: big", ""] + body) + "\n").encode()
+    got = b""
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            with open(sb.store + "/out", "rb") as f:
+                got = f.read()
+        except FileNotFoundError:
+            continue
+        if len(got) >= len(want) and got.endswith(want):
+            break
+    if not got.endswith(want):
+        raise Fail("the program got %d octets, not the whole message" %
+                   len(got))
+    # the temporary file was unlinked at once: nothing left in TMPDIR
+    expect("TMPDIR", os.listdir(sb.tmp), [])
+
+
 def pipe_session(sb, prog, extra=(), body=("x",)):
     data = crlf("HELO c.example", "MAIL FROM:<a@example.org>",
                 "RCPT TO:<b@example.org>", "DATA", *body, ".", "QUIT")
