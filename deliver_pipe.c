@@ -227,20 +227,10 @@ append(void *arg, const char *p, size_t n)
 static int
 input_file(const struct method_copy *c)
 {
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
 	int fd, n, err;
 
-	if (dir == NULL || *dir != '/')
-		dir = "/tmp";
-	if (snprintf(path, sizeof(path), "%s/smtpd-pipe.XXXXXX", dir) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
+	if ((fd = util_tmpfile()) == -1)
 		return -1;
-	}
-	if ((fd = mkstemp(path)) == -1)
-		return -1;
-	unlink(path);
 	if ((n = trace_return_path(c->buf, c->bufsize,
 	    c->env->sender->mailbox)) == -1) {
 		close(fd);

@@ -18,9 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,24 +246,15 @@ proxy_read(int fd, int timeout_s, struct proxy_header *h)
 	static unsigned char buf[PROXY_MAX];
 	long long deadline = util_now_ms() + (long long)timeout_s * 1000;
 	enum proxy_result r;
-	struct pollfd pfd;
 	size_t len = 0, need;
-	long long left;
 	ssize_t n;
+	int ready;
 
 	while ((r = proxy_parse(buf, len, &need, h)) == PROXY_MORE) {
-		if ((left = deadline - util_now_ms()) <= 0)
+		if ((ready = util_wait_readable(fd, deadline)) == 0)
 			return bad(h, "timeout");
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) == -1) {
-			if (errno == EINTR)
-				continue;
+		if (ready == -1)
 			return bad(h, "poll failed");
-		}
-		if (pfd.revents == 0)
-			continue;
 		n = read(fd, buf + len, need - len);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;

@@ -42,22 +42,11 @@ spool_reset(struct spool *sp)
 static int
 spill(struct spool *sp)
 {
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
 	int fd, flags;
 
-	if (dir == NULL || *dir != '/')
-		dir = "/tmp";
-	if (snprintf(path, sizeof(path), "%s/smtpd.XXXXXX", dir) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
+	if ((fd = util_tmpfile()) == -1)
 		return -1;
-	}
-	if ((fd = mkstemp(path)) == -1)
-		return -1;
-	unlink(path);
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
-	    (flags = fcntl(fd, F_GETFL)) == -1 ||
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags | O_APPEND) == -1 ||
 	    util_write_all(fd, sp->mem, sp->memlen) == -1) {
 		close(fd);

@@ -192,10 +192,9 @@ read_environment(int fd, int timeout_s, char *protocol, char *cipher)
 {
 	static char buf[TLS_ENV_MAX];
 	long long deadline = util_now_ms() + (long long)timeout_s * 1000;
-	struct pollfd pfd;
 	size_t len = 0;
 	ssize_t n;
-	long long left;
+	int ready;
 
 	for (;;) {
 		if (complete(buf, len)) {
@@ -204,18 +203,10 @@ read_environment(int fd, int timeout_s, char *protocol, char *cipher)
 		}
 		if (len == sizeof(buf))
 			return TLS_FAILED;
-		if ((left = deadline - util_now_ms()) <= 0)
+		if ((ready = util_wait_readable(fd, deadline)) == 0)
 			return TLS_TIMEOUT;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) == -1) {
-			if (errno == EINTR)
-				continue;
+		if (ready == -1)
 			return TLS_FAILED;
-		}
-		if (pfd.revents == 0)
-			continue;
 		n = read(fd, buf + len, sizeof(buf) - len);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;

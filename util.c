@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,4 +251,61 @@ util_printable(char *dst, size_t size, const char *src)
 	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
 		dst[i] = src[i] > ' ' && src[i] < 127 ? src[i] : '?';
 	dst[i] = '\0';
+}
+
+/*
+ * A temporary file in $TMPDIR (or /tmp), unlinked at once so nothing
+ * is ever left behind, close-on-exec.  A descriptor, or -1 with errno.
+ */
+int
+util_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd, err;
+
+	if (dir == NULL || *dir != '/')
+		dir = "/tmp";
+	if (snprintf(path, sizeof(path), "%s/smtpd.XXXXXX", dir) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Wait until fd can be read or the util_now_ms() deadline passes,
+ * through EINTR and spurious wakeups: 1 when readable (or at its end),
+ * 0 at the deadline, -1 on a poll(2) error.
+ */
+int
+util_wait_readable(int fd, long long deadline)
+{
+	struct pollfd pfd;
+	long long left;
+
+	for (;;) {
+		if ((left = deadline - util_now_ms()) <= 0)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pfd.revents != 0)
+			return 1;
+	}
 }

@@ -20,6 +20,8 @@ int	util_write_all(int, const char *, size_t);
 long long util_now_ms(void);
 int	util_sync_dir(int);
 int	util_open_dir(const char *, int);
+int	util_tmpfile(void);
+int	util_wait_readable(int, long long);
 int	util_open_dir_at(int, const char *, int);
 int	util_is_word(const char *, size_t);
 void	util_printable(char *, size_t, const char *);
