@@ -15,13 +15,13 @@ O         = build
 BIN       = smtpd
 LIBOBJS   = session.o session_message.o session_tls.o reply.o options.o \
             guess.o learner.o txn.o body.o envelope.o linebuf.o unstuff.o \
-            addr.o spool.o deliver.o \
+            addr.o spool.o deliver.o template.o \
             method.o deliver_mbox.o mboxrd.o mboxlock.o deliver_maildir.o \
             deliver_pipe.o trace.o log.o priv.o util.o help.o hint.o \
             transcript.o tls.o proxy.o rcpt_table.o cdb.o
 HEADERS   = reply.h config.h options.h session.h session_priv.h linebuf.h \
             unstuff.h addr.h spool.h guess.h learner.h txn.h body.h envelope.h \
-            deliver.h method.h mboxrd.h mboxlock.h trace.h log.h priv.h \
+            deliver.h template.h method.h mboxrd.h mboxlock.h trace.h log.h priv.h \
             util.h help.h hint.h transcript.h tls.h proxy.h rcpt_table.h \
             cdb.h
 

@@ -28,21 +28,16 @@
 #include "deliver.h"
 #include "log.h"
 #include "method.h"
+#include "template.h"
 #include "util.h"
 
 #define DEST_MAX	4096	/* octets of an expanded path or argument */
 #define PIPE_ARGS_MAX	64	/* of the pipe program, itself included */
 
-/* What %u and %d expand to for one recipient. */
-struct rcpt_names {
-	char	 local[ADDR_LOCAL_MAX + 1];
-	char	 domain[ADDR_DOMAIN_MAX + 1];
-};
-
 /* One distinct destination and the state of its copy. */
 struct dest {
 	char			*path;		/* expanded method_argv[0] */
-	struct rcpt_names	 names;		/* of its first recipient */
+	struct template_names	 names;		/* of its first recipient */
 	size_t			 first;		/* its first recipient */
 	int			 written;	/* a copy is held in tx */
 	void			*tx;		/* the method's, tx_size */
@@ -58,14 +53,6 @@ struct deliver_ctx {
 };
 
 static const struct method *method_of(const struct config *);
-static void	names_of(const struct addr *, const char *,
-		    struct rcpt_names *);
-static int	is_safe_component(const char *);
-static size_t	expand(char *, size_t, const char *, const struct rcpt_names *,
-		    const struct addr *, const struct addr *);
-static char	*expand_path(const char *, const struct rcpt_names *);
-static const char *check_template(const char *, const char *);
-static int	mentions(const struct config *, int, int, char);
 static int	path_uses(const struct config *, char);
 static int	args_use(const struct config *, char);
 static int	makes_option(const struct config *, char, const char *);
@@ -99,125 +86,6 @@ method_of(const struct config *cfg)
 }
 
 /*
- * %u: the local part unquoted, %d: the domain, both with ASCII letters
- * in lower case (smtpd.8: Mailbox names).  <postmaster> without a domain
- * gets the -n name as its domain.  An alias (-R) names its target's
- * mailbox, already folded by the table.
- */
-static void
-names_of(const struct addr *a, const char *hostname, struct rcpt_names *n)
-{
-	const char *d = a->postmaster && *addr_domain(a) == '\0' ?
-	    hostname : addr_domain(a);
-	size_t i;
-
-	if (a->to_local[0] != '\0') {
-		util_strlcpy(n->local, a->to_local, sizeof(n->local));
-		d = a->to_domain;
-	} else
-		addr_local_folded(a, n->local);
-	for (i = 0; i < ADDR_DOMAIN_MAX && d[i] != '\0'; i++)
-		n->domain[i] = util_ascii_lower(d[i]);
-	n->domain[i] = '\0';
-}
-
-/*
- * Whether a name can stand as one component of a path without leaving
- * the mailbox directory or surprising a filesystem or a shell script
- * that lists it: not empty, no '/', no leading '.', no "..", no
- * control characters.
- */
-static int
-is_safe_component(const char *s)
-{
-	const unsigned char *p;
-
-	if (*s == '\0' || *s == '.' || strstr(s, "..") != NULL)
-		return 0;
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p == '/' || *p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
-/*
- * Expand template into dst[0..size) and return the length of the
- * whole expansion, as snprintf does: when that is size or more, dst
- * holds nothing useful.  %s and %r (sender, recipient as given) are
- * only offered when sender is not NULL, that is in pipe arguments;
- * check_template() has refused the rest.
- */
-static size_t
-expand(char *dst, size_t size, const char *template,
-    const struct rcpt_names *n, const struct addr *sender,
-    const struct addr *rcpt)
-{
-	const char *p, *add;
-	char one[2] = { 0, 0 };
-	size_t o = 0, len;
-
-	for (p = template; *p != '\0'; p++) {
-		if (*p != '%') {
-			one[0] = *p;
-			add = one;
-		} else switch (*++p) {
-		case 'u':
-			add = n->local;
-			break;
-		case 'd':
-			add = n->domain;
-			break;
-		case 's':	/* only NULL where check_template() */
-			add = sender != NULL ? sender->mailbox : "";
-			break;	/* has refused %s and %r */
-		case 'r':
-			add = rcpt != NULL ? rcpt->mailbox : "";
-			break;
-		default:	/* '%' */
-			add = "%";
-			break;
-		}
-		len = strlen(add);
-		if (o + len < size)
-			memcpy(dst + o, add, len);
-		o += len;
-	}
-	if (o < size)
-		dst[o] = '\0';
-	return o;
-}
-
-/* The destination template expanded, malloc'd; NULL without memory. */
-static char *
-expand_path(const char *template, const struct rcpt_names *n)
-{
-	size_t len = expand(NULL, 0, template, n, NULL, NULL);
-	char *p;
-
-	if ((p = malloc(len + 1)) != NULL)
-		expand(p, len + 1, template, n, NULL, NULL);
-	return p;
-}
-
-/* NULL when every % in template is one of allowed, else why not. */
-static const char *
-check_template(const char *template, const char *allowed)
-{
-	const char *p;
-
-	for (p = template; *p != '\0'; p++) {
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == '\0' || strchr(allowed, *p) == NULL)
-			return *p == 's' || *p == 'r' ?
-			    "%s and %r are only for pipe arguments" :
-			    "unknown % sequence: use %u, %d, %s, %r or %%";
-	}
-	return NULL;
-}
-
-/*
  * The method's own rules for its destination first (mbox: not a lock's
  * name; pipe: an absolute path, no %), then the templates.
  */
@@ -234,39 +102,25 @@ deliver_check_config(const struct config *cfg)
 	if (cfg->method_argc >= PIPE_ARGS_MAX)
 		return "too many pipe arguments";
 	for (i = 0; i < cfg->method_argc; i++)
-		if ((why = check_template(cfg->method_argv[i],
+		if ((why = template_check(cfg->method_argv[i],
 		    i == 0 ? "ud%" : "udsr%")) != NULL)
 			return why;
 	return NULL;
-}
-
-/* Whether the templates method_argv[from..to) mention %c. */
-static int
-mentions(const struct config *cfg, int from, int to, char c)
-{
-	const char *p;
-	int i;
-
-	for (i = from; i < to && i < cfg->method_argc; i++)
-		for (p = cfg->method_argv[i]; (p = strchr(p, '%')) != NULL;
-		    p += 2)
-			if (p[1] == c)
-				return 1;
-	return 0;
 }
 
 /* Whether the destination (a path, where names must be safe) uses %c. */
 static int
 path_uses(const struct config *cfg, char c)
 {
-	return mentions(cfg, 0, 1, c);
+	return template_mentions(cfg->method_argv, cfg->method_argc, 0, 1, c);
 }
 
 /* Whether a program's arguments use %c. */
 static int
 args_use(const struct config *cfg, char c)
 {
-	return mentions(cfg, 1, cfg->method_argc, c);
+	return template_mentions(cfg->method_argv, cfg->method_argc, 1,
+	    cfg->method_argc, c);
 }
 
 /*
@@ -298,21 +152,21 @@ enum reply_id
 deliver_check_rcpt(const struct config *cfg, const struct addr *r)
 {
 	const struct method *m = method_of(cfg);
-	struct rcpt_names n;
+	struct template_names n;
 	struct stat st;
 	char path[DEST_MAX];
 
-	names_of(r, cfg->hostname, &n);
+	template_names(r, cfg->hostname, &n);
 	if (makes_option(cfg, 'r', r->mailbox) ||
 	    makes_option(cfg, 'u', n.local))
 		return R_DASH_RCPT;
 	if (m->check_rcpt == NULL)
 		return R_NONE;		/* a program: names are argv data */
-	if (path_uses(cfg, 'u') && !is_safe_component(n.local))
+	if (path_uses(cfg, 'u') && !template_is_safe(n.local))
 		return R_BAD_LOCAL_PART;
-	if (path_uses(cfg, 'd') && !is_safe_component(n.domain))
+	if (path_uses(cfg, 'd') && !template_is_safe(n.domain))
 		return R_BAD_DOMAIN_PART;
-	if (expand(path, sizeof(path), cfg->method_argv[0], &n, NULL,
+	if (template_expand(path, sizeof(path), cfg->method_argv[0], &n, NULL,
 	    NULL) >= sizeof(path))
 		return R_MAILBOX_BAD;
 	/* such as another mailbox's dot-lock: never a mailbox */
@@ -334,11 +188,11 @@ void
 deliver_names(const struct config *cfg, const struct addr *r,
     char local[ADDR_LOCAL_MAX + 1], char domain[ADDR_DOMAIN_MAX + 1])
 {
-	struct rcpt_names n;
+	struct template_names n;
 	struct addr plain = *r;
 
 	plain.to_local[0] = '\0';
-	names_of(&plain, cfg->hostname, &n);
+	template_names(&plain, cfg->hostname, &n);
 	memcpy(local, n.local, sizeof(n.local));
 	memcpy(domain, n.domain, sizeof(n.domain));
 }
@@ -351,10 +205,10 @@ int
 deliver_destination(const struct config *cfg, const struct addr *rcpt,
     char *buf, size_t size)
 {
-	struct rcpt_names n;
+	struct template_names n;
 
-	names_of(rcpt, cfg->hostname, &n);
-	return expand(buf, size, cfg->method_argv[0], &n, NULL, NULL) <
+	template_names(rcpt, cfg->hostname, &n);
+	return template_expand(buf, size, cfg->method_argv[0], &n, NULL, NULL) <
 	    size ? 0 : -1;
 }
 
@@ -419,8 +273,8 @@ find_dests(const struct config *cfg, const struct method *m,
 
 	for (i = 0; i < env->nrcpts; i++) {
 		cand = &dests[ndests];
-		names_of(&env->rcpts[i], cfg->hostname, &cand->names);
-		if ((cand->path = expand_path(cfg->method_argv[0],
+		template_names(&env->rcpts[i], cfg->hostname, &cand->names);
+		if ((cand->path = template_expand_path(cfg->method_argv[0],
 		    &cand->names)) == NULL)
 			goto fail;
 		for (k = 0; k < ndests; k++)
@@ -463,8 +317,8 @@ write_copy(struct deliver_ctx *ctx, const struct envelope *env,
 	argv[0] = d->path;
 	for (i = 1; i < cfg->method_argc; i++) {
 		argv[i] = ctx->args + (size_t)(i - 1) * DEST_MAX;
-		if (expand(argv[i], DEST_MAX, cfg->method_argv[i], &d->names,
-		    env->sender, &full) >= DEST_MAX) {
+		if (template_expand(argv[i], DEST_MAX, cfg->method_argv[i],
+		    &d->names, env->sender, &full) >= DEST_MAX) {
 			log_warnx("%s: pipe argument %d too long", env->id, i);
 			d->result = method_outcome(DELIVER_PERM,
 			    R_PIPE_ARG_LONG);
