@@ -38,16 +38,7 @@ for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
 FROM_DATE = "Tue Nov 14 22:13:20 2023"
 HDR_DATE = "Tue, 14 Nov 2023 22:13:20 +0000"
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, got, want):
-    if got == want:
-        results["passed"] += 1
-        print("ok   " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s\n     got:  %r\n     want: %r" % (name, got, want))
+from tally import check, results  # noqa: E402
 
 
 def sender_ok(a):

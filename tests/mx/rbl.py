@@ -28,22 +28,15 @@ import tempfile
 import threading
 import time
 
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TESTS)
 SMTPD = os.path.abspath(os.environ.get("SMTPD", "./smtpd"))
 ZONE = "rbl.test"
 LISTED, CLEAN, BROKEN = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 TXT = "listed in rbl.test, see http://rbl.test/"
 NAMES = {"listed": LISTED, "not listed": CLEAN, "SERVFAIL": BROKEN}
 
-results = {"passed": 0, "failed": 0, "skipped": 0}
-
-
-def check(name, got, want):
-    if got == want:
-        results["passed"] += 1
-        print("ok   " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s\n     got:  %r\n     want: %r" % (name, got, want))
+from tally import check, results  # noqa: E402
 
 
 # (rblsmtpd options, who, what the reply to RCPT starts with: None for
