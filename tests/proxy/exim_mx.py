@@ -39,7 +39,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -51,78 +50,12 @@ EXIM = os.environ.get("EXIM", "/opt/exim/usr/sbin/exim4")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from replies import line, pattern  # noqa: E402
+from run import Fail, Host, free_port  # noqa: E402
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 MESSAGES = int(os.environ.get("EXIM_MX_MESSAGES", "200"))
 RERUNS = 5
 FIGURES = []
-
-
-class Fail(Exception):
-    pass
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(addr, port, limit=10.0):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        try:
-            socket.create_connection((addr, port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise Fail("%s:%d never came up" % (addr, port))
-
-
-class Host:
-    """One MX host: tcpserver as root on its own loopback address,
-    smtpd in it as nobody, into the shared Maildir."""
-
-    def __init__(self, top, n, addr, port, store, nobody):
-        self.name = "mx%d.example.org" % n
-        self.addr, self.port, self.store = addr, port, store
-        self.nobody = nobody
-        self.tmp = os.path.join(top, self.name + ".tmp")
-        self.logfile = os.path.join(top, self.name + ".log")
-        os.makedirs(self.tmp, exist_ok=True)
-        os.chown(self.tmp, nobody.pw_uid, nobody.pw_gid)
-        self.proc = None
-
-    def start(self):
-        env = {"PATH": "/usr/bin:/bin", "TMPDIR": self.tmp}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
-        with open(self.logfile, "ab") as log:
-            self.proc = subprocess.Popen(
-                ["tcpserver", "-q", "-H", "-R", "-l", "0", "-c", "100",
-                 "-u", str(self.nobody.pw_uid), "-g",
-                 str(self.nobody.pw_gid), self.addr, str(self.port), SMTPD,
-                 "-e", "-n", self.name, "maildir", self.store],
-                env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=log,
-                start_new_session=True)
-        wait_port(self.addr, self.port)
-
-    def kill(self):
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-            self.proc = None
-
-    def log(self):
-        with open(self.logfile, errors="replace") as f:
-            return f.read()
 
 
 CONF = """\
@@ -168,8 +101,12 @@ class Setup:
             os.chown(os.path.join(self.top, d), uid, gid)
         self.store = os.path.join(self.top, "store", "Maildir")
         self.port = free_port()
+        # tcpserver as root on its own address, smtpd in it as nobody
         self.hosts = [Host(self.top, i + 1, a, self.port, self.store,
-                           self.nobody) for i, a in enumerate(HOSTS)]
+                           launcher=("-u", str(uid), "-g", str(gid)),
+                           options=()) for i, a in enumerate(HOSTS)]
+        for h in self.hosts:
+            os.chown(h.tmp, uid, gid)
         shutil.copy("/etc/passwd", os.path.join(self.top, "passwd"))
         shutil.copy("/etc/group", os.path.join(self.top, "group"))
         with open(os.path.join(self.top, "passwd"), "a") as f:

@@ -360,9 +360,13 @@ class Host:
     """One MX host: tcpserver on its own loopback address, smtpd with its
     own name and TMPDIR, into the shared Maildir."""
 
-    def __init__(self, top, n, addr, port, store):
+    def __init__(self, top, n, addr, port, store, launcher=(),
+                 options=("-P", BALANCER)):
+        """launcher: more tcpserver options (-u, -g); options: smtpd's
+        (the balancer it takes a PROXY header from, by default)."""
         self.name = "mx%d.example.org" % n
         self.addr, self.port, self.store = addr, port, store
+        self.launcher, self.options = list(launcher), list(options)
         self.tmp = os.path.join(top, self.name + ".tmp")
         self.logfile = os.path.join(top, self.name + ".log")
         os.makedirs(self.tmp, exist_ok=True)
@@ -375,9 +379,10 @@ class Host:
                 env[k] = os.environ[k]
         log = open(self.logfile, "ab")
         self.proc = subprocess.Popen(
-            ["tcpserver", "-q", "-H", "-R", "-l", "0", "-c", "200",
-             self.addr, str(self.port), SMTPD, "-e", "-n", self.name,
-             "-P", BALANCER, "maildir", self.store],
+            ["tcpserver", "-q", "-H", "-R", "-l", "0", "-c", "200"] +
+            self.launcher + [self.addr, str(self.port), SMTPD, "-e", "-n",
+                             self.name] + self.options +
+            ["maildir", self.store],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=log, start_new_session=True)
         log.close()
