@@ -116,16 +116,7 @@ tls_config_read(struct tls_config *t)
 void
 tls_name(char *dst, const char *src)
 {
-	size_t i;
-	unsigned char c;
-
-	for (i = 0; src[i] != '\0' && i + 1 < TLS_NAME_MAX; i++) {
-		c = (unsigned char)src[i];
-		dst[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    c == '_') ? (char)c : '?';
-	}
-	dst[i] = '\0';
+	util_header_word(dst, TLS_NAME_MAX, src, ".-_");
 }
 
 /* Write p[0..n) to fd, each wait bounded by the timeout (linebuf.c). */

@@ -4,7 +4,6 @@
  * three methods and the session cannot drift apart in how they show an
  * address or a date.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +11,6 @@
 #include "trace.h"
 #include "util.h"
 
-static void	header_safe(char *, size_t, const char *);
 static void	from_line_name(char [ADDR_MAILBOX_MAX + 1], const char *);
 static int	checked(int, size_t);
 
@@ -21,18 +19,6 @@ static int
 checked(int n, size_t size)
 {
 	return n < 0 || (size_t)n >= size ? -1 : n;
-}
-
-/* Neutralise a name for a header: nothing but [A-Za-z0-9.:_[]-]. */
-static void
-header_safe(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
-		dst[i] = (isalnum((unsigned char)src[i]) ||
-		    strchr(".-_:[]", src[i]) != NULL) ? src[i] : '?';
-	dst[i] = '\0';
 }
 
 /*
@@ -47,7 +33,7 @@ trace_received(char *buf, size_t size, const struct trace_hop *h)
 {
 	char helo[256], date[64], peer[80], using[2 * TRACE_TLS_NAME_MAX + 40];
 
-	header_safe(helo, sizeof(helo), h->helo);
+	util_header_word(helo, sizeof(helo), h->helo, ".-_:[]");
 	if (h->peer != NULL)
 		snprintf(peer, sizeof(peer), "[%s]", h->peer);
 	else

@@ -309,3 +309,23 @@ util_wait_readable(int fd, long long deadline)
 			return 1;
 	}
 }
+
+/*
+ * src for a header line: ASCII letters, digits and the octets in also
+ * as they are, anything else as '?', cut to fit size.
+ */
+void
+util_header_word(char *dst, size_t size, const char *src, const char *also)
+{
+	size_t i;
+	char c;
+
+	if (size == 0)
+		return;
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
+		c = src[i];
+		dst[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(also, c) != NULL ? c : '?';
+	}
+	dst[i] = '\0';
+}

@@ -25,5 +25,6 @@ int	util_wait_readable(int, long long);
 int	util_open_dir_at(int, const char *, int);
 int	util_is_word(const char *, size_t);
 void	util_printable(char *, size_t, const char *);
+void	util_header_word(char *, size_t, const char *, const char *);
 
 #endif
