@@ -45,7 +45,6 @@ static const char usage_text[] =
 static void	usage(const char *) __attribute__((noreturn));
 static unsigned long long number(const char *, unsigned long long,
 		    unsigned long long, const char *);
-static int	format_address(char *, size_t, int, const void *);
 static const char *peer_address(char *, size_t);
 static void	parse_method(struct config *, int, char **);
 static void	leave_root(const char *, int);
@@ -88,30 +87,6 @@ number(const char *s, unsigned long long min, unsigned long long max,
 }
 
 /*
- * One address as text for the Received header: IPv4 dotted, IPv6 as
- * RFC 5321 4.1.3 writes it in an address literal.  An IPv4 client on a
- * dual-stack socket arrives as ::ffff:a.b.c.d (RFC 4291 2.5.5.2) and is
- * shown as the IPv4 address it is.
- */
-static int
-format_address(char *buf, size_t size, int family, const void *bin)
-{
-	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0, 0xff, 0xff };
-	const unsigned char *b = bin;
-	char text[INET6_ADDRSTRLEN];
-
-	if (family == AF_INET6 && memcmp(b, v4mapped, 12) == 0) {
-		family = AF_INET;
-		b += 12;
-	}
-	if (inet_ntop(family, b, text, sizeof(text)) == NULL)
-		return 0;
-	snprintf(buf, size, "%s%s", family == AF_INET6 ? "IPv6:" : "", text);
-	return 1;
-}
-
-/*
  * The client's address: from the socket on fd 0, else from what
  * tcpserver or another launcher put in the environment (checked to be
  * an address), else NULL: the session runs on a terminal or a pipe.
@@ -128,10 +103,10 @@ peer_address(char *buf, size_t size)
 	size_t i;
 
 	if (getpeername(0, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET && format_address(buf, size,
+		if (ss.ss_family == AF_INET && proxy_address_text(buf, size,
 		    AF_INET, &((struct sockaddr_in *)&ss)->sin_addr))
 			return buf;
-		if (ss.ss_family == AF_INET6 && format_address(buf, size,
+		if (ss.ss_family == AF_INET6 && proxy_address_text(buf, size,
 		    AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr))
 			return buf;
 	}
@@ -139,10 +114,10 @@ peer_address(char *buf, size_t size)
 		if ((v = getenv(vars[i])) == NULL)
 			continue;
 		if (inet_pton(AF_INET, v, bin) == 1 &&
-		    format_address(buf, size, AF_INET, bin))
+		    proxy_address_text(buf, size, AF_INET, bin))
 			return buf;
 		if (inet_pton(AF_INET6, v, bin) == 1 &&
-		    format_address(buf, size, AF_INET6, bin))
+		    proxy_address_text(buf, size, AF_INET6, bin))
 			return buf;
 	}
 	return NULL;

@@ -53,25 +53,37 @@ bad(struct proxy_header *h, const char *why)
 }
 
 /*
- * An address as options.c shows the socket's peer: IPv4 dotted, IPv6
- * with the "IPv6:" of an RFC 5321 address literal, an IPv4-mapped IPv6
- * address as the IPv4 address it is.
+ * One address as text for the Received header and the log: IPv4
+ * dotted, IPv6 as RFC 5321 4.1.3 writes it in an address literal
+ * ("IPv6:..."), and an IPv4 client on a dual-stack socket, which
+ * arrives as ::ffff:a.b.c.d (RFC 4291 2.5.5.2), as the IPv4 address it
+ * is.  options.c shows the socket's peer with it too.  0 when family
+ * is neither.
  */
-static void
-show(char *buf, int family, const unsigned char *bin)
+int
+proxy_address_text(char *buf, size_t size, int family, const void *bin)
 {
 	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
 	    0, 0, 0xff, 0xff };
+	const unsigned char *b = bin;
 	char text[INET6_ADDRSTRLEN];
 
-	if (family == AF_INET6 && memcmp(bin, v4mapped, 12) == 0) {
+	if (family == AF_INET6 && memcmp(b, v4mapped, 12) == 0) {
 		family = AF_INET;
-		bin += 12;
+		b += 12;
 	}
-	if (inet_ntop(family, bin, text, sizeof(text)) == NULL)
-		text[0] = '\0';
-	snprintf(buf, PROXY_ADDR_MAX, "%s%s", family == AF_INET6 ? "IPv6:" :
-	    "", text);
+	if (inet_ntop(family, b, text, sizeof(text)) == NULL)
+		return 0;
+	snprintf(buf, size, "%s%s", family == AF_INET6 ? "IPv6:" : "", text);
+	return 1;
+}
+
+/* An address of the header, as proxy_address_text() shows it. */
+static void
+show(char *buf, int family, const unsigned char *bin)
+{
+	if (!proxy_address_text(buf, PROXY_ADDR_MAX, family, bin))
+		buf[0] = '\0';
 }
 
 /* A port as version 1 writes it: 0 to 65535, no leading zero. */

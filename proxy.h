@@ -46,5 +46,6 @@ enum proxy_result proxy_read(int, int, struct proxy_header *);
 int	proxy_net_parse(const char *, struct proxy_net *);
 int	proxy_trusted(const struct proxy_net *, size_t, const char *);
 int	proxy_accept(struct config *, int);
+int	proxy_address_text(char *, size_t, int, const void *);
 
 #endif
