@@ -387,8 +387,8 @@ enum reply_id
 addr_mail_params(const char *rest, int esmtp, unsigned long long max_size,
     int *smtputf8, char *bad, size_t badsize)
 {
-	const char *key, *val;
-	size_t keylen, vallen, i;
+	const char *key, *val, *end;
+	size_t keylen, vallen;
 	int seen_size = 0, seen_body = 0, r;
 	unsigned long long size;
 
@@ -400,14 +400,11 @@ addr_mail_params(const char *rest, int esmtp, unsigned long long max_size,
 		if (strcasecmp(bad, "SIZE") == 0) {
 			if (seen_size++ || val == NULL || vallen > 20)
 				return R_PARAM_BAD;
-			size = 0;
-			for (i = 0; i < vallen; i++) {
-				if (val[i] < '0' || val[i] > '9')
-					return R_PARAM_BAD;
-				if (size > (~0ULL - 9) / 10)
-					return R_TOO_BIG;
-				size = size * 10 + (unsigned)(val[i] - '0');
-			}
+			end = val;
+			if ((r = util_decimal(&end, &size)) == -1)
+				return R_TOO_BIG;
+			if (r == 0 || end != val + vallen)
+				return R_PARAM_BAD;
 			/* RFC 1870 6.1: refuse at once what will not fit */
 			if (size > max_size)
 				return R_TOO_BIG;

@@ -72,12 +72,10 @@ number(const char *s, unsigned long long min, unsigned long long max,
     const char *what)
 {
 	unsigned long long v;
-	char *end;
+	const char *end = s;
 	char why[80];
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
+	if (util_decimal(&end, &v) != 1 || *end != '\0' || v < min ||
 	    v > max) {
 		snprintf(why, sizeof(why), "%s must be a number from %llu to "
 		    "%llu", what, min, max);

@@ -200,17 +200,10 @@ static int
 parse_bdat(const char *arg, unsigned long long *n, int *last)
 {
 	const char *p = arg;
-	unsigned d;
 
 	*n = 0;
-	if (*p < '0' || *p > '9')
+	if (util_decimal(&p, n) != 1)
 		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		d = (unsigned)(*p - '0');
-		if (*n > (~0ULL - d) / 10)
-			return -1;
-		*n = *n * 10 + d;
-	}
 	*last = 0;
 	if (*p == '\0')
 		return 0;

@@ -329,3 +329,26 @@ util_header_word(char *dst, size_t size, const char *src, const char *also)
 	}
 	dst[i] = '\0';
 }
+
+/*
+ * The decimal number at *p, which is left after its last digit: 1 with
+ * it in *v, 0 when *p is no digit, -1 when it does not fit in an
+ * unsigned long long (a size from a client must never wrap).
+ */
+int
+util_decimal(const char **p, unsigned long long *v)
+{
+	const char *s = *p;
+	unsigned d;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	for (*v = 0; *s >= '0' && *s <= '9'; s++) {
+		d = (unsigned)(*s - '0');
+		if (*v > (~0ULL - d) / 10)
+			return -1;
+		*v = *v * 10 + d;
+	}
+	*p = s;
+	return 1;
+}

@@ -25,6 +25,7 @@ int	util_wait_readable(int, long long);
 int	util_open_dir_at(int, const char *, int);
 int	util_is_word(const char *, size_t);
 void	util_printable(char *, size_t, const char *);
+int	util_decimal(const char **, unsigned long long *);
 void	util_header_word(char *, size_t, const char *, const char *);
 
 #endif
