@@ -11,6 +11,9 @@
  *   bench-gen check MBOX COUNT     exit 0 when MBOX holds messages 0 to
  *                                  COUNT-1, each once and byte for byte
  *                                  as generated (mboxrd quoting included)
+ *   bench-gen checkfile FILE COUNT exit 0 when FILE (a Maildir message)
+ *                                  is one of messages 0 to COUNT-1, byte
+ *                                  for byte, unquoted, no blank line after
  *   bench-gen line SIZE            a session of one message whose text
  *                                  is a single line of SIZE octets
  *   bench-gen checkline MBOX SIZE  exit 0 when MBOX holds that message,
@@ -29,7 +32,8 @@ static int	session(unsigned long, unsigned long);
 static int	session_bdat(unsigned long, unsigned long);
 static int	check(const char *, unsigned long);
 static int	check_message(FILE *, char **, size_t *, unsigned long,
-		    unsigned char *);
+		    unsigned char *, int);
+static int	check_file(const char *, unsigned long);
 static ssize_t	next_line(FILE *, char **, size_t *);
 static int	long_line(unsigned long);
 static int	check_line(const char *, unsigned long);
@@ -41,7 +45,7 @@ static void
 usage(void)
 {
 	fputs("usage: bench-gen session COUNT SIZE | bdat COUNT SIZE | "
-	    "check MBOX COUNT | "
+	    "check MBOX COUNT | checkfile FILE COUNT | "
 	    "line SIZE | checkline MBOX SIZE\n", stderr);
 	exit(2);
 }
@@ -126,11 +130,12 @@ next_line(FILE *f, char **buf, size_t *cap)
 
 /*
  * After a From_ line: the MTA's own header lines, then ours, in the
- * generated text, then the blank line that ends an mbox message.
+ * generated text, then the blank line that ends an mbox message.  Not
+ * in an mbox (a Maildir file): the text unquoted, and its end.
  */
 static int
 check_message(FILE *f, char **buf, size_t *cap, unsigned long count,
-    unsigned char *seen)
+    unsigned char *seen, int mbox)
 {
 	char line[MSG_LINE_MAX], want[MSG_LINE_MAX + 4];
 	unsigned long index, size;
@@ -152,13 +157,26 @@ check_message(FILE *f, char **buf, size_t *cap, unsigned long count,
 	msg_begin(&m, index, size);
 	(void)msg_next(&m, line, &n);	/* the X-Bench line just read */
 	while (msg_next(&m, line, &n)) {
-		w = msg_mbox_line(line, n, want);
+		if (mbox)
+			w = msg_mbox_line(line, n, want);
+		else {
+			memcpy(want, line, n);
+			want[n] = '\n';
+			w = n + 1;
+		}
 		if ((got = next_line(f, buf, cap)) == -1 ||
 		    (size_t)got != w || memcmp(*buf, want, w) != 0) {
 			fprintf(stderr, "bench-gen: message %lu differs at "
 			    "line %lu\n", index, m.line);
 			return -1;
 		}
+	}
+	if (!mbox) {
+		if (next_line(f, buf, cap) == -1)
+			return 0;
+		fprintf(stderr, "bench-gen: message %lu: more after it\n",
+		    index);
+		return -1;
 	}
 	if (next_line(f, buf, cap) != 1 || **buf != '\n') {
 		fprintf(stderr, "bench-gen: message %lu: no blank line after "
@@ -194,7 +212,7 @@ check(const char *path, unsigned long count)
 			    stderr);
 			goto out;
 		}
-		if (check_message(f, &buf, &cap, count, seen) == -1)
+		if (check_message(f, &buf, &cap, count, seen, 1) == -1)
 			goto out;
 		found++;
 	}
@@ -209,6 +227,32 @@ out:
 	free(seen);
 	fclose(f);
 	return ok ? 0 : 1;
+}
+
+static int
+check_file(const char *path, unsigned long count)
+{
+	static char ibuf[1 << 16];
+	unsigned char *seen;
+	char *buf = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		return 1;
+	}
+	setvbuf(f, ibuf, _IOFBF, sizeof(ibuf));
+	if ((seen = calloc(count + 1, 1)) == NULL) {
+		fclose(f);
+		return 1;
+	}
+	r = check_message(f, &buf, &cap, count, seen, 0);
+	free(buf);
+	free(seen);
+	fclose(f);
+	return r == 0 ? 0 : 1;
 }
 
 static int
@@ -278,6 +322,8 @@ main(int argc, char **argv)
 		return session_bdat(number(argv[2]), number(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return check(argv[2], number(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "checkfile") == 0)
+		return check_file(argv[2], number(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "line") == 0)
 		return long_line(number(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "checkline") == 0)

@@ -12,11 +12,13 @@
  *       fails unless each answered 220 ... 250 ... 221.  With PROG2,
  *       its sessions alternate with PROG's, so that both meet the same
  *       load from the rest of the machine, and both times are printed
- *   bench-load tcp PORT CLIENTS MESSAGES SIZE
+ *   bench-load tcp PORT CLIENTS MESSAGES SIZE [each]
  *       CLIENTS connections at once to 127.0.0.1:PORT, each sending
  *       MESSAGES messages of about SIZE octets (numbered so that
  *       bench-gen check finds all of them), waiting for each reply;
- *       prints the wall time, fails on any unexpected reply
+ *       prints the wall time, fails on any unexpected reply.  All go
+ *       to <user@example.org>; with "each", client N's go to
+ *       <cN@example.org>, so that a %u mailbox is one per client
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -235,11 +237,10 @@ conn_reply(struct conn *c)
 /* One client: its messages are first, first + 1, ... */
 static int
 client(unsigned short port, unsigned long first, unsigned long count,
-    unsigned long size)
+    unsigned long size, long each)
 {
-	static const char envelope[] = "MAIL FROM:<bench@example.org>\r\n"
-	    "RCPT TO:<user@example.org>\r\nDATA\r\n";
 	static struct conn c;
+	char envelope[128];
 	struct sockaddr_in sin;
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
 	char line[MSG_LINE_MAX], wire[MSG_LINE_MAX + 4];
@@ -247,6 +248,12 @@ client(unsigned short port, unsigned long first, unsigned long count,
 	unsigned long i;
 	size_t n;
 
+	if (each >= 0)
+		snprintf(envelope, sizeof(envelope), "MAIL FROM:<bench@example.org>"
+		    "\r\nRCPT TO:<c%ld@example.org>\r\nDATA\r\n", each);
+	else
+		snprintf(envelope, sizeof(envelope), "MAIL FROM:<bench@example.org>"
+		    "\r\nRCPT TO:<user@example.org>\r\nDATA\r\n");
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
@@ -263,7 +270,7 @@ client(unsigned short port, unsigned long first, unsigned long count,
 		return 1;
 	for (i = first; i < first + count; i++) {
 		/* PIPELINING (RFC 2920): the envelope in one go */
-		conn_put(&c, envelope, sizeof(envelope) - 1);
+		conn_put(&c, envelope, strlen(envelope));
 		if (conn_flush(&c) == -1 || conn_reply(&c) != 250 ||
 		    conn_reply(&c) != 250 || conn_reply(&c) != 354)
 			return 1;
@@ -284,7 +291,7 @@ client(unsigned short port, unsigned long first, unsigned long count,
 
 static int
 tcp(unsigned long port, unsigned long clients, unsigned long count,
-    unsigned long size)
+    unsigned long size, int each)
 {
 	unsigned long i, failed = 0;
 	double t0 = now();
@@ -296,7 +303,7 @@ tcp(unsigned long port, unsigned long clients, unsigned long count,
 			return 1;
 		if (pid == 0)
 			_exit(client((unsigned short)port, i * count, count,
-			    size));
+			    size, each ? (long)i : -1));
 	}
 	while (wait(&status) != -1)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -318,11 +325,12 @@ main(int argc, char **argv)
 		return run(argv[2], argv[3], argv + 4);
 	if (argc >= 4 && strcmp(argv[1], "seq") == 0)
 		return seq(number(argv[2]), argv + 3);
-	if (argc == 6 && strcmp(argv[1], "tcp") == 0)
+	if ((argc == 6 || (argc == 7 && strcmp(argv[6], "each") == 0)) &&
+	    strcmp(argv[1], "tcp") == 0)
 		return tcp(number(argv[2]), number(argv[3]), number(argv[4]),
-		    number(argv[5]));
+		    number(argv[5]), argc == 7);
 	fputs("usage: bench-load run IN OUT PROG [ARG...] | "
 	    "seq N PROG [ARG...] [-- PROG2 [ARG...]] | "
-	    "tcp PORT CLIENTS MESSAGES SIZE\n", stderr);
+	    "tcp PORT CLIENTS MESSAGES SIZE [each]\n", stderr);
 	return 2;
 }

@@ -15,16 +15,21 @@
 #   b  one pipelined session of 2000 messages of about 2 KB into an mbox,
 #      on the local disk and on tmpfs, sent with DATA and again with
 #      BDAT (RFC 3030, one chunk per message, no dot-stuffing); floor:
-#      bench-floor-append, one write and one fsync per message of the
-#      very bytes smtpd stored
+#      bench-floor-append -l, one write and one fsync per message of the
+#      very bytes smtpd stored and one syslog line per message to the
+#      same /dev/log; beside it the floor that does not log
 #   c  one message of 200 MB (76-octet lines, some starting with "." or
-#      "From "): MB/s and peak RSS; floor: cat of the same bytes into a
-#      file on the same filesystem.  Both read from a pipe, as smtpd does
-#      in service (from a regular file, cat would copy in the kernel
-#      with copy_file_range(2), which no client connection allows)
+#      "From "), into an mbox and into a Maildir: MB/s and peak RSS;
+#      floor: dd conv=fsync of the same bytes into a file on the same
+#      filesystem; beside it cat (no fsync).  All read from a pipe, as
+#      smtpd does in service (from a regular file, cat would copy in the
+#      kernel with copy_file_range(2), which no client connection allows)
 #   d  20 clients at once, 100 messages each, over TCP on 127.0.0.1
-#      under tcpserver (mbox on tmpfs); floor: bench-floor-smtpd under
-#      the same tcpserver
+#      under tcpserver (mbox on tmpfs), each client to its own mbox and
+#      all to one; floor: bench-floor-smtpd under the same tcpserver,
+#      storing each message with a write and an fsync to the same
+#      mailboxes and logging a line; beside it the floor that stores
+#      and logs nothing
 #   e  the cost of STARTTLS (as root, with tlswrapper): 100 sequential
 #      sessions of one small message each, under tcpserver and
 #      tlswrapper -n (smtpd -W), with STARTTLS and without; the ratio
@@ -237,11 +242,20 @@ make_table() {	# ENTRIES
 	echo "$t"
 }
 
+# "floor N unit ratio R": an extra column, an older or other floor
+# beside the one the ratio is taken against.
+extra() {	# NAME SMTPD-TIMES FLOOR-TIMES FIGURE
+	echo "$1 $4 $(ratio "$2" "$3" smtpd)"
+}
+
 # b: many small messages in one pipelined session, in directory $1,
-# sent as $3 (b.in: DATA, b-bdat.in: BDAT).
+# sent as $3 (b.in: DATA, b-bdat.in: BDAT).  The floor writes and
+# fsyncs each message to one file, as smtpd does, and logs one line
+# per message to the same /dev/log; the old floor, which does not log,
+# is the extra column.
 case_b() {	# DIR LABEL INPUT
-	local dir=$1 in=$3 i t f
-	: >"$DISK/b-smtpd.times" >"$DISK/b-floor.times"
+	local dir=$1 in=$3 i t f o
+	: >"$DISK/b-smtpd.times" >"$DISK/b-floor.times" >"$DISK/b-nolog.times"
 	for i in $(seq "$RUNS"); do
 		rm -f "$dir/b.mbox" "$dir/b.floor"
 		# shellcheck disable=SC2046,SC2086
@@ -252,50 +266,93 @@ case_b() {	# DIR LABEL INPUT
 		    fail "b: the mailbox is wrong"
 		# shellcheck disable=SC2086
 		$AS_USER "$BIN/bench-load" run /dev/null /dev/null \
-		    "$BIN/bench-floor-append" "$dir/b.mbox" "$dir/b.floor" \
+		    "$BIN/bench-floor-append" -l "$dir/b.mbox" "$dir/b.floor" \
 		    >>"$DISK/b-floor.times"
 		cmp -s "$dir/b.mbox" "$dir/b.floor" || fail "b: floor differs"
+		rm -f "$dir/b.floor"
+		# shellcheck disable=SC2086
+		$AS_USER "$BIN/bench-load" run /dev/null /dev/null \
+		    "$BIN/bench-floor-append" "$dir/b.mbox" "$dir/b.floor" \
+		    >>"$DISK/b-nolog.times"
 	done
 	rm -f "$dir/b.mbox" "$dir/b.floor"
 	t=$(cut -d' ' -f1 "$DISK/b-smtpd.times" | median)
 	f=$(cut -d' ' -f1 "$DISK/b-floor.times" | median)
+	o=$(cut -d' ' -f1 "$DISK/b-nolog.times" | median)
 	row "b  $NB msgs, $2" \
 	    "$(awk -v t="$t" -v n=$NB 'BEGIN { printf "%.0f msg/s", n / t }')" \
 	    "$(awk -v t="$f" -v n=$NB 'BEGIN { printf "%.0f msg/s", n / t }')" \
 	    "$(ratio "$DISK/b-smtpd.times" "$DISK/b-floor.times" smtpd)" \
-	    ">= 0.8" ""
+	    ">= 0.8" "$(extra "no-log floor" "$DISK/b-smtpd.times" \
+	    "$DISK/b-nolog.times" \
+	    "$(awk -v t="$o" -v n=$NB 'BEGIN { printf "%.0f msg/s", n / t }')")"
 }
 
-# c: one big message, streamed, in directory $1.
+# MB/s of BYTES in the median of a times file.
+rate() {	# TIMES BYTES
+	cut -d' ' -f1 "$1" | median |
+	    awk -v b="$2" '{ printf "%.0f MB/s", b / $1 / 1e6 }'
+}
+
+# c: one big message, streamed, in directory $1, into an mbox and into
+# a Maildir (made beforehand, as a user's is).  The floor is dd
+# conv=fsync of the session's bytes into a file on the same filesystem:
+# one durable write, the least that storing them costs; cat (no fsync),
+# the floor before, is the extra column.  All four read from a pipe.
 case_c() {	# DIR LABEL
-	local dir=$1 i t f rss bytes
-	: >"$DISK/c-smtpd.times" >"$DISK/c-floor.times"
+	local dir=$1 i rss bytes m f
+	: >"$DISK/c-mbox.times" >"$DISK/c-maildir.times"
+	: >"$DISK/c-dd.times" >"$DISK/c-cat.times"
 	bytes=$(wc -c <"$DISK/c.in")
 	for i in $(seq "$RUNS"); do
-		rm -f "$dir/c.mbox" "$dir/c.cat"
+		rm -rf "$dir/c.mbox" "$dir/c.cat" "$dir/c.dd" "$dir/c.md"
 		# shellcheck disable=SC2046
 		# shellcheck disable=SC2086
 		cat "$DISK/c.in" | TMPDIR=$dir $AS_USER "$BIN/bench-load" run - \
 		    "$DISK/c.out" "$SMTPD" $(smtpd_args) mbox "$dir/c.mbox" \
-		    >>"$DISK/c-smtpd.times"
+		    >>"$DISK/c-mbox.times"
 		check_replies "$DISK/c.out" 1
 		"$BIN/bench-gen" check "$dir/c.mbox" 1 ||
 		    fail "c: the mailbox is wrong"
 		rm -f "$dir/c.mbox"
+		mkdir -p "$dir/c.md/tmp" "$dir/c.md/new" "$dir/c.md/cur"
+		give_away "$dir/c.md" "$dir/c.md/tmp" "$dir/c.md/new" \
+		    "$dir/c.md/cur"
+		# shellcheck disable=SC2046
+		# shellcheck disable=SC2086
+		cat "$DISK/c.in" | TMPDIR=$dir $AS_USER "$BIN/bench-load" run - \
+		    "$DISK/c.out" "$SMTPD" $(smtpd_args) maildir "$dir/c.md" \
+		    >>"$DISK/c-maildir.times"
+		check_replies "$DISK/c.out" 1
+		for m in "$dir"/c.md/new/*; do
+			"$BIN/bench-gen" checkfile "$m" 1 ||
+			    fail "c: the Maildir message is wrong"
+		done
+		[ -z "$(ls "$dir/c.md/tmp")" ] || fail "c: left in tmp/"
+		rm -rf "$dir/c.md"
+		# shellcheck disable=SC2086
+		cat "$DISK/c.in" | $AS_USER "$BIN/bench-load" run - /dev/null \
+		    "$(command -v dd)" of="$dir/c.dd" bs=65536 conv=fsync \
+		    status=none >>"$DISK/c-dd.times"
+		cmp -s "$DISK/c.in" "$dir/c.dd" || fail "c: dd differs"
+		rm -f "$dir/c.dd"
 		# shellcheck disable=SC2086
 		cat "$DISK/c.in" | $AS_USER "$BIN/bench-load" run - \
-		    "$dir/c.cat" /bin/cat >>"$DISK/c-floor.times"
+		    "$dir/c.cat" /bin/cat >>"$DISK/c-cat.times"
 		cmp -s "$DISK/c.in" "$dir/c.cat" || fail "c: cat differs"
 		rm -f "$dir/c.cat"
 	done
-	t=$(cut -d' ' -f1 "$DISK/c-smtpd.times" | median)
-	f=$(cut -d' ' -f1 "$DISK/c-floor.times" | median)
-	rss=$(cut -d' ' -f2 "$DISK/c-smtpd.times" | sort -g | tail -n 1)
-	row "c  $((BIG / 1000000)) MB msg, $2" \
-	    "$(awk -v t="$t" -v b="$bytes" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }')" \
-	    "$(awk -v t="$f" -v b="$bytes" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }')" \
-	    "$(ratio "$DISK/c-smtpd.times" "$DISK/c-floor.times" smtpd)" \
-	    ">= 0.5" "$(awk -v k="$rss" 'BEGIN { printf "RSS %.1f MB", k / 1024 }')"
+	for m in mbox maildir; do
+		[ $m = mbox ] && f=0.5 || f=0.8
+		rss=$(cut -d' ' -f2 "$DISK/c-$m.times" | sort -g | tail -n 1)
+		row "c  $((BIG / 1000000)) MB, $m, $2" \
+		    "$(rate "$DISK/c-$m.times" "$bytes")" \
+		    "$(rate "$DISK/c-dd.times" "$bytes")" \
+		    "$(ratio "$DISK/c-$m.times" "$DISK/c-dd.times" smtpd)" \
+		    ">= $f" "$(awk -v k="$rss" 'BEGIN { printf "RSS %.1f MiB", k / 1024 }');" \
+		    "$(extra "cat" "$DISK/c-$m.times" "$DISK/c-cat.times" \
+		    "$(rate "$DISK/c-cat.times" "$bytes")")"
+	done
 }
 
 # Start tcpserver on a free port with the given program; sets PORT.
@@ -325,32 +382,54 @@ stop_serving() {
 	TCPPID=
 }
 
-# d: concurrent clients over TCP.
-case_d() {	# DIR LABEL
-	local dir=$1 i t f total=$((CLIENTS * PER_CLIENT))
-	: >"$DISK/d-smtpd.times" >"$DISK/d-floor.times"
+# d: concurrent clients over TCP, each to its own mbox (each) or all to
+# one (one).  The floor stores each message as smtpd does (one write
+# and one fsync to the same mailboxes, see bench/floor-smtpd.c) and logs
+# a line for it; the old floor, which stores and logs nothing, is the
+# extra column.
+case_d() {	# DIR LABEL each|one
+	local dir=$1 i t f o total=$((CLIENTS * PER_CLIENT)) each= mb fl
+	if [ "$3" = each ]; then
+		each=each mb="$dir/d.%u" fl="$dir/f.%u"
+	else
+		mb="$dir/d.mbox" fl="$dir/f.mbox"
+	fi
+	: >"$DISK/d-smtpd.times" >"$DISK/d-floor.times" >"$DISK/d-none.times"
 	for i in $(seq "$RUNS"); do
-		rm -f "$dir/d.mbox"
+		rm -f "$dir"/d.* "$dir"/f.*
 		# shellcheck disable=SC2046
-		serve "$SMTPD" $(smtpd_args) mbox "$dir/d.mbox"
-		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL \
+		serve "$SMTPD" $(smtpd_args) mbox "$mb"
+		# shellcheck disable=SC2086
+		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL $each \
 		    >>"$DISK/d-smtpd.times" || fail "d: smtpd clients failed"
 		stop_serving
-		"$BIN/bench-gen" check "$dir/d.mbox" $total ||
-		    fail "d: the mailbox is wrong"
-		serve "$BIN/bench-floor-smtpd"
-		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL \
+		cat "$dir"/d.* >"$DISK/d.all"
+		"$BIN/bench-gen" check "$DISK/d.all" $total ||
+		    fail "d: the mailboxes are wrong"
+		serve "$BIN/bench-floor-smtpd" -l "$fl"
+		# shellcheck disable=SC2086
+		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL $each \
 		    >>"$DISK/d-floor.times" || fail "d: floor clients failed"
 		stop_serving
+		[ "$(cat "$dir"/f.* | grep -c '^X-Bench: ')" = $total ] ||
+		    fail "d: the floor stored the wrong count"
+		serve "$BIN/bench-floor-smtpd"
+		# shellcheck disable=SC2086
+		"$BIN/bench-load" tcp "$PORT" $CLIENTS $PER_CLIENT $SMALL $each \
+		    >>"$DISK/d-none.times" || fail "d: floor clients failed"
+		stop_serving
 	done
-	rm -f "$dir/d.mbox"
+	rm -f "$dir"/d.* "$dir"/f.* "$DISK/d.all"
 	t=$(median <"$DISK/d-smtpd.times")
 	f=$(median <"$DISK/d-floor.times")
-	row "d  ${CLIENTS}x$PER_CLIENT msgs, $2" \
+	o=$(median <"$DISK/d-none.times")
+	row "d  ${CLIENTS}x$PER_CLIENT, $2" \
 	    "$(awk -v t="$t" -v n=$total 'BEGIN { printf "%.0f msg/s", n / t }')" \
 	    "$(awk -v t="$f" -v n=$total 'BEGIN { printf "%.0f msg/s", n / t }')" \
 	    "$(ratio "$DISK/d-smtpd.times" "$DISK/d-floor.times" smtpd)" \
-	    ">= 0.8" ""
+	    ">= 0.8" "$(extra "no-store floor" "$DISK/d-smtpd.times" \
+	    "$DISK/d-none.times" \
+	    "$(awk -v t="$o" -v n=$total 'BEGIN { printf "%.0f msg/s", n / t }')")"
 }
 
 # e: the same launcher, a session with STARTTLS against one without.
@@ -385,7 +464,8 @@ case_e() {	# DIR
 }
 
 row() {
-	printf '%-26s %13s %13s %6s %7s  %s\n' "$@"
+	printf '%-26s %13s %13s %6s %7s  %s\n' "$1" "$2" "$3" "$4" "$5" \
+	    "${*:6}"
 }
 
 [ -x "$SMTPD" ] || fail "no $SMTPD: run make first"
@@ -442,9 +522,11 @@ if ! wanted d; then
 elif ! command -v tcpserver >/dev/null; then
 	echo "(no tcpserver: d skipped; apt-get install ucspi-tcp)"
 elif [ -n "$TMPFS" ]; then
-	case_d "$TMPFS" tmpfs
+	case_d "$TMPFS" "mbox each, tmpfs" each
+	case_d "$TMPFS" "one mbox, tmpfs" one
 else
-	case_d "$DISK" disk
+	case_d "$DISK" "mbox each, disk" each
+	case_d "$DISK" "one mbox, disk" one
 fi
 if ! wanted e; then
 	:
