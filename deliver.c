@@ -50,6 +50,12 @@ struct deliver_ctx {
 	void			*keep;	/* the method's, between messages */
 	char			*buf;	/* the method's scratch, buf_size */
 	char			*args;	/* a program's, DEST_MAX octets each */
+	/* written once (method.h: spill_open): the first recipient's
+	 * destination and the envelope, for the message being received */
+	void			*spill;	/* the method's, spill_size */
+	char			*spill_path;	/* DEST_MAX octets */
+	struct envelope		 spill_env;
+	struct spool_target	 target;
 };
 
 static const struct method *method_of(const struct config *);
@@ -71,6 +77,8 @@ static struct deliver_result worst_of(const struct deliver_result *,
 		    const struct deliver_result *);
 static void	write_copies(struct deliver_ctx *, const struct envelope *,
 		    struct spool *, struct dest *, size_t);
+static int	spill_open(void *);
+static void	spill_drop(void *);
 
 /* The one place that maps the configured method to its table. */
 static const struct method *
@@ -333,6 +341,9 @@ write_copy(struct deliver_ctx *ctx, const struct envelope *env,
 	c.full = &full;
 	c.peer = cfg->peer;
 	c.timeout_s = cfg->pipe_timeout;
+	/* the first recipient's copy may be the spool's file already */
+	c.spill = ctx->spill != NULL && d->first == 0 &&
+	    strcmp(d->path, ctx->spill_path) == 0 ? ctx->spill : NULL;
 	c.keep = ctx->keep;
 	c.buf = ctx->buf;
 	c.bufsize = ctx->m->buf_size;
@@ -443,6 +454,51 @@ out:
 	free(dests);
 }
 
+/*
+ * Before a message is received: with a method that writes once, a
+ * spool that outgrows memory goes to the file the first recipient's
+ * copy will be (spool_target), so that copy is not written twice.
+ * The envelope must stay as it is until the spool is reset.
+ */
+void
+deliver_prepare(struct deliver_ctx *ctx, const struct envelope *env,
+    struct spool *sp)
+{
+	if (ctx->spill == NULL || env->nrcpts == 0 ||
+	    deliver_destination(ctx->cfg, &env->rcpts[0], ctx->spill_path,
+	    DEST_MAX) == -1)
+		return;
+	ctx->spill_env = *env;
+	ctx->target.open = spill_open;
+	ctx->target.drop = spill_drop;
+	ctx->target.arg = ctx;
+	spool_set_target(sp, &ctx->target);
+}
+
+static int
+spill_open(void *arg)
+{
+	struct deliver_ctx *ctx = arg;
+	struct method_copy c;
+	char *argv[2];
+
+	argv[0] = ctx->spill_path;
+	argv[1] = NULL;
+	memset(&c, 0, sizeof(c));
+	c.env = &ctx->spill_env;
+	c.argv = argv;
+	c.rcpt = &ctx->spill_env.rcpts[0];
+	return ctx->m->spill_open(&c, ctx->spill);
+}
+
+static void
+spill_drop(void *arg)
+{
+	struct deliver_ctx *ctx = arg;
+
+	ctx->m->spill_drop(ctx->spill);
+}
+
 /* One per session: scratch, keep state (zeroed) and argument room. */
 struct deliver_ctx *
 deliver_ctx_new(const struct config *cfg)
@@ -460,8 +516,13 @@ deliver_ctx_new(const struct config *cfg)
 		ctx->keep = calloc(1, m->keep_size);
 	if (nargs > 0)
 		ctx->args = malloc(nargs * DEST_MAX);
+	if (m->spill_open != NULL) {
+		ctx->spill = calloc(1, m->spill_size);
+		ctx->spill_path = malloc(DEST_MAX);
+	}
 	if (ctx->buf == NULL || (m->keep_size > 0 && ctx->keep == NULL) ||
-	    (nargs > 0 && ctx->args == NULL)) {
+	    (nargs > 0 && ctx->args == NULL) || (m->spill_open != NULL &&
+	    (ctx->spill == NULL || ctx->spill_path == NULL))) {
 		deliver_ctx_free(ctx);
 		return NULL;
 	}
@@ -482,6 +543,8 @@ deliver_ctx_free(struct deliver_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	deliver_ctx_release(ctx);
+	free(ctx->spill_path);
+	free(ctx->spill);
 	free(ctx->args);
 	free(ctx->keep);
 	free(ctx->buf);

@@ -9,6 +9,15 @@
  * as maildir(5) asks, each delivery removes tmp/ files untouched for
  * 36 hours (clean_tmp()), a bounded number at a time.
  *
+ * Written once: a message that outgrows the spool's memory during DATA
+ * goes straight into the tmp/ file of its first recipient's Maildir
+ * (maildir_spill_open(), through spool.c's target), when that Maildir
+ * is there already: at the end only the fsync, the link and the fsync
+ * of new/ are left, and nothing is read back.  A message not delivered
+ * takes its file away (maildir_spill_drop()); one whose smtpd is
+ * killed during DATA leaves it in tmp/, for the 36-hour rule.  Other
+ * recipients' copies are read from that file, as from the spool.
+ *
  * Every directory is reached with openat() one component at a time,
  * with O_NOFOLLOW: a symlink anywhere in DIR, or as tmp, new or cur, is
  * refused and nothing is written through it.  Give the real path.
@@ -34,6 +43,9 @@
 #define TMP_REMOVE_MAX	16	/* orphans removed per delivery */
 #define FILE_FLAGS	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | \
 			    O_CLOEXEC | O_NOCTTY)
+/* the spool reads it back for other recipients' copies */
+#define SPILL_FLAGS	(O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | \
+			    O_CLOEXEC | O_NOCTTY)
 
 /*
  * What a copy holds until the transaction is decided: the open new/
@@ -47,18 +59,35 @@ struct maildir_tx {
 	char	 path[4096];	/* DIR/new/name, for logging */
 };
 
+/*
+ * The file a message is being written to during DATA (method.h:
+ * spill_open), held from the spill to the end of the message.
+ */
+struct maildir_spill {
+	int	 held;		/* 0: nothing, the rest is stale */
+	int	 published;	/* linked into new/: not ours to remove */
+	int	 tmpfd;		/* DIR/tmp */
+	char	 name[256];	/* the file's name in tmp/ */
+};
+
 static unsigned long	counter;	/* the Q part of a unique name */
 
 static enum reply_id check_rcpt(const char *);
 static void	host_part(char *, size_t);
 static int	make_name(char *, size_t);
 static int	write_piece(void *, const char *, size_t);
+static int	write_head(int, const struct method_copy *);
 static int	write_message(int, const struct method_copy *);
 static int	link_unsupported(int);
 static void	clean_tmp(int, const char *);
 static int	publish(int, int, const char *);
 static int	deliver_as(int, int, const struct method_copy *, char *,
 		    size_t);
+static int	spill_name(struct maildir_spill *, int);
+static int	maildir_spill_open(const struct method_copy *, void *);
+static void	maildir_spill_drop(void *);
+static int	is_spilled(const struct method_copy *);
+static int	publish_spill(const struct method_copy *, struct maildir_tx *);
 static struct deliver_result maildir_write(const struct method_copy *,
 		    void *);
 static void	maildir_undo(void *);
@@ -71,7 +100,10 @@ const struct method method_maildir = {
 	.check_rcpt = check_rcpt,
 	.write = maildir_write,
 	.undo = maildir_undo,
-	.done = maildir_done
+	.done = maildir_done,
+	.spill_size = sizeof(struct maildir_spill),
+	.spill_open = maildir_spill_open,
+	.spill_drop = maildir_spill_drop
 };
 
 static enum reply_id
@@ -144,9 +176,9 @@ write_piece(void *fdp, const char *p, size_t n)
 	return util_write_all(*(int *)fdp, p, n);
 }
 
-/* Return-Path, Delivered-To, then the spool unchanged; 0 or an errno. */
+/* Return-Path and Delivered-To, which come before the spool; 0 or an errno. */
 static int
-write_message(int fd, const struct method_copy *c)
+write_head(int fd, const struct method_copy *c)
 {
 	char head[2 * ADDR_MAILBOX_MAX + 64];
 	int n, m;
@@ -156,8 +188,20 @@ write_message(int fd, const struct method_copy *c)
 	    (m = trace_delivered_to(head + n, sizeof(head) - (size_t)n,
 	    c->rcpt->mailbox)) == -1)
 		return EINVAL;
-	if (util_write_all(fd, head, (size_t)n + (size_t)m) == -1 ||
-	    spool_copy(c->sp, c->buf, c->bufsize, write_piece, &fd) == -1)
+	if (util_write_all(fd, head, (size_t)n + (size_t)m) == -1)
+		return errno;
+	return 0;
+}
+
+/* The head, then the spool unchanged, fsynced; 0 or an errno. */
+static int
+write_message(int fd, const struct method_copy *c)
+{
+	int err;
+
+	if ((err = write_head(fd, c)) != 0)
+		return err;
+	if (spool_copy(c->sp, c->buf, c->bufsize, write_piece, &fd) == -1)
 		return errno;
 	if (fsync(fd) == -1)
 		return errno;
@@ -286,6 +330,119 @@ deliver_as(int tmpfd, int newfd, const struct method_copy *c, char *name,
 }
 
 /*
+ * A fresh unique name for the spill file in tmp/ (open as s->tmpfd),
+ * free in new/ (newfd) as well; its descriptor, or -1.
+ */
+static int
+spill_name(struct maildir_spill *s, int newfd)
+{
+	struct stat st;
+	int i, fd;
+
+	for (i = 0; i < MAILDIR_TRIES; i++) {
+		if (make_name(s->name, sizeof(s->name)) == -1)
+			return -1;
+		if (fstatat(newfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		fd = openat(s->tmpfd, s->name, SPILL_FLAGS, 0600);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * The spool's file for a message to argv[0]: tmp/NAME, with the head
+ * written, when DIR, DIR/tmp and DIR/new are there (nothing is made
+ * for a message that may yet be refused; else -1, and the spool uses
+ * a file of its own).  Failures are only logged: delivery will meet
+ * them again, or not, and answer for them.
+ */
+static int
+maildir_spill_open(const struct method_copy *c, void *sp)
+{
+	struct maildir_spill *s = sp;
+	int md, newfd = -1, fd = -1, err = 0;
+
+	s->held = 0;
+	s->published = 0;
+	s->tmpfd = -1;
+	if ((md = util_open_dir(c->argv[0], 0)) == -1)
+		return -1;
+	if ((s->tmpfd = util_open_dir_at(md, "tmp", 0)) != -1 &&
+	    (newfd = util_open_dir_at(md, "new", 0)) != -1 &&
+	    (fd = spill_name(s, newfd)) != -1 &&
+	    (err = write_head(fd, c)) != 0) {
+		unlinkat(s->tmpfd, s->name, 0);
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1 && err == 0 && errno != ENOENT)
+		err = errno;
+	if (err != 0) {
+		errno = err;
+		log_warn("maildir %s: writing the message once", c->argv[0]);
+	}
+	if (newfd != -1)
+		close(newfd);
+	close(md);
+	if (fd == -1) {
+		if (s->tmpfd != -1)
+			close(s->tmpfd);
+		return -1;
+	}
+	s->held = 1;
+	return fd;
+}
+
+/* Let go of the spill file, removing it from tmp/ unless published. */
+static void
+maildir_spill_drop(void *sp)
+{
+	struct maildir_spill *s = sp;
+
+	if (!s->held)
+		return;
+	if (!s->published && unlinkat(s->tmpfd, s->name, 0) == -1 &&
+	    errno != ENOENT)
+		log_warn("maildir: cannot remove tmp/%s", s->name);
+	close(s->tmpfd);
+	s->held = 0;
+	s->published = 0;
+}
+
+/* Whether this copy's message is in its spill file already. */
+static int
+is_spilled(const struct method_copy *c)
+{
+	const struct maildir_spill *s = c->spill;
+
+	return s != NULL && s->held && !s->published && c->sp->in_target;
+}
+
+/*
+ * Commit the spill file as the copy: fsync it, then publish() it into
+ * new/ (tx->dirfd) under its name.  0 or an errno; on EEXIST (the name
+ * taken in new/ since) or EXDEV (tmp/ elsewhere now) it is still in
+ * tmp/, and the caller copies it under a new name instead.
+ */
+static int
+publish_spill(const struct method_copy *c, struct maildir_tx *tx)
+{
+	struct maildir_spill *s = c->spill;
+	int err;
+
+	if (fsync(c->sp->fd) == -1)
+		return errno;
+	if ((err = publish(s->tmpfd, tx->dirfd, s->name)) != 0)
+		return err;
+	s->published = 1;
+	memcpy(tx->name, s->name, sizeof(tx->name));
+	return 0;
+}
+
+/*
  * Deliver into DIR, argv[0] (created with its parents, tmp, new and
  * cur when missing), with "Return-Path: <sender>" and "Delivered-To:
  * rcpt" first.  On success tx holds the file: maildir_undo() takes it
@@ -297,7 +454,7 @@ maildir_write(const struct method_copy *c, void *txp)
 {
 	struct maildir_tx *tx = txp;
 	const char *dir = c->argv[0];
-	int md, tmpfd = -1, curfd = -1, err = 0, i;
+	int md, tmpfd = -1, curfd = -1, err = 0, i, spilled = 0;
 
 	tx->dirfd = -1;
 	tx->linked = 0;
@@ -310,7 +467,14 @@ maildir_write(const struct method_copy *c, void *txp)
 		err = errno;
 	if (err == 0)
 		clean_tmp(tmpfd, dir);
-	if (err == 0)
+	if (err == 0 && is_spilled(c)) {
+		err = publish_spill(c, tx);
+		/* its name taken in new/, or tmp/ elsewhere: copy it */
+		spilled = err != EEXIST && err != EXDEV;
+		if (!spilled)
+			err = 0;
+	}
+	if (err == 0 && !spilled)
 		for (i = 0; i < MAILDIR_TRIES; i++)
 			if ((err = deliver_as(tmpfd, tx->dirfd, c, tx->name,
 			    sizeof(tx->name))) != EEXIST)

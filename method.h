@@ -58,6 +58,9 @@ struct method_copy {
 					 * header's source under -P), NULL:
 					 * stdin */
 	int			 timeout_s;	/* a program's run, 0: none */
+	void			*spill;	/* the method's spill state when this
+					 * copy is the first recipient's
+					 * (spill_size octets), else NULL */
 	void			*keep;	/* kept between messages (keep_size
 					 * octets), NULL: keep nothing */
 	char			*buf;	/* scratch, bufsize octets (the
@@ -86,6 +89,19 @@ struct method {
 	size_t		 tx_size;
 	size_t		 keep_size;	/* 0: nothing is kept */
 	size_t		 buf_size;
+	/*
+	 * Written once (may be NULL): when the spool outgrows memory,
+	 * spill_open makes the file that the first recipient's copy will
+	 * be, writes what the method puts before the message, and returns
+	 * it open for writing at that point (-1: none, the spool uses its
+	 * own file).  write() then publishes that file instead of copying
+	 * the spool.  spill_drop lets go of it, removing it unless
+	 * published.  State: spill_size octets in the session's
+	 * deliver_ctx, for one message.
+	 */
+	size_t		 spill_size;
+	int		 (*spill_open)(const struct method_copy *, void *);
+	void		 (*spill_drop)(void *);
 	/* the configured destination (argv[0]), before any session: NULL
 	 * when fine, else why not (for usage()); may be NULL */
 	const char	*(*check_config)(const char *);

@@ -257,8 +257,8 @@ session_close(struct session *s)
 		    "end=%s", s->cfg->peer != NULL ? s->cfg->peer : "stdin",
 		    helo[0] != '\0' ? helo : "-", s->messages, s->unknown,
 		    s->closing == R_QUIT ? "quit" : "eof");
+	spool_reset(&s->spool);	/* before dctx: it may hold its target */
 	deliver_ctx_free(s->dctx);
-	spool_reset(&s->spool);
 	txn_free(&s->txn);
 	free(s);
 }

@@ -15,6 +15,8 @@
 #include "trace.h"
 #include "util.h"
 
+static void	envelope_of(struct session *, struct envelope *);
+static void	begin_message(struct session *);
 static int	write_received(struct session *);
 static void	body_of(struct session *, struct body *);
 static enum reply_id receive_message(struct session *);
@@ -27,6 +29,32 @@ static void	say_refusal(struct session *, enum reply_id);
 static void	skip_chunk(struct session *, enum reply_id, unsigned long long,
 		    int);
 static void	take_chunk(struct session *, unsigned long long, int);
+
+static void
+envelope_of(struct session *s, struct envelope *env)
+{
+	env->sender = &s->txn.sender;
+	env->rcpts = s->txn.rcpts;
+	env->nrcpts = s->txn.nrcpts;
+	env->id = s->txn.id;
+	env->when = util_now();
+}
+
+/*
+ * A message begins: its id, where its spool may go (deliver_prepare:
+ * a Maildir's file, written once), and its Received header.
+ */
+static void
+begin_message(struct session *s)
+{
+	struct envelope env;
+
+	util_make_id(s->txn.id, sizeof(s->txn.id));
+	envelope_of(s, &env);
+	deliver_prepare(s->dctx, &env, &s->spool);
+	if (write_received(s) == -1)
+		log_warn("spool");
+}
 
 /*
  * The trace header (RFC 5321 4.4), first in the spool.  "with" names
@@ -80,8 +108,6 @@ receive_message(struct session *s)
 {
 	struct body b;
 
-	if (write_received(s) == -1)
-		log_warn("spool");
 	body_of(s, &b);
 	return body_receive(&b);
 }
@@ -111,7 +137,7 @@ session_cmd_data(struct session *s, char *arg)
 	(void)arg;
 	if (s->bdat)
 		return R_DATA_AFTER_BDAT;	/* RFC 3030 2: no mixing */
-	util_make_id(s->txn.id, sizeof(s->txn.id));
+	begin_message(s);
 	session_say(s, R_DATA_GO, NULL);
 	session_after_reply(s);
 	transcript_data(s->transcript, 1);
@@ -154,11 +180,7 @@ end_message(struct session *s, enum reply_id r)
 		for (i = 0; i < s->txn.nrcpts; i++)
 			each[i] = refused;
 	} else {
-		env.sender = &s->txn.sender;
-		env.rcpts = s->txn.rcpts;
-		env.nrcpts = s->txn.nrcpts;
-		env.id = s->txn.id;
-		env.when = util_now();
+		envelope_of(s, &env);
 		deliver(s->dctx, &env, &s->spool, each);
 		/* no next command at hand: keeping the mailbox locked
 		 * would only make other sessions wait for our syslog */
@@ -232,10 +254,8 @@ chunk_refusal(struct session *s, unsigned long long n)
 		return R_NEED_RCPT;
 	if (!s->bdat) {
 		s->bdat = 1;
-		util_make_id(s->txn.id, sizeof(s->txn.id));
 		body_chunks_begin(&s->chunks);
-		if (write_received(s) == -1)
-			log_warn("spool");
+		begin_message(s);
 	}
 	if (s->bdat_error != R_NONE)
 		return s->bdat_error;

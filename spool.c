@@ -2,7 +2,9 @@
 /*
  * The body of the message being received.  Small messages never touch
  * the disk here; larger ones go to a temporary file in $TMPDIR (or
- * /tmp) that is unlinked at once, so it vanishes with the process.
+ * /tmp) that is unlinked at once, so it vanishes with the process, or
+ * to the file their delivery will publish, when deliver.c names one
+ * (struct spool_target: written once, not copied).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include "spool.h"
 #include "util.h"
 
+static int	target_file(struct spool *);
 static int	spill(struct spool *);
 
 void
@@ -22,16 +25,51 @@ spool_init(struct spool *sp)
 	sp->fd = -1;
 	sp->error = 0;
 	sp->size = 0;
+	sp->base = 0;
+	sp->target = NULL;
+	sp->in_target = 0;
 	sp->memlen = 0;
 }
 
-/* Forget the message and its file. */
+/* For the message about to be received; spool_reset() forgets it. */
+void
+spool_set_target(struct spool *sp, const struct spool_target *t)
+{
+	sp->target = t;
+}
+
+/* Forget the message and its file (a target's file unless published). */
 void
 spool_reset(struct spool *sp)
 {
+	if (sp->in_target)
+		sp->target->drop(sp->target->arg);
 	if (sp->fd != -1)
 		close(sp->fd);
 	spool_init(sp);
+}
+
+/*
+ * The target's file, with its base (where the message starts), or -1
+ * when there is none or it could not be had.
+ */
+static int
+target_file(struct spool *sp)
+{
+	off_t base;
+	int fd;
+
+	if (sp->target == NULL || (fd = sp->target->open(sp->target->arg)) ==
+	    -1)
+		return -1;
+	if ((base = lseek(fd, 0, SEEK_CUR)) == -1) {
+		sp->target->drop(sp->target->arg);
+		close(fd);
+		return -1;
+	}
+	sp->base = base;
+	sp->in_target = 1;
+	return fd;
 }
 
 /*
@@ -42,14 +80,20 @@ spool_reset(struct spool *sp)
 static int
 spill(struct spool *sp)
 {
-	int fd, flags;
+	int fd, flags, err;
 
-	if ((fd = util_tmpfile()) == -1)
+	if ((fd = target_file(sp)) == -1 && (fd = util_tmpfile()) == -1)
 		return -1;
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags | O_APPEND) == -1 ||
 	    util_write_all(fd, sp->mem, sp->memlen) == -1) {
+		err = errno;
+		if (sp->in_target)
+			sp->target->drop(sp->target->arg);
+		sp->in_target = 0;
+		sp->base = 0;
 		close(fd);
+		errno = err;
 		return -1;
 	}
 	sp->fd = fd;
@@ -96,7 +140,7 @@ spool_read(struct spool *sp, off_t off, char *buf, size_t n)
 		return (ssize_t)n;
 	}
 	do
-		r = pread(sp->fd, buf, n, off);
+		r = pread(sp->fd, buf, n, sp->base + off);
 	while (r == -1 && errno == EINTR);
 	return r;
 }

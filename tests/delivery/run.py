@@ -425,6 +425,65 @@ def test_maildir_rollback(d):
           os.listdir(d + "/elsewhere"), [])
 
 
+BIG = MSG + ["%05d a line to make the message outgrow the spool's memory"
+             % i for i in range(2000)] + ["From the end", "..", "..."]
+BIG_STORED = MSG_STORED + BIG[len(MSG):-2] + [".", ".."]
+
+
+def test_maildir_once(d):
+    """A message larger than the spool's memory, to a Maildir that is
+    there, is written into its tmp/ file during DATA: no temporary file
+    of the spool (TMPDIR names no directory, so none could be made),
+    the same bytes as through the spool, nothing left in tmp/.  One
+    refused as too large, or in LMTP one not delivered, leaves tmp/ and
+    new/ empty."""
+    for who in ("a", "c"):
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(d, who, sub))
+    notmp = {"TMPDIR": os.path.join(d, "no-such-dir")}
+    data = crlf(["HELO c.example", "MAIL FROM:<s@example.org>",
+                 "RCPT TO:<a@x.example>", "DATA"] + BIG + [".",
+                 "MAIL FROM:<s@example.org>", "RCPT TO:<c@x.example>",
+                 "RCPT TO:<b@x.example>", "DATA"] + BIG + [".", "QUIT"])
+    out, rc, _ = run(["maildir", d + "/%u"], data, d, extra_env=notmp)
+    check("maildir once: both delivered without a TMPDIR",
+          [x for x in replies(out) if x.startswith("250 2.0.0")],
+          [msg_ok(1), msg_ok(2)])
+    want = {"a": "Return-Path: <s@example.org>\nDelivered-To: a@x.example\n" +
+            received("c.example", "SMTP", 1, "a@x.example") +
+            body(BIG_STORED),
+            "b": "Return-Path: <s@example.org>\nDelivered-To: b@x.example\n" +
+            received("c.example", "SMTP", 2, None) + body(BIG_STORED),
+            "c": "Return-Path: <s@example.org>\nDelivered-To: c@x.example\n" +
+            received("c.example", "SMTP", 2, None) + body(BIG_STORED)}
+    for who in ("a", "b", "c"):
+        top = os.path.join(d, who)
+        got = [read(top + "/new/" + x) for x in os.listdir(top + "/new")]
+        check("maildir once %s: content" % who, got == [want[who]], True)
+        check("maildir once %s: tmp/ empty" % who, os.listdir(top + "/tmp"),
+              [])
+    # a Maildir not there yet is made at delivery only: the spool needs
+    # its own file for the first recipient's (here none can be made)
+    data = crlf(["HELO c.example", "MAIL FROM:<s@example.org>",
+                 "RCPT TO:<e@x.example>", "DATA"] + BIG + [".", "QUIT"])
+    out, rc, _ = run(["maildir", d + "/%u"], data, d, extra_env=notmp)
+    check("maildir once: a new Maildir needs the spool's file",
+          replies(out)[-2], line("R_LOCAL_ERROR"))
+    check("maildir once: nothing made for it",
+          os.path.exists(d + "/e"), False)
+    shutil.rmtree(d + "/a/new")
+    os.makedirs(d + "/a/new")
+    data = crlf(["HELO c.example", "MAIL FROM:<s@example.org>",
+                 "RCPT TO:<a@x.example>", "DATA"] + BIG + [".", "QUIT"])
+    out, rc, _ = run(["-s", "80000", "maildir", d + "/%u"], data, d)
+    check("maildir once: too big", replies(out)[-2],
+          line("R_TOO_BIG", "80000"))
+    check("maildir once: too big leaves tmp/ empty", os.listdir(d + "/a/tmp"),
+          [])
+    check("maildir once: too big leaves new/ empty", os.listdir(d + "/a/new"),
+          [])
+
+
 def test_lmtp_pipe(d):
     """LMTP with pipe: one run per distinct recipient, a reply each."""
     out_dir = os.path.join(d, "rec")
@@ -525,6 +584,7 @@ def main():
     for test in (test_mbox_per_user, test_maildir, test_pipe,
                  test_rollback, test_concurrency, test_attacks, test_lmtp,
                  test_postmaster, test_unsafe_domain, test_maildir_rollback,
+                 test_maildir_once,
                  test_lmtp_pipe, test_pipe_dash, test_kill_mid_append):
         d = tempfile.mkdtemp(prefix="smtpd-delivery.")
         try:

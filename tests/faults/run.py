@@ -4,7 +4,8 @@
 binary with tests/helpers/fault.c preloaded.
 
 For each scenario (mbox, Maildir, two mboxes in one transaction, two
-Maildirs, pipe) a clean run counts the calls of each faulted function;
+Maildirs, the same two with the Maildirs there beforehand, pipe) a
+clean run counts the calls of each faulted function;
 then every call in turn fails with each errno it can return (faults),
 and is a SIGKILL instead (crashes).  After a fault: the reply is 250
 only if every copy is stored whole, else 4xx or 5xx and every mailbox
@@ -49,6 +50,7 @@ CALLS = {
     "read": [E.EIO, E.EINTR],
     "pread": [E.EIO, E.EINTR],
     "fsync": [E.EIO, E.ENOSPC, E.EDQUOT, E.EINTR],
+    "lseek": [E.EIO],
     "ftruncate": [E.EIO, E.EINTR],
     "fcntl": [E.ENOLCK, E.EINTR],
     "linkat": [E.EIO, E.ENOSPC, E.EDQUOT],
@@ -153,8 +155,12 @@ def pipe_children(marker):
 class Scenario:
     """One delivery layout: how to prepare it, run it, and judge it."""
 
-    def __init__(self, name, method, rcpts):
+    def __init__(self, name, method, rcpts, made=False):
         self.name, self.method, self.rcpts = name, method, rcpts
+        # a Maildir that is there before the message: the message is
+        # then written once, into its tmp/ file during DATA (the
+        # message is larger than the spool's memory)
+        self.made = made
 
     def prepare(self, d):
         self.d = d
@@ -164,6 +170,9 @@ class Scenario:
                     f.write(b"From old Tue Nov 14 22:13:20 2023\n\nold\n\n")
             return ["mbox", d + "/%u"]
         if self.method == "maildir":
+            for r in self.rcpts if self.made else []:
+                for sub in ("tmp", "new", "cur"):
+                    os.makedirs(os.path.join(d, r, sub))
             return ["maildir", d + "/%u"]
         self.marker = os.path.join(d, "pipe-out")
         return ["pipe", COPY, self.marker]
@@ -424,6 +433,8 @@ def main():
                  Scenario("maildir", "maildir", ["a"]),
                  Scenario("mbox x2", "mbox", ["a", "b"]),
                  Scenario("maildir x2", "maildir", ["a", "b"]),
+                 Scenario("maildir made", "maildir", ["a"], True),
+                 Scenario("maildir made x2", "maildir", ["a", "b"], True),
                  Scenario("pipe", "pipe", ["a"])]
     t0 = time.monotonic()
     for sc in scenarios:

@@ -136,6 +136,7 @@ WRAP(ssize_t, pwrite, (int fd, const void *b, size_t n, off_t o),
     (fd, b, n, o), 1)
 WRAP(ssize_t, pread, (int fd, void *b, size_t n, off_t o), (fd, b, n, o), 1)
 WRAP(int, fsync, (int fd), (fd), 1)
+WRAP(off_t, lseek, (int fd, off_t o, int w), (fd, o, w), 1)
 WRAP(int, ftruncate, (int fd, off_t n), (fd, n), 1)
 WRAP(int, linkat, (int a, const char *b, int c, const char *d, int e),
     (a, b, c, d, e), 1)
