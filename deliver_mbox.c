@@ -214,7 +214,7 @@ static struct deliver_result
 open_locked(const char *path, struct mbox_tx *tx)
 {
 	struct stat st;
-	int err, dirfd, dot;
+	int err, dirfd, locked;
 
 	tx->fd = -1;
 	mboxlock_init(&tx->lock);
@@ -227,11 +227,11 @@ open_locked(const char *path, struct mbox_tx *tx)
 		log_warn("mbox %s", path);
 		return method_outcome_errno(errno);
 	}
-	dot = mboxlock_dot(&tx->lock, tx->fd, dirfd, path);
+	locked = mboxlock_take(&tx->lock, tx->fd, dirfd, path);
 	err = errno;
 	close(dirfd);
 	errno = err;
-	if (dot == -1 || mboxlock_fcntl(tx->fd) == -1) {
+	if (locked == -1) {
 		err = errno;
 		log_warn("lock %s", path);
 		unlock_and_close(tx);

@@ -1,8 +1,14 @@
 /* ISC license. */
 /*
- * Mailbox locking: a PATH.lock dot-lock where the directory allows one,
- * made with O_EXCL beside the mailbox, and an fcntl write lock on the
- * mailbox, each waited for at most LOCK_WAIT_S.
+ * Mailbox locking: an fcntl write lock on the mailbox, then a PATH.lock
+ * dot-lock beside it where the directory allows one, both within
+ * LOCK_WAIT_S.  The fcntl lock is waited for in the kernel (F_SETLKW,
+ * its wait bounded by SIGALRM), so a waiter wakes the moment the holder
+ * lets go: smtpd drops the dot-lock before the fcntl lock, so between
+ * smtpd processes the dot-lock is free by then.  Only a dot-lock held
+ * by another program (mutt, procmail), which no kernel wait can see,
+ * is polled for, with the fcntl lock let go meanwhile: such a program
+ * may want it next.
  *
  * The dot-lock records its holder and the mailbox's size before the
  * append ("PID HOST SIZE\n", smtpd.8).  When smtpd is killed in the
@@ -19,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -41,6 +48,9 @@ static int	break_stale_lock(int, const char *);
 static int	is_stale(const struct stat *);
 static int	set_lock(int, int);
 static int	wait_turn(time_t, long *);
+static void	on_lock_timer(int);
+static int	wait_fcntl(int, time_t);
+static int	take_dot(struct mboxlock *, int, int, const char *);
 static int	take_by_link(struct mboxlock *, int, int, const char *,
 		    const char *);
 static int	take_by_create(struct mboxlock *, int, int, const char *);
@@ -82,7 +92,7 @@ mboxlock_is_name(const char *path)
 	return n >= 5 && strcasecmp(path + n - 5, ".lock") == 0;
 }
 
-/* Whether l, set up by mboxlock_dot(), is mailbox path's lock. */
+/* Whether l, set up by mboxlock_take(), is mailbox path's lock. */
 int
 mboxlock_is_for(const struct mboxlock *l, const char *path)
 {
@@ -93,11 +103,10 @@ mboxlock_is_for(const struct mboxlock *l, const char *path)
 }
 
 /*
- * Wait for a busy lock, *ns long, and double *ns for next time; or,
- * once deadline has passed, -1 with errno EAGAIN.  Short first waits
- * matter when many sessions append to one mailbox: the holder keeps it
- * for well under a millisecond, so a fixed 50 ms poll left the mailbox
- * idle most of the time.
+ * Wait for a dot-lock held by another program, *ns long, and double
+ * *ns for next time; or, once deadline has passed, -1 with errno
+ * EAGAIN.  Short first waits matter: a holder may keep it for well
+ * under a millisecond.
  */
 static int
 wait_turn(time_t deadline, long *ns)
@@ -142,9 +151,9 @@ is_stale(const struct stat *st)
  * Remove a stale lockpath, but only the very file found stale: between
  * a look and an unlink another process may have removed the old lock
  * and made a fresh one.  smtpd processes breaking the same lock take
- * turns under a non-blocking fcntl lock on the mailbox itself (fd),
- * and the one whose turn it is removes the lock only while the name
- * still leads to the inode it judged stale.  A lock is stale when it
+ * turns under the fcntl lock on the mailbox itself (fd), which the
+ * caller holds, and the one whose turn it is removes the lock only
+ * while the name still leads to the inode it judged stale.  A lock is stale when it
  * is older than DOTLOCK_STALE_S or its record names a dead holder;
  * then the mailbox is first cut back to the recorded size, since the
  * holder may have died half way through an append and nobody else can
@@ -163,8 +172,6 @@ break_stale_lock(int fd, const char *lockpath)
 	dead = lockrecord_read(lockpath, &seen, &rec) == 0 && lockrecord_is_dead(&rec);
 	if (!dead && !is_stale(&seen))
 		return 0;
-	if (set_lock(fd, F_WRLCK) == -1)
-		return 0;	/* another holder or breaker: wait */
 	if (lstat(lockpath, &now) == 0 && now.st_dev == seen.st_dev &&
 	    now.st_ino == seen.st_ino && (dead || is_stale(&now))) {
 		if (dead && fstat(fd, &box) == 0 && box.st_size > rec.size) {
@@ -174,7 +181,6 @@ break_stale_lock(int fd, const char *lockpath)
 			    rec.pid);
 			if (ftruncate(fd, rec.size) == -1 || fsync(fd) == -1) {
 				log_warn("cannot cut back after %s", lockpath);
-				(void)set_lock(fd, F_UNLCK);
 				return 0;	/* keep the lock: wait */
 			}
 		}
@@ -183,7 +189,6 @@ break_stale_lock(int fd, const char *lockpath)
 		gone = unlink(lockpath) == 0 || errno == ENOENT;
 	} else
 		gone = 1;	/* changed under us: look again */
-	(void)set_lock(fd, F_UNLCK);
 	return gone;
 }
 
@@ -303,18 +308,16 @@ held(struct mboxlock *l, int lfd)
 
 /*
  * Take PATH.lock for the mailbox path open on fd, in its directory
- * open on dirfd.  Returns 0 when held (l->dotlocked is 1, l->path,
- * l->dev and l->ino say which) or when the directory does not allow
- * one (we rely on fcntl alone), -1 on failure or after LOCK_WAIT_S
- * with errno EAGAIN.
+ * open on dirfd, once, the caller holding the fcntl lock: 0 when held
+ * (l->dotlocked is 1, l->path, l->dev and l->ino say which) or when
+ * the directory does not allow one (we rely on fcntl alone), 1 when
+ * another holds it, -1 on failure.
  */
-int
-mboxlock_dot(struct mboxlock *l, int fd, int dirfd, const char *path)
+static int
+take_dot(struct mboxlock *l, int fd, int dirfd, const char *path)
 {
 	char host[HOST_MAX + 1], rname[RECORD_NAME_SIZE];
 	const char *base;
-	time_t deadline = time(NULL) + LOCK_WAIT_S;
-	long wait_ns = LOCK_POLL_MIN_NS;
 	int lfd, by_link;
 
 	if (lock_path(l->path, sizeof(l->path), path) == -1)
@@ -341,28 +344,100 @@ mboxlock_dot(struct mboxlock *l, int fd, int dirfd, const char *path)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
-		if (break_stale_lock(fd, l->path))
-			continue;
-		if (wait_turn(deadline, &wait_ns) == -1)
-			return -1;
+		if (!break_stale_lock(fd, l->path))
+			return 1;
 	}
 }
 
+static volatile sig_atomic_t	lock_timer_fired;
+
 /*
- * The fcntl write lock on the mailbox open on fd, waited for at most
- * LOCK_WAIT_S: 0, or -1 (errno EAGAIN when the wait ran out).
+ * The wait's deadline has come.  Again in a second, in case the first
+ * came just before F_SETLKW began to wait (alarm(2) is
+ * async-signal-safe).
+ */
+static void
+on_lock_timer(int sig)
+{
+	(void)sig;
+	lock_timer_fired = 1;
+	alarm(1);
+}
+
+/*
+ * The fcntl write lock on the mailbox open on fd.  When it is busy,
+ * F_SETLKW waits for it in the kernel, which wakes us as soon as the
+ * holder lets go; SIGALRM, set for deadline and caught without
+ * SA_RESTART, ends the wait there.  0, or -1 (errno EAGAIN when the
+ * wait ran out).  A wait the kernel calls a deadlock (EDEADLK: the
+ * holder waits for a lock of ours) is polled instead.
+ */
+static int
+wait_fcntl(int fd, time_t deadline)
+{
+	struct sigaction sa, old;
+	struct flock fl;
+	long wait_ns = LOCK_POLL_MIN_NS;
+	time_t left;
+	int r, err;
+
+	if (set_lock(fd, F_WRLCK) == 0)
+		return 0;
+	if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_lock_timer;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, &old) == -1)
+		return -1;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	lock_timer_fired = 0;
+	for (;;) {
+		if ((left = deadline - time(NULL)) <= 0 || lock_timer_fired) {
+			r = -1;
+			err = EAGAIN;
+			break;
+		}
+		alarm((unsigned int)left);
+		r = fcntl(fd, F_SETLKW, &fl);
+		err = errno;
+		alarm(0);
+		if (r == 0 || (err != EINTR && err != EDEADLK))
+			break;
+		if (err == EDEADLK && wait_turn(deadline, &wait_ns) == -1) {
+			err = errno;
+			break;
+		}
+	}
+	(void)sigaction(SIGALRM, &old, NULL);
+	errno = err;
+	return r;
+}
+
+/*
+ * Both locks on the mailbox path open on fd, in its directory open on
+ * dirfd: the fcntl lock (wait_fcntl), then the dot-lock (take_dot).
+ * While another program holds the dot-lock, the fcntl lock is let go
+ * between looks, so one that takes the dot-lock first and the fcntl
+ * lock next (procmail) is never stuck behind us.  0 when held, -1 on
+ * failure or after LOCK_WAIT_S with errno EAGAIN; the caller's close
+ * of fd drops the fcntl lock, mboxlock_release() the dot-lock.
  */
 int
-mboxlock_fcntl(int fd)
+mboxlock_take(struct mboxlock *l, int fd, int dirfd, const char *path)
 {
 	time_t deadline = time(NULL) + LOCK_WAIT_S;
 	long wait_ns = LOCK_POLL_MIN_NS;
+	int r;
 
 	for (;;) {
-		if (set_lock(fd, F_WRLCK) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+		if (wait_fcntl(fd, deadline) == -1)
 			return -1;
+		if ((r = take_dot(l, fd, dirfd, path)) != 1)
+			return r;
+		(void)set_lock(fd, F_UNLCK);
 		if (wait_turn(deadline, &wait_ns) == -1)
 			return -1;
 	}

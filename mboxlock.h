@@ -18,14 +18,13 @@ struct mboxlock {
 	int	 record_len;	/* octets in the record it holds */
 	dev_t	 dev;		/* the dot-lock we made, to remove */
 	ino_t	 ino;		/* that one only */
-	char	 path[4096];	/* PATH.lock, once mboxlock_dot() ran */
+	char	 path[4096];	/* PATH.lock, once mboxlock_take() ran */
 };
 
 void	mboxlock_init(struct mboxlock *);
 int	mboxlock_is_name(const char *);
 int	mboxlock_is_for(const struct mboxlock *, const char *);
-int	mboxlock_dot(struct mboxlock *, int, int, const char *);
-int	mboxlock_fcntl(int);
+int	mboxlock_take(struct mboxlock *, int, int, const char *);
 void	mboxlock_record(struct mboxlock *, off_t);
 void	mboxlock_release(struct mboxlock *, int);
 
