@@ -35,6 +35,8 @@ struct mbox_tx {
 	int		 fd;
 	off_t		 size;	/* before our append */
 	off_t		 end;	/* after it; -1 until it succeeded */
+	dev_t		 dev;	/* the file fd is open on, as found */
+	ino_t		 ino;	/* once locked */
 	struct mboxlock	 lock;	/* its dot-lock, if any */
 };
 
@@ -49,7 +51,7 @@ static enum reply_id check_rcpt(const char *);
 static int	open_mbox(const char *, int *, int *);
 static int	write_message(int, off_t, int, const struct method_copy *,
 		    off_t *);
-static int	is_same_file(const char *, int);
+static int	is_same_file(const char *, const struct mbox_tx *);
 static int	take_kept(const char *, struct mbox_keep *, struct mbox_tx *);
 static struct deliver_result open_locked(const char *, struct mbox_tx *);
 static struct deliver_result mbox_write(const struct method_copy *, void *);
@@ -172,17 +174,19 @@ write_message(int fd, off_t size, int ends_in_lf,
 }
 
 /*
- * Whether path still names the file open on fd: someone who ignores
+ * Whether path still names the file tx is open on: someone who ignores
  * the locks may have removed or replaced the mailbox since, and a copy
  * appended to the old file would be lost.
  */
 static int
-is_same_file(const char *path, int fd)
+is_same_file(const char *path, const struct mbox_tx *tx)
 {
-	struct stat a, b;
+	struct stat st;
 
-	return lstat(path, &a) == 0 && fstat(fd, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	/* the file's own identity was noted when it was locked: an
+	 * inode does not change under an open descriptor */
+	return lstat(path, &st) == 0 && st.st_dev == tx->dev &&
+	    st.st_ino == tx->ino;
 }
 
 /*
@@ -197,7 +201,7 @@ take_kept(const char *path, struct mbox_keep *keep, struct mbox_tx *tx)
 	if (keep == NULL)
 		return 0;
 	if (keep->held && mboxlock_is_for(&keep->tx.lock, path) &&
-	    is_same_file(path, keep->tx.fd)) {
+	    is_same_file(path, &keep->tx)) {
 		*tx = keep->tx;
 		keep->held = 0;
 		return 1;
@@ -246,6 +250,8 @@ open_locked(const char *path, struct mbox_tx *tx)
 		return method_outcome_errno(err);
 	}
 	tx->size = st.st_size;
+	tx->dev = st.st_dev;
+	tx->ino = st.st_ino;
 	mboxlock_record(&tx->lock, tx->size);
 	return method_outcome(DELIVER_OK, R_DATA_OK);
 }

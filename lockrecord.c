@@ -25,10 +25,12 @@
 
 static int	parse_record(const char *, size_t, struct lock_record *);
 static int	is_dead_record_name(const char *, const char *);
+static int	look_up_host(char *, size_t);
+static long	own_pid(void);
 
 /* This host's name, as a lock record gives it: 0, or -1 when unfit. */
-int
-lockrecord_host(char *host, size_t size)
+static int
+look_up_host(char *host, size_t size)
 {
 	size_t i;
 
@@ -39,6 +41,38 @@ lockrecord_host(char *host, size_t size)
 		if (host[i] <= ' ' || host[i] > '~')
 			return -1;
 	return i > 0 ? 0 : -1;
+}
+
+/*
+ * The host's name and our pid, each asked for once: a record is
+ * written again before every message of a pipelined session
+ * (mboxlock_record), and gethostname(2) and getpid(2) are a system
+ * call each (docs/performance.md, case b).  No smtpd process that
+ * locks a mailbox was forked after its first lock (the pipe child only
+ * execs), so the pid stays its own.
+ */
+int
+lockrecord_host(char *host, size_t size)
+{
+	static char name[HOST_MAX + 1];
+	static int known;	/* 0: not asked, 1: fit, -1: unfit */
+
+	if (known == 0)
+		known = look_up_host(name, sizeof(name)) == 0 ? 1 : -1;
+	if (known == -1 || strlen(name) >= size)
+		return -1;
+	memcpy(host, name, strlen(name) + 1);
+	return 0;
+}
+
+static long
+own_pid(void)
+{
+	static long pid;
+
+	if (pid == 0)
+		pid = (long)getpid();
+	return pid;
 }
 
 /*
@@ -149,12 +183,12 @@ lockrecord_format(char *buf, size_t bufsize, off_t size, int min_len)
 	n = snprintf(digits, sizeof(digits), "%lld", (long long)size);
 	if (n < 0 || (size_t)n >= sizeof(digits))
 		return -1;
-	n = snprintf(buf, bufsize, "%ld %s %s\n", (long)getpid(), host, digits);
+	n = snprintf(buf, bufsize, "%ld %s %s\n", own_pid(), host, digits);
 	if (n < 0 || (size_t)n >= bufsize)
 		return -1;
 	pad = min_len - n;
 	if (pad > 0)
-		n = snprintf(buf, bufsize, "%ld %s %0*lld\n", (long)getpid(),
+		n = snprintf(buf, bufsize, "%ld %s %0*lld\n", own_pid(),
 		    host, (int)strlen(digits) + pad, (long long)size);
 	return n < 0 || (size_t)n >= bufsize ? -1 : n;
 }
@@ -168,7 +202,7 @@ lockrecord_format(char *buf, size_t bufsize, off_t size, int min_len)
 int
 lockrecord_name(char *buf, size_t size, const char *base, const char *host)
 {
-	int n = snprintf(buf, size, ".%s.%ld.%s", base, (long)getpid(), host);
+	int n = snprintf(buf, size, ".%s.%ld.%s", base, own_pid(), host);
 
 	if (n < 0 || (size_t)n >= size || n > RECORD_NAME_MAX) {
 		errno = ENAMETOOLONG;

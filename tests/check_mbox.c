@@ -630,6 +630,33 @@ START_TEST(test_kept_between_messages)
 }
 END_TEST
 
+/*
+ * A kept mailbox that someone who ignores the locks renamed away is
+ * not written to again: the next message goes to a new file under the
+ * mailbox's name, and the renamed file keeps only the first.
+ */
+START_TEST(test_kept_replaced)
+{
+	char *moved = test_path(dir, "moved"), *one, *two;
+	size_t len, len2;
+
+	keep_on();
+	ck_assert_int_eq(deliver_body(mbox_path, "one\n", 4).status,
+	    DELIVER_OK);
+	ck_assert_int_eq(rename(mbox_path, moved), 0);
+	ck_assert_int_eq(deliver_body(mbox_path, "two\n", 4).status,
+	    DELIVER_OK);
+	method_mbox.release(keep);
+	one = expected("", 0, "one\n", 4, &len);
+	two = expected("", 0, "two\n", 4, &len2);
+	expect_file(moved, one, len);
+	expect_file(mbox_path, two, len2);
+	free(two);
+	free(one);
+	free(moved);
+}
+END_TEST
+
 /* A delivery to another mailbox first lets the kept one go. */
 START_TEST(test_kept_released_for_another)
 {
@@ -1072,6 +1099,7 @@ mbox_suite(void)
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
+	tcase_add_test(tl, test_kept_replaced);
 	tcase_add_test(tl, test_kept_released_for_another);
 	tcase_add_test(tl, test_kept_failure_rolls_back);
 	suite_add_tcase(s, tl);
