@@ -286,6 +286,8 @@ case_b() {	# DIR LABEL INPUT
 	    ">= 0.8" "$(extra "no-log floor" "$DISK/b-smtpd.times" \
 	    "$DISK/b-nolog.times" \
 	    "$(awk -v t="$o" -v n=$NB 'BEGIN { printf "%.0f msg/s", n / t }')")"
+	[ "$in" != b.in ] || peer_rows "b  $NB msgs, $2" "$DISK/$in" "$dir" \
+	    "$DISK/b-floor.times" $NB 0
 }
 
 # MB/s of BYTES in the median of a times file.
@@ -353,6 +355,8 @@ case_c() {	# DIR LABEL
 		    "$(extra "cat" "$DISK/c-$m.times" "$DISK/c-cat.times" \
 		    "$(rate "$DISK/c-cat.times" "$bytes")")"
 	done
+	peer_rows "c  $((BIG / 1000000)) MB, mbox, $2" "$DISK/c.in" "$dir" \
+	    "$DISK/c-dd.times" 1 "$bytes"
 }
 
 # Start tcpserver on a free port with the given program; sets PORT.
@@ -430,6 +434,8 @@ case_d() {	# DIR LABEL each|one
 	    ">= 0.8" "$(extra "no-store floor" "$DISK/d-smtpd.times" \
 	    "$DISK/d-none.times" \
 	    "$(awk -v t="$o" -v n=$total 'BEGIN { printf "%.0f msg/s", n / t }')")"
+	[ "$3" != one ] || peer_rows_d "d  ${CLIENTS}x$PER_CLIENT, $2" "$dir" \
+	    "$DISK/d-floor.times"
 }
 
 # e: the same launcher, a session with STARTTLS against one without.
@@ -463,6 +469,9 @@ case_e() {	# DIR
 	    "" "floor: the same sessions without STARTTLS"
 }
 
+# shellcheck source=bench/peers.sh
+. "$(dirname "$0")/peers.sh"
+
 row() {
 	printf '%-26s %13s %13s %6s %7s  %s\n' "$1" "$2" "$3" "$4" "$5" \
 	    "${*:6}"
@@ -488,6 +497,9 @@ wanted() {
 start_logsink
 echo "smtpd benchmark: median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs${LOAD:+, load $LOAD}"
 echo "$SYSLOG"
+if [ "${BENCH_PEERS:-yes}" != no ]; then
+	peers_setup
+fi
 row case smtpd floor ratio target
 if wanted a; then
 	case_a
