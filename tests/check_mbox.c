@@ -12,8 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef __linux__
+#include <sys/syscall.h>	/* SYS_fcntl, for /proc/PID/syscall */
+#endif
 
 #include "check_smtpd.h"
 #include "method.h"
@@ -657,6 +662,77 @@ START_TEST(test_kept_replaced)
 }
 END_TEST
 
+/*
+ * Which system call process pid is in, from /proc/PID/syscall (Linux):
+ * its number, or -1 when it is running or this cannot be read.
+ */
+static long
+syscall_of(pid_t pid)
+{
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * A busy mailbox is waited for in the kernel: while another process
+ * holds its fcntl lock, the waiter sits in fcntl(2) (F_SETLKW), which
+ * returns as soon as the lock is let go, and never in a sleep between
+ * tries.  Seen from /proc, so Linux only.
+ */
+START_TEST(test_busy_lock_waits_in_kernel)
+{
+#if defined(__linux__) && defined(SYS_fcntl)
+	struct flock fl;
+	long sc, in_fcntl = 0, in_sleep = 0;
+	int fd, status, i;
+	pid_t pid;
+
+	test_write_file(mbox_path, "old\n", 4);
+	ck_assert_int_ne(fd = open(mbox_path, O_RDWR), -1);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	ck_assert_int_eq(fcntl(fd, F_SETLK, &fl), 0);
+	if ((pid = fork()) == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(deliver_body(mbox_path, "x\n", 2).status == DELIVER_OK ?
+		    0 : 1);
+	/* up to 10 s for the waiter to be seen waiting in fcntl */
+	for (i = 0; i < 2000 && in_fcntl < 3; i++) {
+		sc = syscall_of(pid);
+		if (sc == SYS_fcntl)
+			in_fcntl++;
+#ifdef SYS_clock_nanosleep
+		if (sc == SYS_clock_nanosleep)
+			in_sleep++;
+#endif
+#ifdef SYS_nanosleep
+		if (sc == SYS_nanosleep)
+			in_sleep++;
+#endif
+		pause_ms(5);
+	}
+	close(fd);	/* the lock goes */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(in_fcntl == 3, "the waiter was never seen in fcntl");
+	ck_assert_msg(in_sleep == 0, "the waiter slept %ld times", in_sleep);
+#endif
+}
+END_TEST
+
 /* A delivery to another mailbox first lets the kept one go. */
 START_TEST(test_kept_released_for_another)
 {
@@ -1100,6 +1176,7 @@ mbox_suite(void)
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
 	tcase_add_test(tl, test_kept_replaced);
+	tcase_add_test(tl, test_busy_lock_waits_in_kernel);
 	tcase_add_test(tl, test_kept_released_for_another);
 	tcase_add_test(tl, test_kept_failure_rolls_back);
 	suite_add_tcase(s, tl);
