@@ -207,6 +207,8 @@ mboxlock_record(struct mboxlock *l, off_t size)
 
 	if (l->fd == -1)
 		return;
+	if (l->record_len > 0 && l->record_size == size)
+		return;		/* it says so already: just taken */
 	n = lockrecord_format(buf, sizeof(buf), size, l->record_len);
 	if (n == -1) {
 		/* no record to trust: an empty lock keeps the age rule */
@@ -215,9 +217,12 @@ mboxlock_record(struct mboxlock *l, off_t size)
 		l->record_len = 0;
 		return;
 	}
-	if (pwrite(l->fd, buf, (size_t)n, 0) != n)
-		log_warn("lock record %s", l->path);
 	l->record_len = n;
+	l->record_size = size;
+	if (pwrite(l->fd, buf, (size_t)n, 0) != n) {
+		log_warn("lock record %s", l->path);
+		l->record_size = -1;	/* unknown: write it next time */
+	}
 }
 
 
@@ -257,6 +262,7 @@ take_by_link(struct mboxlock *l, int fd, int dirfd, const char *base,
 	if (unlinkat(dirfd, rname, 0) == -1)
 		log_warn("cannot remove %s's record file", base);
 	l->record_len = n;
+	l->record_size = st.st_size;
 	return rfd;
 }
 
