@@ -112,11 +112,23 @@ unstuff_feed(struct unstuff *ds, const char *in, size_t n, char *out,
 			ds->state = DS_MID_CR;	/* the CR was inside a line */
 			continue;
 		case DS_MID:
-			/* fast path: copy up to the next CR, LF or NUL */
-			run = plain_run(in + i, n - i, no_nul);
-			memcpy(out + o, in + i, run);
-			o += run;
-			i += run;
+			/* fast path: copy up to the next CR, LF or NUL, and
+			 * on through the usual line end, CR LF before a line
+			 * that does not start with '.', without going round
+			 * the states (about 9% of the instructions for a
+			 * large message, docs/performance.md) */
+			for (;;) {
+				run = plain_run(in + i, n - i, no_nul);
+				memcpy(out + o, in + i, run);
+				o += run;
+				i += run;
+				if (n - i < 3 || in[i] != '\r' ||
+				    in[i + 1] != '\n' || in[i + 2] == '.')
+					break;
+				out[o++] = '\n';
+				ds->size++;	/* RFC 1870 counts the CR */
+				i += 2;
+			}
 			if (i == n)
 				goto out;
 			c = in[i++];
