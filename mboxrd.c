@@ -12,6 +12,7 @@
 #include "util.h"
 
 static void	flush(struct mboxrd *);
+static size_t	plain_lines(const char *, size_t);
 static void	pending(struct mboxrd *);
 static void	quote(struct mboxrd *, const char *, size_t);
 
@@ -72,6 +73,27 @@ pending(struct mboxrd *o)
 }
 
 /*
+ * How much of p[0..n), inside a line, can go out as it is: through the
+ * end of that line and of every following one that starts with
+ * neither '>' nor 'F', so cannot need quoting; all of it when no line
+ * end comes.  One copy for a run of lines rather than one a line.
+ */
+static size_t
+plain_lines(const char *p, size_t n)
+{
+	const char *lf;
+	size_t run = 0;
+
+	for (;;) {
+		if ((lf = memchr(p + run, '\n', n - run)) == NULL)
+			return n;
+		run = (size_t)(lf - p) + 1;
+		if (run == n || p[run] == '>' || p[run] == 'F')
+			return run;
+	}
+}
+
+/*
  * Copy message text, quoting every line that matches ^>*From with one
  * more '>' (mboxrd).  Works across piece boundaries: the start of a
  * line is held back until decided.
@@ -79,17 +101,15 @@ pending(struct mboxrd *o)
 static void
 quote(struct mboxrd *o, const char *p, size_t n)
 {
-	const char *lf;
 	size_t run;
 
 	while (n > 0) {
 		if (!o->at_bol) {
-			lf = memchr(p, '\n', n);
-			run = lf == NULL ? n : (size_t)(lf - p) + 1;
+			run = plain_lines(p, n);
 			mboxrd_put(o, p, run);
+			o->at_bol = p[run - 1] == '\n';
 			p += run;
 			n -= run;
-			o->at_bol = lf != NULL;
 			continue;
 		}
 		if (*p == '>' && o->from == 0) {
