@@ -110,6 +110,7 @@ start_logsink() {
 		SYSLOG="no syslog daemon, no sink (not root): syslog(3) reconnects for every line"
 		return 0
 	fi
+	: >"$DISK/logsink.out"
 	"$BIN/bench-logsink" /dev/log >"$DISK/logsink.out" &
 	SINKPID=$!
 	for _ in $(seq 50); do
