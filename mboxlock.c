@@ -418,6 +418,9 @@ wait_fcntl(int fd, time_t deadline)
 		}
 	}
 	(void)sigaction(SIGALRM, &old, NULL);
+	/* the handler may have run just before the alarm(0) in the loop,
+	 * and armed another for a second later: not to come now */
+	alarm(0);
 	errno = err;
 	return r;
 }

@@ -484,6 +484,55 @@ def test_maildir_once(d):
           [])
 
 
+def test_busy_mailbox(d):
+    """A mailbox whose fcntl lock another process holds past the 30
+    second wait: smtpd waits in the kernel (F_SETLKW) until its SIGALRM
+    ends the wait, answers 451 4.2.0, leaves the mailbox as it was and
+    no lock, and goes on with the session (no stray SIGALRM kills it
+    afterwards)."""
+    import fcntl
+    box = os.path.join(d, "box")
+    with open(box, "wb") as f:
+        f.write(b"From old Tue Nov 14 22:13:20 2023\n\nold\n\n")
+    holder = open(box, "r+b")
+    fcntl.lockf(holder, fcntl.LOCK_EX)
+    data = crlf(["HELO c.example", "MAIL FROM:<s@x.example>",
+                 "RCPT TO:<a@x.example>", "DATA", "hi", ".", "NOOP"])
+    t0 = time.monotonic()
+    p = subprocess.Popen([SMTPD, "-n", "mx.example.org", "mbox", box],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, cwd=d, env=ENV,
+                         preexec_fn=child_setup())
+    p.stdin.write(data)
+    p.stdin.flush()
+    got = b""
+    busy = (line("R_MAILBOX_BUSY") + "\r\n").encode()
+    noop = (line("R_NOOP") + "\r\n").encode()
+    while busy not in got or noop not in got.split(busy, 1)[1]:
+        b = p.stdout.read1(4096)
+        if not b:
+            break
+        got += b
+    waited = time.monotonic() - t0
+    holder.close()
+    # two seconds after the answer, no alarm of the wait may be left
+    time.sleep(2)
+    p.stdin.write(crlf(["QUIT"]))
+    p.stdin.close()
+    got += p.stdout.read()
+    rc = p.wait(timeout=60)
+    r = replies(got.decode())
+    check("busy mailbox: 451 after the data", r[4:6],
+          [DATA_GO, line("R_MAILBOX_BUSY")])
+    check("busy mailbox: the wait was bounded", 25 <= waited < 60, True)
+    check("busy mailbox: the session goes on", r[6:],
+          [line("R_NOOP"), line("R_QUIT")])
+    check("busy mailbox: exit 0", rc, 0)
+    check("busy mailbox: unchanged", read(box),
+          "From old Tue Nov 14 22:13:20 2023\n\nold\n\n")
+    check("busy mailbox: no lock left", os.path.exists(box + ".lock"), False)
+
+
 def test_lmtp_pipe(d):
     """LMTP with pipe: one run per distinct recipient, a reply each."""
     out_dir = os.path.join(d, "rec")
@@ -584,7 +633,7 @@ def main():
     for test in (test_mbox_per_user, test_maildir, test_pipe,
                  test_rollback, test_concurrency, test_attacks, test_lmtp,
                  test_postmaster, test_unsafe_domain, test_maildir_rollback,
-                 test_maildir_once,
+                 test_maildir_once, test_busy_mailbox,
                  test_lmtp_pipe, test_pipe_dash, test_kill_mid_append):
         d = tempfile.mkdtemp(prefix="smtpd-delivery.")
         try:
