@@ -7,6 +7,7 @@
 
 #include "tls.h"
 
+struct lesson_run;
 struct proxy_net;
 struct rcpt_table;
 
@@ -29,6 +30,7 @@ struct config {
 	int			  hints;	/* stdin, stderr terminals: hints */
 	int			  hint_lang;	/* enum hint_lang */
 	int			  verbose;	/* -v: a hint after each reply */
+	struct lesson_run	 *lesson;	/* -L, or NULL (lesson.c) */
 	const char		 *transcript_dir; /* -x */
 	const char		 *user;		/* -u */
 	int			  log_stderr;	/* -e */

@@ -168,12 +168,13 @@ say_lines(struct session *s, const enum reply_id *ids,
 void
 session_after_reply(struct session *s)
 {
-	if (!s->cfg->hints)
+	if (!learner_wanted(s->cfg))
 		return;
 	deliver_ctx_release(s->dctx);
 	outbuf_flush(&s->out);
-	learner_after_reply(s->cfg, s->last_id, s->stored);
+	learner_after_reply(s->cfg, s->last_id, s->stored, s->nstored);
 	s->stored = NULL;
+	s->nstored = 0;
 }
 
 void
@@ -287,6 +288,7 @@ session_run(const struct config *cfg, int in, int out)
 		}
 		if (!linebuf_has_line(&s->in))
 			deliver_ctx_release(s->dctx);	/* we may wait */
+		learner_before_read(cfg);
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,
 		    &flags);
 		if (st == LINE_EOF || st == LINE_ERROR)
@@ -303,6 +305,9 @@ session_run(const struct config *cfg, int in, int out)
 		s->seen_line = 1;
 		s->last_code = 0;
 		s->last_id = R_NONE;
+		/* a line too long is not at hand: it was discarded */
+		learner_read(cfg, st == LINE_OK ? line : "",
+		    st == LINE_OK ? len : 0);
 		if (st == LINE_TOO_LONG)
 			session_say(s, R_LINE_TOO_LONG, NULL);
 		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL) &&
@@ -321,6 +326,7 @@ session_run(const struct config *cfg, int in, int out)
 		session_after_reply(s);
 	}
 	session_close(s);
+	learner_end(cfg);
 	return 0;
 }
 

@@ -169,11 +169,15 @@ end_message(struct session *s, enum reply_id r)
 		const struct deliver_result *res = each != NULL ? &each[i] :
 		    &refused;
 
-		if (res->status == DELIVER_OK && ok++ == 0)
+		if (res->status == DELIVER_OK && ok++ == 0) {
 			s->stored = &s->txn.rcpts[i];
+			s->nstored = 1;
+		}
 		if (i == 0 || s->cfg->lmtp)
 			say_outcome(s, res, &s->txn.rcpts[i]);
 	}
+	if (ok == s->txn.nrcpts)	/* every copy: the learner sees all */
+		s->nstored = ok;
 	if (ok == s->txn.nrcpts)
 		snprintf(outcome, sizeof(outcome), "delivered");
 	else if (ok == 0)

@@ -44,6 +44,7 @@ struct session {
 	int			 last_code;	/* of the latest reply */
 	enum reply_id		 last_id;	/* of the latest reply */
 	const struct addr	*stored;	/* just delivered, for the learner */
+	size_t			 nstored;	/* stored[0..nstored) */
 	unsigned		 rejected;	/* 5xx replies to commands */
 	unsigned		 unknown;	/* 550 5.1.1 replies (-U) */
 	unsigned		 messages;	/* ended, delivered or not */

@@ -1,0 +1,252 @@
+/* ISC license. */
+/*
+ * The end of a lesson: each message stored during it, read back from
+ * its mbox and shown on stderr, with notes on what the learner typed
+ * and what smtpd added: Return-Path (the envelope sender) against the
+ * From: header, the Received line built from the HELO name, and one
+ * copy per recipient.  Bytes that could drive the terminal are shown
+ * as "?", and a long message is cut after MAIL_LINES_SHOWN lines.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lesson_priv.h"
+#include "util.h"
+
+#define MAIL_LINES_SHOWN	40
+#define FIELD_MAX		256
+
+/* What the notes quote from one stored message. */
+struct mail_fields {
+	char	return_path[FIELD_MAX];
+	char	from[FIELD_MAX];	/* the From: header, or "" */
+	char	helo[FIELD_MAX];	/* Received: from WORD */
+};
+
+static size_t	read_line(FILE *, char *, size_t);
+static off_t	message_start(FILE *, off_t);
+static void	printable(char *, size_t, const char *);
+static void	field_after(char *, const char *, size_t);
+static void	take_fields(struct mail_fields *, const char *, int);
+static int	show_one(enum hint_lang, const struct lesson_copy *,
+		    struct mail_fields *);
+static void	notes(enum hint_lang, const struct mail_fields *,
+		    const struct lesson_copy *, size_t);
+
+/*
+ * One line of f into buf, cut to fit and without its newline.  Returns
+ * the octets it took from f, 0 at the end.
+ */
+static size_t
+read_line(FILE *f, char *buf, size_t size)
+{
+	size_t n = 0, took = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		took++;
+		if (c == '\n')
+			break;
+		if (n + 1 < size)
+			buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return took;
+}
+
+/*
+ * Where the message that ends at end begins: its "From " line, the
+ * last before end (mboxrd has turned every such line of a body into
+ * ">From ", mboxrd.c).
+ */
+static off_t
+message_start(FILE *f, off_t end)
+{
+	char line[8];
+	off_t at = 0, start = 0;
+	size_t took;
+
+	while (at < end && (took = read_line(f, line, sizeof(line))) > 0) {
+		if (strncmp(line, "From ", 5) == 0)
+			start = at;
+		at += (off_t)took;
+	}
+	return start;
+}
+
+/*
+ * src for the screen, into dst: a tab as spaces to the next multiple
+ * of 8, other control octets and DEL as "?", since the screen is the
+ * learner's and the mail need not be.
+ */
+static void
+printable(char *dst, size_t size, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src != '\0' && o + 1 < size; src++)
+		if (*src == '\t')
+			do
+				dst[o++] = ' ';
+			while (o % 8 != 0 && o + 1 < size);
+		else if ((unsigned char)*src < 0x20 || *src == 0x7f)
+			dst[o++] = '?';
+		else
+			dst[o++] = *src;
+	dst[o] = '\0';
+}
+
+/* dst: line after its first len octets and any blanks. */
+static void
+field_after(char *dst, const char *line, size_t len)
+{
+	line += len;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	(void)util_strlcpy(dst, line, FIELD_MAX);	/* cut: a note only */
+}
+
+static void
+take_fields(struct mail_fields *m, const char *line, int in_header)
+{
+	if (!in_header)
+		return;
+	if (strncasecmp(line, "Return-Path:", 12) == 0)
+		field_after(m->return_path, line, 12);
+	else if (strncasecmp(line, "Received: from ", 15) == 0 &&
+	    m->helo[0] == '\0') {
+		field_after(m->helo, line, 15);
+		m->helo[strcspn(m->helo, " ")] = '\0';
+	} else if (strncasecmp(line, "From:", 5) == 0 && m->from[0] == '\0')
+		field_after(m->from, line, 5);
+}
+
+/* The stored message of copy c, line by line.  -1: it cannot be read. */
+static int
+show_one(enum hint_lang lang, const struct lesson_copy *c,
+    struct mail_fields *m)
+{
+	char line[1024], screen[1100];
+	FILE *f;
+	off_t at;
+	size_t took, shown = 0;
+	int fd, in_header = 1;
+
+	memset(m, 0, sizeof(*m));
+	if ((fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	at = message_start(f, c->end);
+	if (fseeko(f, at, SEEK_SET) == -1) {
+		fclose(f);
+		return -1;
+	}
+	lesson_sayf(lang, LESSON_T(lang, "--- mail %u, in %s:",
+	    "--- メール %u (%s):"), c->message, c->path);
+	while (at < c->end && (took = read_line(f, line, sizeof(line))) > 0) {
+		at += (off_t)took;
+		if (line[0] == '\0' && at >= c->end)
+			break;	/* the empty line mbox puts after a mail */
+		if (line[0] == '\0')
+			in_header = 0;
+		take_fields(m, line, in_header);
+		if (shown++ == MAIL_LINES_SHOWN)
+			lesson_say(lang, "  | ", "...");
+		if (shown <= MAIL_LINES_SHOWN) {
+			printable(screen, sizeof(screen), line);
+			lesson_say(lang, "  | ", screen);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The notes under one message; copies[0..n) are all of its copies. */
+static void
+notes(enum hint_lang lang, const struct mail_fields *m,
+    const struct lesson_copy *copies, size_t n)
+{
+	size_t i;
+
+	lesson_say(lang, "  * ", LESSON_T(lang,
+	    "The first line, \"From sender date\", only separates mails in "
+	    "the mbox; it is no header.",
+	    "1行目の「From 差出人 日付」は mbox の中でメールを区切る行で、"
+	    "ヘッダではありません。"));
+	if (m->from[0] != '\0')
+		lesson_sayf(lang, LESSON_T(lang,
+		    "  * Return-Path: %s is the envelope sender, your MAIL "
+		    "FROM; From: %s is the header you typed after DATA.  A mail "
+		    "reader shows From:; error mails go to Return-Path.",
+		    "  * Return-Path: %s はエンベロープの差出人 (MAIL FROM) "
+		    "です。From: %s は DATA の後に入力したヘッダです。"
+		    "メールソフトが表示するのは From:、エラーメールが返るのは "
+		    "Return-Path です。"), m->return_path, m->from);
+	else
+		lesson_sayf(lang, LESSON_T(lang,
+		    "  * Return-Path: %s is the envelope sender, your MAIL "
+		    "FROM.  There is no From: header: only the envelope says "
+		    "who sent it.",
+		    "  * Return-Path: %s はエンベロープの差出人 (MAIL FROM) "
+		    "です。From: ヘッダはありません。差出人を示すのはエンベロープ"
+		    "だけです。"), m->return_path);
+	if (m->helo[0] != '\0')
+		lesson_sayf(lang, LESSON_T(lang,
+		    "  * Received: from %s: smtpd wrote this line itself, with "
+		    "the name you gave HELO, unchecked; \"(stdin)\" stands where "
+		    "a server on the network writes the client's address.",
+		    "  * Received: from %s: この行は smtpd 自身が書きました。"
+		    "HELO で名乗った名前をそのまま (確かめずに) 使います。"
+		    "「(stdin)」の所には、ネットワーク上のサーバならクライアントの"
+		    "アドレスが入ります。"), m->helo);
+	if (n == 1) {
+		lesson_say(lang, "  * ", LESSON_T(lang,
+		    "One copy: the mail had one recipient (RCPT TO).",
+		    "1通だけ: 宛先 (RCPT TO) が1つでした。"));
+		return;
+	}
+	lesson_sayf(lang, LESSON_T(lang,
+	    "  * %zu copies, one per RCPT TO, whatever the To: header says:",
+	    "  * %zu 通: To: ヘッダに関係なく、RCPT TO 1つにつき1通:"), n);
+	for (i = 0; i < n; i++)
+		lesson_say(lang, "      ", copies[i].path);
+}
+
+/*
+ * Each message stored during the lesson, from its first copy, and the
+ * notes; copies[0..n) in the order they were stored.
+ */
+void
+lesson_mail_show(enum hint_lang lang, const struct lesson_copy *copies,
+    size_t n)
+{
+	struct mail_fields m;
+	size_t i, k;
+
+	lesson_say(lang, "", LESSON_T(lang,
+	    "The mail stored during the lesson, as it is on disk:",
+	    "レッスン中に保存されたメール (ディスク上のとおり):"));
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && copies[k].message == copies[i].message;
+		    k++)
+			continue;
+		if (show_one(lang, &copies[i], &m) == -1) {
+			lesson_sayf(lang, LESSON_T(lang,
+			    "--- mail %u: %s cannot be read now",
+			    "--- メール %u: %s を読めません"),
+			    copies[i].message, copies[i].path);
+			continue;
+		}
+		notes(lang, &m, copies + i, k - i);
+	}
+	lesson_say(lang, "", LESSON_T(lang,
+	    "Read them again with: cat FILE (or s-nail -f FILE, mutt -f FILE)",
+	    "もう一度見るには: cat ファイル (または s-nail -f ファイル、"
+	    "mutt -f ファイル)"));
+}
