@@ -369,6 +369,10 @@ lesson_after_reply(struct lesson_run *r, const struct config *cfg,
 		    "real SMTP, above.  To come back, type the lesson's line:",
 		    "これはレッスンの行ではありません。smtpd は本物の SMTP "
 		    "として上のとおり答えました。戻るにはレッスンの行を:"));
+		if (id == R_DATA_GO)	/* the lesson's line must wait */
+			lesson_say(r->lang, "  ", LESSON_T(r->lang,
+			    "(first end this message with a line of only \".\")",
+			    "(その前に、このメールを「.」だけの行で終えます)"));
 		return;
 	}
 	if (id != st->reply) {
