@@ -10,11 +10,15 @@
  * host, no such process), cuts the mailbox back to the recorded size,
  * since nobody can have written under that lock, and takes the lock at
  * once rather than after DOTLOCK_STALE_S.
+ *
+ * So that no lock of ours is ever seen without its record, the record
+ * is written first into ".P.lock.PID.HOST" beside it and then linked
+ * to P.lock (link(2) fails if P.lock exists, as O_EXCL does).  A
+ * process killed between the two leaves that file behind; it holds up
+ * nobody, and the next smtpd to lock that mailbox removes it.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lockrecord.h"
 #include "log.h"
 #include "mboxlock.h"
 
@@ -30,26 +35,16 @@
 #define DOTLOCK_STALE_S	300	/* an older PATH.lock is a dead locker's */
 #define LOCK_POLL_MIN_NS	1000000L	/* first wait for a busy lock */
 #define LOCK_POLL_MAX_NS	50000000L	/* doubling up to this */
-#define HOST_MAX	255	/* octets of a host name in a lock record */
-#define RECORD_MAX	(20 + 1 + HOST_MAX + 1 + 20 + 1)
-
-/* What a dot-lock made by smtpd says: who holds it, and the size. */
-struct lock_record {
-	long	 pid;
-	char	 host[HOST_MAX + 1];
-	off_t	 size;
-};
 
 static int	lock_path(char *, size_t, const char *);
 static int	break_stale_lock(int, const char *);
 static int	is_stale(const struct stat *);
-static int	this_host(char *, size_t);
-static int	parse_record(const char *, size_t, struct lock_record *);
-static int	read_record(const char *, const struct stat *,
-		    struct lock_record *);
-static int	is_dead_holder(const struct lock_record *);
 static int	set_lock(int, int);
 static int	wait_turn(time_t, long *);
+static int	take_by_link(struct mboxlock *, int, int, const char *,
+		    const char *);
+static int	take_by_create(struct mboxlock *, int, int, const char *);
+static int	held(struct mboxlock *, int);
 
 /* No dot-lock yet: nothing to remove, no record to write. */
 void
@@ -57,6 +52,7 @@ mboxlock_init(struct mboxlock *l)
 {
 	l->dotlocked = 0;
 	l->fd = -1;
+	l->record_len = 0;
 }
 
 /* The dot-lock's name for mailbox path: 0, or -1 when too long. */
@@ -138,110 +134,9 @@ is_stale(const struct stat *st)
 	    time(NULL) - st->st_mtime > DOTLOCK_STALE_S;
 }
 
-/* This host's name, as a lock record gives it: 0, or -1 when unfit. */
-static int
-this_host(char *host, size_t size)
-{
-	size_t i;
 
-	if (gethostname(host, size) == -1)
-		return -1;
-	host[size - 1] = '\0';
-	for (i = 0; host[i] != '\0'; i++)
-		if (host[i] <= ' ' || host[i] > '~')
-			return -1;
-	return i > 0 ? 0 : -1;
-}
 
-/*
- * "PID HOST SIZE\n" and nothing else: decimal PID > 0, HOST of
- * printable octets without spaces, decimal SIZE.  Returns 0 and fills
- * *r, or -1 for anything else (another program's lock, or none).
- */
-static int
-parse_record(const char *buf, size_t n, struct lock_record *r)
-{
-	const char *p = buf, *end = buf + n, *h;
-	long long v;
 
-	if (n == 0 || buf[n - 1] != '\n')
-		return -1;
-	for (v = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (LONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (p == buf || p == end || *p++ != ' ' || v <= 0)
-		return -1;
-	r->pid = (long)v;
-	for (h = p; p < end && *p > ' ' && *p <= '~'; p++)
-		;
-	if (p == h || (size_t)(p - h) > HOST_MAX || p == end || *p++ != ' ')
-		return -1;
-	memcpy(r->host, h, (size_t)(p - 1 - h));
-	r->host[p - 1 - h] = '\0';
-	for (h = p, v = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (v > (LLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	if (p == h || p != end - 1 || (off_t)v != v)
-		return -1;
-	r->size = (off_t)v;
-	return 0;
-}
-
-/*
- * The record of the lock at lockpath, while that is still the regular
- * file seen (same inode): 0, or -1 when there is none to trust.
- */
-static int
-read_record(const char *lockpath, const struct stat *seen,
-    struct lock_record *r)
-{
-	char buf[RECORD_MAX + 1];
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if (!S_ISREG(seen->st_mode) || seen->st_size <= 0 ||
-	    seen->st_size > RECORD_MAX)
-		return -1;
-	fd = open(lockpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-	    O_NOCTTY);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || st.st_dev != seen->st_dev ||
-	    st.st_ino != seen->st_ino) {
-		close(fd);
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n <= 0 || (size_t)n > RECORD_MAX)
-		return -1;
-	return parse_record(buf, (size_t)n, r);
-}
-
-/*
- * Whether the holder a record names is provably gone: this host, and
- * no such process (or our own pid, which a dead holder's can be, since
- * smtpd never meets its own lock).  A live pid may be another
- * program's by now; then the age rule still applies.
- */
-static int
-is_dead_holder(const struct lock_record *r)
-{
-	char host[HOST_MAX + 1];
-
-	if (this_host(host, sizeof(host)) == -1 || strcmp(host, r->host) != 0)
-		return 0;
-	if ((pid_t)r->pid != r->pid)
-		return 0;
-	if ((pid_t)r->pid == getpid())
-		return 1;
-	return kill((pid_t)r->pid, 0) == -1 && errno == ESRCH;
-}
 
 /*
  * Remove a stale lockpath, but only the very file found stale: between
@@ -265,7 +160,7 @@ break_stale_lock(int fd, const char *lockpath)
 
 	if (lstat(lockpath, &seen) == -1)
 		return errno == ENOENT;
-	dead = read_record(lockpath, &seen, &rec) == 0 && is_dead_holder(&rec);
+	dead = lockrecord_read(lockpath, &seen, &rec) == 0 && lockrecord_is_dead(&rec);
 	if (!dead && !is_stale(&seen))
 		return 0;
 	if (set_lock(fd, F_WRLCK) == -1)
@@ -292,68 +187,155 @@ break_stale_lock(int fd, const char *lockpath)
 	return gone;
 }
 
+
 /*
- * Write the lock's record: our pid, this host, and the mailbox's size
- * now (size), before anything is appended.  Without a record (an unfit
- * host name, or a failed write), the lock is judged by its age alone.
+ * Write the lock's record again: our pid, this host, and the mailbox's
+ * size now (size), before anything is appended.  Without a record (an
+ * unfit host name, or a failed write), the lock is judged by its age
+ * alone.
  */
 void
 mboxlock_record(struct mboxlock *l, off_t size)
 {
-	char host[HOST_MAX + 1], buf[RECORD_MAX + 1];
+	char buf[RECORD_MAX + 32];
 	int n;
 
 	if (l->fd == -1)
 		return;
-	if (this_host(host, sizeof(host)) == -1 ||
-	    (n = snprintf(buf, sizeof(buf), "%ld %s %lld\n", (long)getpid(),
-	    host, (long long)size)) < 0 || (size_t)n >= sizeof(buf)) {
-		n = 0;
+	n = lockrecord_format(buf, sizeof(buf), size, l->record_len);
+	if (n == -1) {
+		/* no record to trust: an empty lock keeps the age rule */
+		if (ftruncate(l->fd, 0) == -1)
+			log_warn("lock record %s", l->path);
+		l->record_len = 0;
+		return;
 	}
-	/* one write from offset 0; a longer old record is cut off after */
-	if (pwrite(l->fd, buf, (size_t)n, 0) != n || ftruncate(l->fd, n) == -1)
+	if (pwrite(l->fd, buf, (size_t)n, 0) != n)
 		log_warn("lock record %s", l->path);
+	l->record_len = n;
+}
+
+
+
+/*
+ * Take base (the lock's name in dirfd) for the mailbox open on fd by
+ * linking a record file to it, so that the lock has its record from
+ * the first instant: the lock's fd, or -1 with errno (EEXIST: held;
+ * ENOSYS: the filesystem makes no hard links, take_by_create() must).
+ */
+static int
+take_by_link(struct mboxlock *l, int fd, int dirfd, const char *base,
+    const char *rname)
+{
+	char record[RECORD_MAX + 32];
+	struct stat st;
+	int rfd, n, err;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	n = lockrecord_format(record, sizeof(record), st.st_size, 0);
+	if (n == -1) {
+		errno = ENOSYS;
+		return -1;
+	}
+	rfd = lockrecord_create(dirfd, rname, record, n);
+	if (rfd == -1)
+		return -1;
+	if (linkat(dirfd, rname, dirfd, base, 0) == -1) {
+		err = errno;
+		close(rfd);
+		unlinkat(dirfd, rname, 0);
+		/* EPERM from link(2): no hard links on this filesystem */
+		errno = err == EPERM || err == EMLINK ? ENOSYS : err;
+		return -1;
+	}
+	if (unlinkat(dirfd, rname, 0) == -1)
+		log_warn("cannot remove %s's record file", base);
+	l->record_len = n;
+	return rfd;
 }
 
 /*
- * Create PATH.lock with O_EXCL, for the mailbox path open on fd, in
- * its directory open on dirfd.  Returns 0 when held (l->dotlocked is 1,
- * l->path, l->dev and l->ino say which) or when the directory does not
- * allow one (we rely on fcntl alone), -1 on failure or after
- * LOCK_WAIT_S with errno EAGAIN.
+ * Take base in dirfd by creating it with O_EXCL, the way every dot-lock
+ * program does; its record follows at once.  For a filesystem without
+ * hard links, or a host name no record can hold.
+ */
+static int
+take_by_create(struct mboxlock *l, int fd, int dirfd, const char *base)
+{
+	struct stat st;
+	int lfd;
+
+	lfd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (lfd == -1)
+		return -1;
+	l->fd = lfd;
+	l->record_len = 0;
+	if (fstat(fd, &st) == 0)
+		mboxlock_record(l, st.st_size);
+	return lfd;
+}
+
+
+
+/*
+ * The lock is ours, open on lfd: note which file it is, so that only
+ * it is ever removed.  0, or -1 (removed again) when it cannot be.
+ */
+static int
+held(struct mboxlock *l, int lfd)
+{
+	struct stat st;
+
+	if (fstat(lfd, &st) == -1) {
+		close(lfd);
+		unlink(l->path);
+		l->fd = -1;
+		return -1;
+	}
+	l->dotlocked = 1;
+	l->fd = lfd;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * Take PATH.lock for the mailbox path open on fd, in its directory
+ * open on dirfd.  Returns 0 when held (l->dotlocked is 1, l->path,
+ * l->dev and l->ino say which) or when the directory does not allow
+ * one (we rely on fcntl alone), -1 on failure or after LOCK_WAIT_S
+ * with errno EAGAIN.
  */
 int
 mboxlock_dot(struct mboxlock *l, int fd, int dirfd, const char *path)
 {
+	char host[HOST_MAX + 1], rname[RECORD_NAME_SIZE];
 	const char *base;
 	time_t deadline = time(NULL) + LOCK_WAIT_S;
 	long wait_ns = LOCK_POLL_MIN_NS;
-	struct stat st;
-	int lfd;
+	int lfd, by_link;
 
 	if (lock_path(l->path, sizeof(l->path), path) == -1)
 		return -1;
 	base = strrchr(l->path, '/');
 	base = base == NULL ? l->path : base + 1;
+	by_link = lockrecord_host(host, sizeof(host)) == 0 &&
+	    lockrecord_name(rname, sizeof(rname), base, host) == 0;
 	for (;;) {
 		/* beside the mailbox, in the directory the caller reached */
-		lfd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		lfd = by_link ? take_by_link(l, fd, dirfd, base, rname) :
+		    take_by_create(l, fd, dirfd, base);
 		if (lfd != -1) {
-			if (fstat(lfd, &st) == -1) {
-				close(lfd);
-				unlink(l->path);
+			if (held(l, lfd) == -1)
 				return -1;
-			}
-			l->dotlocked = 1;
-			l->fd = lfd;
-			l->dev = st.st_dev;
-			l->ino = st.st_ino;
-			/* a record at once, so a lock of ours is never empty
-			 * for long; rewritten once the fcntl lock is held */
-			if (fstat(fd, &st) == 0)
-				mboxlock_record(l, st.st_size);
+			lockrecord_sweep(dirfd);
 			return 0;
+		}
+		if (by_link && errno == ENOSYS) {
+			by_link = 0;
+			continue;
 		}
 		if (errno == EACCES || errno == EROFS || errno == EPERM)
 			return 0;

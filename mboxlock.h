@@ -15,6 +15,7 @@
 struct mboxlock {
 	int	 dotlocked;	/* 1 when path is ours to remove */
 	int	 fd;		/* open on it, for its record; or -1 */
+	int	 record_len;	/* octets in the record it holds */
 	dev_t	 dev;		/* the dot-lock we made, to remove */
 	ino_t	 ino;		/* that one only */
 	char	 path[4096];	/* PATH.lock, once mboxlock_dot() ran */

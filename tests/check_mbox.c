@@ -898,6 +898,67 @@ START_TEST(test_lock_record)
 }
 END_TEST
 
+/* Create name in the test directory holding text, or as a symlink. */
+static void
+make_in_dir(const char *name, const char *text, int as_symlink)
+{
+	char *p = test_path(dir, name);
+
+	if (as_symlink)
+		ck_assert_int_eq(symlink("/nonexistent", p), 0);
+	else
+		test_write_file(p, text, strlen(text));
+	free(p);
+}
+
+/* Whether name exists in the test directory (not followed). */
+static int
+in_dir(const char *name)
+{
+	char *p = test_path(dir, name);
+	struct stat st;
+	int there = lstat(p, &st) == 0;
+
+	free(p);
+	return there;
+}
+
+/*
+ * A record file is written before it is linked to the lock; one left
+ * by a dead smtpd on this host, beside any mailbox's lock, is removed
+ * by the next delivery to that directory.  A live process's, another
+ * host's and anything not a regular file stay.
+ */
+START_TEST(test_dead_record_files_swept)
+{
+	char host[256], dead[300], dead2[300], live[300], other[300],
+	    link[300];
+	long d = (long)dead_pid();
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(dead, sizeof(dead), ".mbox.lock.%ld.%s", d, host);
+	snprintf(dead2, sizeof(dead2), ".x.y.lock.%ld.%s", d, host);
+	snprintf(live, sizeof(live), ".mbox.lock.%ld.%s", (long)getppid(),
+	    host);
+	snprintf(other, sizeof(other), ".mbox.lock.%ld.other.invalid", d);
+	snprintf(link, sizeof(link), ".z.lock.%ld.%s", d, host);
+	make_in_dir(dead, "1 h 0\n", 0);
+	make_in_dir(dead2, "", 0);
+	make_in_dir(live, "", 0);
+	make_in_dir(other, "", 0);
+	make_in_dir(link, NULL, 1);
+	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
+	    DELIVER_OK);
+	expect_no_lock();
+	ck_assert(!in_dir(dead));
+	ck_assert(!in_dir(dead2));
+	ck_assert(in_dir(live));
+	ck_assert(in_dir(other));
+	ck_assert(in_dir(link));
+}
+END_TEST
+
 /* A fresh PATH.lock makes delivery wait until its holder lets go. */
 START_TEST(test_fresh_lock_waits)
 {
@@ -1007,6 +1068,7 @@ mbox_suite(void)
 	tcase_add_test(tl, test_dead_holder_cut_back);
 	tcase_add_test(tl, test_live_holder_waits);
 	tcase_add_test(tl, test_lock_record);
+	tcase_add_test(tl, test_dead_record_files_swept);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
