@@ -40,7 +40,6 @@ struct lesson_run {
 };
 
 static void	loose(char *, size_t, const char *);
-static int	is_lesson_line(const char *, const char *);
 static void	show_message(const struct lesson_run *,
 		    const struct lesson_step *);
 static void	show_store(const struct lesson_run *, const struct config *);
@@ -48,6 +47,8 @@ static void	message_done(struct lesson_run *, const struct config *,
 		    enum reply_id, const struct addr *, size_t);
 static void	remember(struct lesson_run *, const struct config *,
 		    const struct addr *, size_t);
+static void	compare_message(const struct lesson_run *,
+		    const struct lesson_step *);
 static void	back_to_mail(struct lesson_run *);
 static void	step_done(struct lesson_run *);
 
@@ -169,8 +170,9 @@ loose(char *dst, size_t size, const char *s)
 	dst[o] = '\0';
 }
 
-static int
-is_lesson_line(const char *typed, const char *want)
+/* Whether typed is the line want, loosely. */
+int
+lesson_same_line(const char *typed, const char *want)
 {
 	char a[COMMAND_LINE_MAX + 1], b[COMMAND_LINE_MAX + 1];
 
@@ -304,6 +306,43 @@ remember(struct lesson_run *r, const struct config *cfg,
 	}
 }
 
+/*
+ * Whether the message just stored holds the lesson's lines: its first
+ * copy read back (an mbox only), since the lines are not answered one
+ * by one.
+ */
+static void
+compare_message(const struct lesson_run *r, const struct lesson_step *st)
+{
+	const struct lesson_copy *c;
+	size_t at, lines = st->nlines - 1;	/* not the final "." */
+	int same;
+
+	if (r->ncopies == 0)
+		return;
+	c = &r->copies[r->ncopies - 1];
+	while (c > r->copies && (c - 1)->message == r->messages)
+		c--;
+	if (c->message != r->messages ||
+	    (same = lesson_mail_matches(c, st->lines, lines, &at)) == -1)
+		return;
+	if (same) {
+		lesson_say(r->lang, "", LESSON_T(r->lang,
+		    "The stored message holds the lesson's lines.",
+		    "保存されたメールはレッスンの行のとおりです。"));
+		return;
+	}
+	lesson_sayf(r->lang, LESSON_T(r->lang,
+	    "The stored message differs from the lesson's at line %zu; "
+	    "the lesson has:",
+	    "保存されたメールは %zu 行目からレッスンと違います。レッスンでは:"),
+	    at + 1);
+	lesson_say(r->lang, "    ", at >= lines ? LESSON_T(r->lang,
+	    "(no more lines)", "(これ以上の行なし)") :
+	    *st->lines[at].text != '\0' ? st->lines[at].text :
+	    LESSON_T(r->lang, "(an empty line)", "(空行)"));
+}
+
 /* The reply after the lesson's message: stored, or back to MAIL. */
 static void
 message_done(struct lesson_run *r, const struct config *cfg,
@@ -317,8 +356,10 @@ message_done(struct lesson_run *r, const struct config *cfg,
 		    "ok: step %zu done, the message is accepted.",
 		    "OK: ステップ %zu 完了、メールが受け付けられました。"),
 		    r->step + 1);
-		if (stored != NULL)
+		if (stored != NULL) {
 			remember(r, cfg, stored, nstored);
+			compare_message(r, st);
+		}
 		lesson_say(r->lang, "  ", LESSON_T(r->lang, st->after_en,
 		    st->after_ja));
 		step_done(r);
@@ -362,7 +403,7 @@ lesson_after_reply(struct lesson_run *r, const struct config *cfg,
 		return;
 	r->answered = 1;
 	st = &r->l->steps[r->step];
-	if (st->text == NULL || !is_lesson_line(r->typed, st->text)) {
+	if (st->text == NULL || !lesson_same_line(r->typed, st->text)) {
 		r->strays++;
 		lesson_say(r->lang, "", LESSON_T(r->lang,
 		    "That was not the lesson's line; smtpd answered it as "

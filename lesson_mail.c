@@ -167,6 +167,59 @@ show_one(enum hint_lang lang, const struct lesson_copy *c,
 	return 0;
 }
 
+/*
+ * Whether the message of copy c holds lines[0..n) after the lines smtpd
+ * added (From_, Return-Path, Received), each compared loosely: 1 when
+ * it does, 0 when not, with *at the first line that differs (n: the
+ * message has more), -1 when it cannot be read.  The lesson's lines
+ * are as typed, so a leading dot is taken off (RFC 5321 4.5.2) and
+ * mboxrd's ">" before "From " put back.
+ */
+int
+lesson_mail_matches(const struct lesson_copy *c,
+    const struct lesson_line *lines, size_t n, size_t *at)
+{
+	char line[1024];
+	const char *text, *want;
+	FILE *f;
+	off_t pos;
+	size_t took, i = 0, seen = 0;
+	int fd, trace = 1;
+
+	if ((fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	pos = message_start(f, c->end);
+	if (fseeko(f, pos, SEEK_SET) == -1) {
+		fclose(f);
+		return -1;
+	}
+	while (pos < c->end && (took = read_line(f, line, sizeof(line))) > 0) {
+		pos += (off_t)took;
+		if (seen++ == 0 || (trace && (line[0] == '\t' ||
+		    strncmp(line, "Return-Path:", 12) == 0 ||
+		    strncmp(line, "Received:", 9) == 0)))
+			continue;	/* smtpd's, not typed */
+		trace = 0;
+		if (line[0] == '\0' && pos >= c->end)
+			break;	/* the empty line mbox puts after a mail */
+		text = line[0] == '>' && strncmp(line + strspn(line, ">"),
+		    "From ", 5) == 0 ? line + 1 : line;
+		want = i < n ? lines[i].text : NULL;
+		if (want != NULL && want[0] == '.')
+			want++;
+		if (want == NULL || !lesson_same_line(text, want))
+			break;
+		i++;
+	}
+	fclose(f);
+	*at = i;
+	return i == n && pos >= c->end;
+}
+
 /* The notes under one message; copies[0..n) are all of its copies. */
 static void
 notes(enum hint_lang lang, const struct mail_fields *m,

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "hint.h"
+#include "lesson.h"
 
 /* the copies remembered for the closing display; more are counted */
 #define LESSON_COPIES_MAX	16
@@ -28,6 +29,9 @@ struct lesson_copy {
 void	lesson_say(enum hint_lang, const char *, const char *);
 void	lesson_sayf(enum hint_lang, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+int	lesson_same_line(const char *, const char *);
 void	lesson_mail_show(enum hint_lang, const struct lesson_copy *, size_t);
+int	lesson_mail_matches(const struct lesson_copy *,
+	    const struct lesson_line *, size_t, size_t *);
 
 #endif

@@ -2,7 +2,10 @@
 # ISC license.
 """Guided lessons (smtpd -L, smtpd.8: LESSONS), typed for real.
 
-usage: SMTPD=./smtpd python3 tests/lessons.py
+usage: SMTPD=./smtpd python3 tests/lessons.py [-u]
+
+-u rewrites tests/lessons/*.err from what smtpd writes now: read
+`git diff tests/lessons` before keeping them.
 
 Each lesson runs start to finish with stdin and stderr on
 pseudo-terminals, as a learner has them, and stdout on a pipe, in
@@ -417,6 +420,12 @@ def check_lesson(name, lang):
     missing = in_order(err, lesson_texts(name, short))
     if missing:
         problems.append('lesson texts lacking, in order: %r' % missing)
+    same = {'en': "lesson: The stored message holds the lesson's lines.\n",
+            'ja': 'レッスン: 保存されたメールはレッスンの行のとおりです。\n'}
+    messages = sum(1 for line, _ in steps if line == '.')
+    if err.count(same[short]) != messages:
+        problems.append('%d messages, %d said to hold the lesson\'s lines' %
+                        (messages, err.count(same[short])))
     if st != 0:
         problems.append('exit status %d' % st)
     if problems:
@@ -487,7 +496,7 @@ def check_early_end():
     say(not problems and st == 0, 'input ends at step 3', problems)
 
 
-def check_pipes():
+def check_pipes(update):
     """Without any terminal the lesson still coaches on stderr: the
     bytes of tests/lessons/postfix-LANG.err, exactly."""
     _, steps, boxes, _ = postfix()
@@ -496,6 +505,9 @@ def check_pipes():
                                             tty=False)
         path = os.path.join(HERE, 'lessons', 'postfix-%s.err' %
                             LANGS[lang])
+        if update:
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(err)
         with open(path, encoding='utf-8') as f:
             want = f.read()
         if err != want:
@@ -506,6 +518,29 @@ def check_pipes():
         say(not problems and st == 0,
             'lesson postfix on pipes, LANG=%s: stderr byte for byte' % lang,
             problems)
+
+
+def check_body_differs():
+    """A message other than the lesson's is stored all the same; the
+    coach names the first line that differs."""
+    h, steps, _, _ = postfix()
+    i = [line for line, _ in steps].index('Test Mail')
+    typed = steps[:i] + [('Test Mail!', [])] + steps[i + 1:]
+    problems, out, err, files, st = run(['-L', 'postfix'], typed, 'C')
+    need = ("lesson: The stored message differs from the lesson's at line "
+            "5; the lesson has:\nlesson:     Test Mail\n")
+    if need not in err:
+        problems.append('no %r in:\n%s' % (need, err))
+    box = files.get('recipient@recipient.com.mbox', '')
+    if '\nTest Mail!\n' not in box:
+        problems.append('mailbox %r' % box)
+    good = "lesson: The stored message holds the lesson's lines.\n"
+    _, _, err, _, _ = run(['-L', 'postfix'], steps, 'C')
+    if good not in err:
+        problems.append('typed as the lesson, no %r in:\n%s' % (good, err))
+    say(not problems and st == 0,
+        'a message unlike the lesson\'s: stored, the first difference named',
+        problems)
 
 
 def check_list():
@@ -543,7 +578,8 @@ def main():
         check_same_stdout(name, outs[0])
     check_stray()
     check_early_end()
-    check_pipes()
+    check_body_differs()
+    check_pipes('-u' in sys.argv[1:])
     check_list()
     check_unknown()
     print('%d passed, %d failed, 0 skipped' % (passes, failures))
