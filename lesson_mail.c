@@ -103,7 +103,7 @@ printable(char *dst, size_t size, const char *src)
 static void
 field_after(char *dst, const char *line, size_t len)
 {
-	line += len;
+	line += strnlen(line, len);	/* len, which the caller matched */
 	while (*line == ' ' || *line == '\t')
 		line++;
 	(void)util_strlcpy(dst, line, FIELD_MAX);	/* cut: a note only */

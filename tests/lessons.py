@@ -543,6 +543,61 @@ def check_body_differs():
         problems)
 
 
+def check_one_terminal():
+    """stdin, stdout and stderr on one pty with echo, as a learner has
+    them: the prompt, then the typed line, its reply, the coach's word
+    on it, and the next prompt, in that order."""
+    h, steps, boxes, _ = postfix()
+    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': 'C'}
+    master, slave = os.openpty()
+    problems, order = [], []
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.Popen([SMTPD, '-L', 'postfix'], stdin=slave,
+                             stdout=slave, stderr=slave, cwd=d, env=env)
+        os.close(slave)
+        screen = {master: bytearray()}
+        fds = [master]
+        deadline = time.monotonic() + WAIT
+        k = 0
+        for line, reply in steps:
+            if k < 5 or line == 'quit':   # a command: wait for its prompt
+                k += 1
+                prompt = ('lesson: step %d of 6, type:  %s\r\n' % (
+                    k, line)).encode()
+                if k == 5:
+                    prompt = b'lesson: step 5 of 6, type the message'
+                if not pump(fds, screen, lambda: prompt in screen[master],
+                            deadline):
+                    problems.append('no prompt %r' % prompt)
+                    break
+                order.append(prompt.decode().replace('\r', ''))
+                if k == 5:   # the message shown, down to its dot
+                    order.append('lesson:     .\n')
+            os.write(master, line.encode() + b'\n')
+            # the echo (a message line's right after the one before)
+            order.append(('%s\n' if k == 5 else '\n%s\n') % line)
+            order += [r + '\n' for r in reply]
+            if reply and line != 'quit':
+                order.append('lesson: ok: step %d done' % k)
+        pump(fds, screen, lambda: False, deadline)
+        p.wait(timeout=WAIT)
+        os.close(master)
+        with open(os.path.join(d, 'recipient@recipient.com.mbox')) as f:
+            box = f.read()
+    # the tty turns \n into \r\n, and smtpd's \r\n into \r\r\n
+    got = bytes(screen[master]).replace(b'\r', b'').decode('utf-8',
+                                                            'replace')
+    missing = in_order(got, order)
+    if missing:
+        problems.append('out of order or missing: %r\nscreen:\n%s' % (
+            missing, got))
+    if box != boxes['recipient@recipient.com.mbox']:
+        problems.append('mailbox %r' % box)
+    say(not problems, 'one terminal for all three: prompt, line, reply, '
+        'coaching', problems)
+
+
 def check_list():
     for lang, short in LANGS.items():
         p = subprocess.run([SMTPD, '-L', 'list'], capture_output=True,
@@ -579,6 +634,7 @@ def main():
     check_stray()
     check_early_end()
     check_body_differs()
+    check_one_terminal()
     check_pipes('-u' in sys.argv[1:])
     check_list()
     check_unknown()
