@@ -24,6 +24,7 @@ lesson on pipes (stderr byte for byte against tests/lessons/*.err),
 """
 import errno
 import os
+import re
 import select
 import subprocess
 import sys
@@ -565,10 +566,14 @@ def check_one_terminal():
                 k += 1
                 prompt = ('lesson: step %d of 6, type:  %s\r\n' % (
                     k, line)).encode()
+                # and the line under it: the why, or the message's end
+                under = re.compile(re.escape(prompt) +
+                                   rb'lesson:   [^\n]*\n')
                 if k == 5:
                     prompt = b'lesson: step 5 of 6, type the message'
-                if not pump(fds, screen, lambda: prompt in screen[master],
-                            deadline):
+                    under = re.compile(rb'lesson:     \.\r\n')
+                if not pump(fds, screen,
+                            lambda: under.search(screen[master]), deadline):
                     problems.append('no prompt %r' % prompt)
                     break
                 order.append(prompt.decode().replace('\r', ''))
@@ -596,6 +601,32 @@ def check_one_terminal():
         problems.append('mailbox %r' % box)
     say(not problems, 'one terminal for all three: prompt, line, reply, '
         'coaching', problems)
+
+
+SEED_SESSIONS = {'puni': 'seed000', 'exim': 'seed001', 'ehlo': 'seed002',
+                 'postfix': 'seed003'}
+
+
+def check_seed_lines():
+    """Every line a lesson has the learner type is a line of its seed's
+    sessions in tests/sessions/ (the replayed transcripts), loosely."""
+    def fold(line):
+        return ''.join(c for c in line.lower() if c not in ' \t<>')
+    for name, seed in SEED_SESSIONS.items():
+        typed = set()
+        for f in os.listdir(os.path.join(HERE, 'sessions')):
+            if f.startswith(seed):
+                with open(os.path.join(HERE, 'sessions', f),
+                          encoding='utf-8') as fh:
+                    typed |= {fold(line[3:].rstrip('\n').replace('\\n', ''))
+                              for line in fh if line.startswith('C:')}
+        with open(os.path.join(TOP, 'lessons', name + '.txt'),
+                  encoding='utf-8') as fh:
+            lesson = [line[3:].rstrip('\n') for line in fh
+                      if line.startswith('C:')]
+        stray = [line for line in lesson if fold(line) not in typed]
+        say(lesson and not stray, 'lesson %s: its lines are %s\'s' % (
+            name, seed), ['not in tests/sessions/%s*: %r' % (seed, stray)])
 
 
 def check_list():
@@ -636,6 +667,7 @@ def main():
     check_body_differs()
     check_one_terminal()
     check_pipes('-u' in sys.argv[1:])
+    check_seed_lines()
     check_list()
     check_unknown()
     print('%d passed, %d failed, 0 skipped' % (passes, failures))
