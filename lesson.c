@@ -300,9 +300,10 @@ remember(struct lesson_run *r, const struct config *cfg,
 			continue;
 		c->end = sb.st_size;
 		c->message = r->messages;
+		lesson_printable(c->shown, sizeof(c->shown), c->path);
 		r->ncopies++;
 		lesson_sayf(r->lang, LESSON_T(r->lang,
-		    "stored in %s", "%s に保存されました"), c->path);
+		    "stored in %s", "%s に保存されました"), c->shown);
 	}
 }
 

@@ -28,7 +28,7 @@ struct mail_fields {
 
 static size_t	read_line(FILE *, char *, size_t);
 static off_t	message_start(FILE *, off_t);
-static void	printable(char *, size_t, const char *);
+static size_t	utf8_char(const unsigned char *);
 static void	field_after(char *, const char *, size_t);
 static void	take_fields(struct mail_fields *, const char *, int);
 static int	show_one(enum hint_lang, const struct lesson_copy *,
@@ -78,24 +78,69 @@ message_start(FILE *f, off_t end)
 }
 
 /*
- * src for the screen, into dst: a tab as spaces to the next multiple
- * of 8, other control octets and DEL as "?", since the screen is the
- * learner's and the mail need not be.
+ * The length of the UTF-8 character at p (RFC 3629 4: no overlong
+ * form, no surrogate, nothing past U+10FFFF), or 0 when there is none
+ * or it is a C1 control (U+0080 to U+009F), which a terminal may obey.
  */
-static void
-printable(char *dst, size_t size, const char *src)
+static size_t
+utf8_char(const unsigned char *p)
 {
-	size_t o = 0;
+	size_t n, i;
+	unsigned long c;
 
-	for (; *src != '\0' && o + 1 < size; src++)
-		if (*src == '\t')
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 ||
+	    c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff) || c <= 0x9f)
+		return 0;
+	return n;
+}
+
+/*
+ * src for the screen, into dst: a tab as spaces to the next multiple
+ * of 8, other control characters (C0, DEL, C1) and octets that are no
+ * UTF-8 as "?", since the screen is the learner's and the mail, a path
+ * or a header need not be.
+ */
+void
+lesson_printable(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0, n;
+
+	while (*p != '\0' && o + 1 < size) {
+		n = utf8_char(p);
+		if (*p == '\t') {
 			do
 				dst[o++] = ' ';
 			while (o % 8 != 0 && o + 1 < size);
-		else if ((unsigned char)*src < 0x20 || *src == 0x7f)
+			p++;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			dst[o++] = '?';		/* a C1 control, whole */
+			p += 2;
+		} else if (n == 0 || *p < 0x20 || *p == 0x7f) {
 			dst[o++] = '?';
-		else
-			dst[o++] = *src;
+			p++;
+		} else if (o + n < size) {
+			memcpy(dst + o, p, n);
+			o += n;
+			p += n;
+		} else
+			break;
+	}
 	dst[o] = '\0';
 }
 
@@ -106,7 +151,7 @@ field_after(char *dst, const char *line, size_t len)
 	line += strnlen(line, len);	/* len, which the caller matched */
 	while (*line == ' ' || *line == '\t')
 		line++;
-	(void)util_strlcpy(dst, line, FIELD_MAX);	/* cut: a note only */
+	lesson_printable(dst, FIELD_MAX, line);	/* cut: a note only */
 }
 
 static void
@@ -148,7 +193,7 @@ show_one(enum hint_lang lang, const struct lesson_copy *c,
 		return -1;
 	}
 	lesson_sayf(lang, LESSON_T(lang, "--- mail %u, in %s:",
-	    "--- メール %u (%s):"), c->message, c->path);
+	    "--- メール %u (%s):"), c->message, c->shown);
 	while (at < c->end && (took = read_line(f, line, sizeof(line))) > 0) {
 		at += (off_t)took;
 		if (line[0] == '\0' && at >= c->end)
@@ -159,7 +204,7 @@ show_one(enum hint_lang lang, const struct lesson_copy *c,
 		if (shown++ == MAIL_LINES_SHOWN)
 			lesson_say(lang, "  | ", "...");
 		if (shown <= MAIL_LINES_SHOWN) {
-			printable(screen, sizeof(screen), line);
+			lesson_printable(screen, sizeof(screen), line);
 			lesson_say(lang, "  | ", screen);
 		}
 	}
@@ -268,7 +313,7 @@ notes(enum hint_lang lang, const struct mail_fields *m,
 	    "  * %zu copies, one per RCPT TO, whatever the To: header says:",
 	    "  * %zu 通: To: ヘッダに関係なく、RCPT TO 1つにつき1通:"), n);
 	for (i = 0; i < n; i++)
-		lesson_say(lang, "      ", copies[i].path);
+		lesson_say(lang, "      ", copies[i].shown);
 }
 
 /*
@@ -293,7 +338,7 @@ lesson_mail_show(enum hint_lang lang, const struct lesson_copy *copies,
 			lesson_sayf(lang, LESSON_T(lang,
 			    "--- mail %u: %s cannot be read now",
 			    "--- メール %u: %s を読めません"),
-			    copies[i].message, copies[i].path);
+			    copies[i].message, copies[i].shown);
 			continue;
 		}
 		notes(lang, &m, copies + i, k - i);

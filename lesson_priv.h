@@ -19,6 +19,7 @@
 /* One stored copy: the mbox, where the message ends, which message. */
 struct lesson_copy {
 	char		 path[LESSON_PATH_MAX];
+	char		 shown[LESSON_PATH_MAX];	/* lesson_printable() */
 	off_t		 end;
 	unsigned	 message;	/* 1 for the session's first */
 };
@@ -30,6 +31,7 @@ void	lesson_say(enum hint_lang, const char *, const char *);
 void	lesson_sayf(enum hint_lang, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	lesson_same_line(const char *, const char *);
+void	lesson_printable(char *, size_t, const char *);
 void	lesson_mail_show(enum hint_lang, const struct lesson_copy *, size_t);
 int	lesson_mail_matches(const struct lesson_copy *,
 	    const struct lesson_line *, size_t, size_t *);

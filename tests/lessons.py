@@ -544,6 +544,34 @@ def check_body_differs():
         problems)
 
 
+def check_hostile_display():
+    """The stored mail shown at the end cannot drive the terminal: ESC,
+    BEL and the C1 CSI (U+009B) in a header and the body come out as
+    "?"; Japanese text stays as it is."""
+    h, steps, _, _ = postfix()
+    i = [line for line, _ in steps].index('From:sender@sender.org')
+    j = [line for line, _ in steps].index('Test Mail')
+    typed = (steps[:i] + [('From: \x1b]0;owned\x07 x@y', [])] +
+             steps[i + 1:j] + [('\u009b31m\x1b[2Jこんにちは', [])] +
+             steps[j + 1:])
+    problems, out, err, files, st = run(['-L', 'postfix'], typed, 'C',
+                                        tty=False)
+    for bad in ('\x1b', '\x07', '\u009b'):
+        if bad in err:
+            problems.append('%r reached the screen' % bad)
+    for good in ('lesson:   | From: ?]0;owned? x@y\n',
+                 'lesson:   | ?31m?[2Jこんにちは\n',
+                 'From: ?]0;owned? x@y is the header you typed'):
+        if good not in err:
+            problems.append('no %r' % good)
+    if '\u009b31m\x1b[2J' not in ''.join(files.values()):
+        problems.append('the mailbox does not hold the bytes as typed')
+    if problems:
+        problems.append('stderr:\n' + err)
+    say(not problems and st == 0, 'the stored mail on screen: control '
+        'characters as "?"', problems)
+
+
 def check_one_terminal():
     """stdin, stdout and stderr on one pty with echo, as a learner has
     them: the prompt, then the typed line, its reply, the coach's word
@@ -666,6 +694,7 @@ def main():
     check_early_end()
     check_body_differs()
     check_one_terminal()
+    check_hostile_display()
     check_pipes('-u' in sys.argv[1:])
     check_seed_lines()
     check_list()
