@@ -11,6 +11,7 @@
  * be without -L.  The message after DATA is one step: its lines are
  * shown together, since smtpd does not answer them one by one.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,13 +241,24 @@ show_store(const struct lesson_run *r, const struct config *cfg)
 {
 	const char *where = cfg->method_argv[0];
 
-	if (cfg->method == METHOD_MBOX && strcmp(where, LESSON_MBOX) == 0)
+	if (cfg->method == METHOD_MBOX && strcmp(where, LESSON_MBOX) == 0) {
 		lesson_say(r->lang, "", LESSON_T(r->lang,
 		    "Mail you send is stored in this directory, one mbox per "
 		    "recipient: ./USER@DOMAIN.mbox",
 		    "送ったメールはこのディレクトリに、宛先ごとに1つの mbox "
 		    "として保存されます: ./ユーザ@ドメイン.mbox"));
-	else
+		/* say it now, not as a bare 451 after the whole message
+		 * (issue 15: nobody in a directory of root's) */
+		if (access(".", W_OK | X_OK) == -1)
+			lesson_sayf(r->lang, LESSON_T(r->lang,
+			    "But this user cannot write here (%s), so no mail "
+			    "can be stored.  Name a store that can be written, "
+			    "as in: smtpd -L %s mbox /tmp/%%u@%%d.mbox",
+			    "ただし、このユーザはここに書き込めません (%s)。"
+			    "メールを保存できないので、書き込める保存先を指定"
+			    "しましょう。例: smtpd -L %s mbox /tmp/%%u@%%d.mbox"),
+			    strerror(errno), r->l->name);
+	} else
 		lesson_sayf(r->lang, LESSON_T(r->lang,
 		    "Mail you send is stored as the command line says: %s %s",
 		    "送ったメールはコマンドラインのとおり保存されます: %s %s"),

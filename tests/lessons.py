@@ -330,10 +330,11 @@ def pump(fds, bufs, done, deadline):
     return True
 
 
-def run(args, steps, lang, tty=True, hang_up_after=None):
+def run(args, steps, lang, tty=True, hang_up_after=None, mode=None):
     """Type steps [(line, [reply lines])] at smtpd args, waiting for
     each line's replies.  Returns (problems, stdout, stderr text,
-    {file: content} of the directory, exit status)."""
+    {file: content} of the directory, exit status).  mode: that of
+    the directory smtpd runs in."""
     env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
            'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': lang}
     for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
@@ -348,6 +349,8 @@ def run(args, steps, lang, tty=True, hang_up_after=None):
         else:
             in_slave, in_master = os.pipe()
             err_master, err_slave = os.pipe()
+        if mode is not None:
+            os.chmod(d, mode)
         p = subprocess.Popen([SMTPD] + args, stdin=in_slave,
                              stdout=subprocess.PIPE, stderr=err_slave,
                              cwd=d, env=env)
@@ -386,6 +389,7 @@ def run(args, steps, lang, tty=True, hang_up_after=None):
         if in_master is not None:
             os.close(in_master)
         os.close(err_master)
+        os.chmod(d, 0o700)
         files = {}
         for name in sorted(os.listdir(d)):
             with open(os.path.join(d, name), encoding='utf-8') as f:
@@ -519,6 +523,33 @@ def check_pipes(update):
         say(not problems and st == 0,
             'lesson postfix on pipes, LANG=%s: stderr byte for byte' % lang,
             problems)
+
+
+def check_unwritable():
+    """A store that cannot be written is named at the start, not only
+    by the 451 after the whole message; the lesson then goes back to
+    MAIL."""
+    h, steps, _, _ = postfix()
+    i = [line for line, _ in steps].index('.')
+    typed = steps[:i] + [cmd('.', 'R_LOCAL_ERROR', None, h),
+                         cmd('quit', 'R_QUIT', h, h)]
+    problems, out, err, files, st = run(['-L', 'postfix'], typed, 'C',
+                                        mode=0o555)
+    if out != expected_stdout(h, typed):
+        problems.append('stdout %r' % out)
+    need = ['lesson: But this user cannot write here (Permission denied), '
+            'so no mail can be stored.  Name a store that can be written, '
+            'as in: smtpd -L postfix mbox /tmp/%u@%d.mbox\n',
+            'lesson: step 1 of 6, type:  helo mail.side-7w.org\n',
+            'lesson: The message was not stored (reply 451 above).  The '
+            'lesson goes back to MAIL.\n',
+            'lesson: step 2 of 6, type:  mail from:sender@sender.org\n',
+            'lesson: The session ended at step 2 of 6.']
+    missing = in_order(err, need)
+    if missing:
+        problems.append('coaching lacks %r in:\n%s' % (missing, err))
+    say(not problems and not files and st == 0,
+        'a directory that cannot be written: said at the start', problems)
 
 
 def check_body_differs():
@@ -693,6 +724,7 @@ def main():
     check_stray()
     check_early_end()
     check_body_differs()
+    check_unwritable()
     check_one_terminal()
     check_hostile_display()
     check_pipes('-u' in sys.argv[1:])
