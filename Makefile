@@ -18,6 +18,7 @@ LIBOBJS   = session.o session_message.o session_tls.o reply.o options.o \
             addr.o spool.o deliver.o template.o \
             method.o deliver_mbox.o mboxrd.o mboxlock.o deliver_maildir.o \
             deliver_pipe.o trace.o log.o priv.o util.o help.o hint.o \
+            hint_text.o hint_typed.o learner_body.o \
             transcript.o tls.o proxy.o rcpt_table.o cdb.o
 HEADERS   = reply.h config.h options.h session.h session_priv.h linebuf.h \
             unstuff.h addr.h spool.h guess.h learner.h txn.h body.h envelope.h \

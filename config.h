@@ -31,6 +31,7 @@ struct config {
 	int			  verbose;	/* -v: a hint after each reply */
 	const char		 *transcript_dir; /* -x */
 	const char		 *user;		/* -u */
+	const char		 *argv0;	/* as typed, for a learner */
 	int			  log_stderr;	/* -e */
 	const char		 *rcpt_path;	/* -R, or NULL */
 	struct rcpt_table	 *rcpts;	/* -R's, NULL when unreadable */

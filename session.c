@@ -172,8 +172,7 @@ session_after_reply(struct session *s)
 		return;
 	deliver_ctx_release(s->dctx);
 	outbuf_flush(&s->out);
-	learner_after_reply(s->cfg, s->last_id, s->stored);
-	s->stored = NULL;
+	learner_after_reply(s->cfg, s->last_id, s->typed);
 }
 
 void
@@ -212,7 +211,10 @@ session_open(const struct config *cfg, int in, int out)
 	    sizeof(s->tls_protocol));
 	util_strlcpy(s->tls_cipher, cfg->tls.cipher, sizeof(s->tls_cipher));
 	outbuf_init(&s->out, out, cfg->timeout);
-	linebuf_init(&s->in, in, cfg->timeout, &s->out);
+	/* a person at a terminal may stop to read a tutorial: no idle
+	 * timeout, and so no data-rate floor (smtpd.8: -t) */
+	linebuf_init(&s->in, in, cfg->interactive ? 0 : cfg->timeout,
+	    &s->out);
 	spool_init(&s->spool);
 	/* pipelined messages to one mbox share its open and its locks,
 	 * held only until smtpd writes to the client or waits for it */
@@ -278,6 +280,7 @@ session_run(const struct config *cfg, int in, int out)
 
 	if ((s = session_open(cfg, in, out)) == NULL)
 		return EX_TEMPFAIL;
+	learner_before_greeting(cfg);
 	session_say(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING, NULL);
 	session_after_reply(s);
 	while (!s->done) {
@@ -289,8 +292,10 @@ session_run(const struct config *cfg, int in, int out)
 			deliver_ctx_release(s->dctx);	/* we may wait */
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,
 		    &flags);
-		if (st == LINE_EOF || st == LINE_ERROR)
+		if (st == LINE_EOF || st == LINE_ERROR) {
+			s->eof = 1;
 			break;
+		}
 		if (st == LINE_TIMEOUT || st == LINE_STOPPED) {
 			session_say(s, st == LINE_TIMEOUT ? R_TIMEOUT :
 			    R_STOPPING, NULL);
@@ -303,6 +308,7 @@ session_run(const struct config *cfg, int in, int out)
 		s->seen_line = 1;
 		s->last_code = 0;
 		s->last_id = R_NONE;
+		s->typed = st == LINE_OK ? line : NULL;
 		if (st == LINE_TOO_LONG)
 			session_say(s, R_LINE_TOO_LONG, NULL);
 		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL) &&
@@ -314,11 +320,18 @@ session_run(const struct config *cfg, int in, int out)
 			session_say(s, R_BAD_BYTES, NULL);
 		else
 			dispatch(s, line, len);
-		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED) {
+		/* a person at a terminal is learning, not attacking */
+		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED &&
+		    !cfg->interactive) {
 			session_say(s, R_TOO_MANY_ERRORS, NULL);
 			s->done = 1;
 		}
 		session_after_reply(s);
+		s->typed = NULL;
+	}
+	if (cfg->hints) {
+		outbuf_flush(&s->out);
+		learner_session_end(cfg, s->closing, s->eof);
 	}
 	session_close(s);
 	return 0;
@@ -537,7 +550,8 @@ throttle(struct session *s)
 	unsigned k;
 	long long ms;
 
-	if (++s->unknown >= cfg->unknown_limit) {
+	/* a terminal's learner is not harvesting addresses */
+	if (++s->unknown >= cfg->unknown_limit && !cfg->interactive) {
 		s->done = 1;
 		return R_TOO_MANY_UNKNOWN;
 	}

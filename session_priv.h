@@ -13,6 +13,7 @@
 #include "body.h"
 #include "config.h"
 #include "deliver.h"
+#include "learner.h"
 #include "linebuf.h"
 #include "reply.h"
 #include "spool.h"
@@ -43,7 +44,9 @@ struct session {
 	int			 done;		/* end the session */
 	int			 last_code;	/* of the latest reply */
 	enum reply_id		 last_id;	/* of the latest reply */
-	const struct addr	*stored;	/* just delivered, for the learner */
+	const char		*typed;		/* the command line, for the
+						 * learner's hint; or NULL */
+	int			 eof;		/* the input ended */
 	unsigned		 rejected;	/* 5xx replies to commands */
 	unsigned		 unknown;	/* 550 5.1.1 replies (-U) */
 	unsigned		 messages;	/* ended, delivered or not */
@@ -61,6 +64,7 @@ struct session {
 	struct spool		 spool;
 	struct transcript	*transcript;	/* -x, or NULL */
 	struct deliver_ctx	*dctx;		/* kept between messages */
+	struct learner_body	 watch;		/* the message, for hints */
 	char			 decoded[LINEBUF_SIZE + UNSTUFF_SLACK];
 };
 
