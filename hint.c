@@ -126,7 +126,7 @@ hint_stored(char *buf, size_t size, enum method_id method, const char *where,
 void
 hint_write(int fd, enum hint_lang lang, const char *text)
 {
-	char line[600];
+	char line[1024];
 	int n;
 
 	if (fd < 0 || text == NULL)

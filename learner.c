@@ -18,7 +18,7 @@
 #include "hint.h"
 #include "learner.h"
 
-#define HINT_MAX	1400	/* hint_write() cuts at 600 */
+#define HINT_MAX	1400	/* hint_write() cuts at 1024 */
 
 static const char *user_name(void);
 static void	say(const struct config *, const char *);
