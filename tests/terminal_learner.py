@@ -77,6 +77,10 @@ T = {
                 'ended: what you type now goes to the shell',
                 'ヒント: サーバが接続を閉じ、smtpd は終了しました (421)。'
                 'ここから先の入力はシェルに渡ります'),
+    'end-501': ('hint: the server closed the session (501), smtpd has '
+                'ended: what you type now goes to the shell',
+                'ヒント: サーバが接続を閉じ、smtpd は終了しました (501)。'
+                'ここから先の入力はシェルに渡ります'),
     'store': ('hint: smtpd runs as {0}, who cannot write {1}: {2}.  Every '
               'message would fail.  QUIT, and start it with a store it can '
               'write, for instance: {3}',
@@ -664,6 +668,37 @@ def case_sigterm(ja):
         'ja' if ja else 'en'), problems)
 
 
+def case_bdat_end(ja):
+    """A session the server ends without a 421 (a BDAT size that cannot
+    be read): said too."""
+    t = tr(ja)
+    d = workdir()
+    s = Session(['-n', H] + AS, ja, d)
+    s.expect([r('R_GREETING')], [t('greet')])
+    s.type('BDAT x', [r('R_SYNTAX_BDAT')], [t('end-501')])
+    problems = s.finish()
+    cleanup(d)
+    report('a session ended by the server after 501 BDAT, said (%s)' % (
+        'ja' if ja else 'en'), problems)
+
+
+def case_unknown_limit(ja):
+    """-U's limit of unknown recipients ends no terminal session."""
+    t = tr(ja)
+    d = workdir()
+    s = Session(['-n', H, '-M', '-U', '0,2,0'] + AS + ['mbox', '%u'], ja, d)
+    s.expect([r('R_GREETING')], [t('greet')])
+    hello(s, t, False)
+    for who in ('nobody1', 'nobody2', 'nobody3'):
+        s.type('rcpt to:<%s@puni.net>' % who,
+               [r('R_UNKNOWN_USER', '<%s@puni.net>' % who)])
+    s.type('quit', [r('R_QUIT')], [t('end-quit')])
+    problems = s.finish()
+    cleanup(d)
+    report('-U: unknown recipients end no terminal session (%s)' % (
+        'ja' if ja else 'en'), problems)
+
+
 case_root_refusal_pipe()
 case_pipe_keeps_timeout()
 for JA in (False, True):
@@ -678,5 +713,7 @@ for JA in (False, True):
     case_envelope(JA, 'mail-%u@%d')
     case_forgiving(JA)
     case_sigterm(JA)
+    case_bdat_end(JA)
+    case_unknown_limit(JA)
 print('%d passed, %d failed, %d skipped' % (passes, failures, skips))
 sys.exit(1 if failures else 0)
