@@ -64,12 +64,19 @@ practice_command(const struct config *cfg, char *buf, size_t size)
 void
 learner_before_greeting(const struct config *cfg)
 {
-	char path[1024], cmd[300], text[HINT_MAX];
+	char path[1024], where[2 * 1024 + 8], full[1024], cmd[300];
+	char text[HINT_MAX];
 	int err;
 
 	if (!cfg->hints || (err = deliver_check_store(cfg, path,
 	    sizeof(path))) == 0)
 		return;
+	/* "." means little to someone who did not cd there on purpose */
+	if (path[0] != '/' && getcwd(full, sizeof(full)) != NULL)
+		snprintf(where, sizeof(where), cfg->hint_lang == HINT_JA ?
+		    "%s (場所: %s)" : "%s (in %s)", path, full);
+	else
+		snprintf(where, sizeof(where), "%s", path);
 	practice_command(cfg, cmd, sizeof(cmd));
 	snprintf(text, sizeof(text), cfg->hint_lang == HINT_JA ?
 	    "smtpd はユーザ %s で動いていますが、%s に書き込めません: %s。"
@@ -77,7 +84,7 @@ learner_before_greeting(const struct config *cfg)
 	    "書き込める保存先で起動し直しましょう。例: %s" :
 	    "smtpd runs as %s, who cannot write %s: %s.  Every message "
 	    "would fail.  QUIT, and start it with a store it can write, "
-	    "for instance: %s", user_name(), path, strerror(err), cmd);
+	    "for instance: %s", user_name(), where, strerror(err), cmd);
 	say(cfg, text);
 }
 

@@ -464,7 +464,8 @@ def case_store_template(ja):
     t = tr(ja)
     d = workdir()
     s = Session(['-n', H] + AS + ['mbox', 'mail/%u@%d'], ja, d)
-    s.expect([r('R_GREETING')], [t('store', USER, 'mail',
+    where = ('mail (場所: %s)' if ja else 'mail (in %s)') % d
+    s.expect([r('R_GREETING')], [t('store', USER, where,
                                    'No such file or directory',
                                    practice()), t('greet')])
     s.type(EOF, [], [t('end-eof')])
