@@ -13,7 +13,7 @@ LDLIBS   ?=
 
 O         = build
 BIN       = smtpd
-LIBOBJS   = session.o session_message.o session_tls.o reply.o options.o \
+LIBOBJS   = session.o session_message.o session_tls.o session_throttle.o reply.o options.o \
             guess.o learner.o txn.o body.o envelope.o linebuf.o unstuff.o \
             addr.o spool.o deliver.o template.o \
             method.o deliver_mbox.o mboxrd.o mboxlock.o deliver_maildir.o \

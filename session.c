@@ -9,12 +9,10 @@
  * come after each one (learner.c).  The message itself (DATA, BDAT) is
  * session_message.c's, STARTTLS session_tls.c's.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "envelope.h"
 #include "guess.h"
@@ -27,8 +25,6 @@
 
 /* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
 #define MAX_REJECTED		20
-/* the longest one throttled reply waits (-U) */
-#define THROTTLE_MAX_MS		30000
 
 #define STATE_BIT(st)	(1 << (st))
 #define ST_ANY		(STATE_BIT(ST_START) | STATE_BIT(ST_GREETED) | \
@@ -117,8 +113,6 @@ static enum reply_id unknown(struct session *, const char *, size_t);
 static enum reply_id greet(struct session *, char *, const char *, int);
 static void	log_refused(const struct session *, const char *,
 		    const char *, enum reply_id);
-static enum reply_id throttle(struct session *);
-static void	pause_ms(long long);
 
 /*
  * Send one reply line (more: others follow), after letting go of a
@@ -501,7 +495,7 @@ cmd_rcpt(struct session *s, char *arg)
 	else
 		log_refused(s, "RCPT", arg, r);
 	if (r == R_UNKNOWN_USER)
-		r = throttle(s);
+		r = session_throttle(s);
 	return r;
 }
 
@@ -535,50 +529,6 @@ log_refused(const struct session *s, const char *verb, const char *arg,
 	    field, reply_table[r].code,
 	    reply_table[r].esc != NULL ? reply_table[r].esc : "-",
 	    reply_reason(r));
-}
-
-/*
- * The dictionary-attack throttle (-U, as qmail's addrcheck): past the
- * first unknown recipients each further 550 waits, twice as long each
- * time, and at the limit the session gets 421 and ends.  A wait holds
- * no mailbox (deliver_ctx_release) and the replies before it are sent.
- */
-static enum reply_id
-throttle(struct session *s)
-{
-	const struct config *cfg = s->cfg;
-	unsigned k;
-	long long ms;
-
-	/* a terminal's learner is not harvesting addresses */
-	if (++s->unknown >= cfg->unknown_limit && !cfg->interactive) {
-		s->done = 1;
-		return R_TOO_MANY_UNKNOWN;
-	}
-	if (s->unknown <= cfg->unknown_after || cfg->unknown_delay_ms == 0)
-		return R_UNKNOWN_USER;
-	ms = cfg->unknown_delay_ms;
-	for (k = s->unknown - cfg->unknown_after; k > 1 &&
-	    ms < THROTTLE_MAX_MS; k--)
-		ms *= 2;
-	if (ms > THROTTLE_MAX_MS)
-		ms = THROTTLE_MAX_MS;
-	deliver_ctx_release(s->dctx);
-	(void)outbuf_flush(&s->out);
-	pause_ms(ms);
-	return R_UNKNOWN_USER;
-}
-
-/* Sleep ms milliseconds, through signals. */
-static void
-pause_ms(long long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !linebuf_stop)
-		continue;
 }
 
 static enum reply_id

@@ -73,6 +73,7 @@ void	session_after_reply(struct session *);
 void	session_set_state(struct session *, enum state);
 void	session_reset(struct session *);
 enum reply_id session_refused(struct session *, char *);
+enum reply_id session_throttle(struct session *);
 enum reply_id session_cmd_data(struct session *, char *);
 enum reply_id session_cmd_bdat(struct session *, char *);
 enum reply_id session_cmd_starttls(struct session *, char *);
