@@ -196,6 +196,8 @@ say_stored(const struct config *cfg, const struct learner_message *m)
 		if (result_of(m, i)->status != DELIVER_OK || same)
 			continue;
 		copies++;
+		if (cfg->method == METHOD_MAILDIR)	/* where the files are */
+			strncat(path, "/new", sizeof(path) - strlen(path) - 1);
 		if (hint_shell_word(q, sizeof(q), path) == 0 &&
 		    o + strlen(q) + 2 < sizeof(look))
 			o += (size_t)snprintf(look + o, sizeof(look) - o,

@@ -134,6 +134,7 @@ T = {
     'same': ('hint:   <{0}> -> {1} (the same copy as above)',
              'ヒント:   <{0}> -> {1} (上と同じ1通)'),
     'look': ('hint: look at them with: cat {0}', 'ヒント: 見るには: cat {0}'),
+    'look-ls': ('hint: look at them with: ls {0}', 'ヒント: 見るには: ls {0}'),
     'one-each': ("hint: for one mailbox per recipient: {0} mbox "
                  "'mail-%u@%d' (see the README)",
                  "ヒント: 宛先ごとに別のメールボックスにするには: {0} mbox "
@@ -620,6 +621,33 @@ def case_envelope(ja, template):
         template or './mbox', 'ja' if ja else 'en'), problems)
 
 
+def case_maildirs(ja):
+    """Two recipients, a Maildir each: the files are listed in new/."""
+    t = tr(ja)
+    d = workdir()
+    rcpts = ['sakura@puni.net', 'ukito@puni.net']
+    s = Session(['-n', H] + AS + ['maildir', 'md/%u'], ja, d)
+    s.expect([r('R_GREETING')], [t('greet')])
+    hello(s, t, False)
+    for rc in rcpts:
+        s.type('rcpt to:<%s>' % rc, [r('R_RCPT_OK', '<%s>' % rc)])
+    s.type('data', [r('R_DATA_GO')])
+    s.type('Subject: two')
+    s.type('')
+    s.type('.', [r('R_DATA_OK', replies.msgid(1))], [
+        t('each'), t('copy', rcpts[0], 'md/sakura'),
+        t('copy', rcpts[1], 'md/ukito'),
+        t('look-ls', 'md/sakura/new md/ukito/new')])
+    s.type('quit', [r('R_QUIT')], [t('end-quit')])
+    problems = s.finish()
+    for u in ('sakura', 'ukito'):
+        if len(os.listdir(os.path.join(d, 'md', u, 'new'))) != 1:
+            problems.append('md/%s/new' % u)
+    cleanup(d)
+    report('two recipients, a Maildir each: ls their new/ (%s)' % (
+        'ja' if ja else 'en'), problems)
+
+
 def case_forgiving(ja):
     """-t 1 in a terminal: a pause of 2 s between commands and inside
     DATA ends nothing (no idle timeout, no rate floor)."""
@@ -712,6 +740,7 @@ for JA in (False, True):
     case_specific(JA)
     case_envelope(JA, None)
     case_envelope(JA, 'mail-%u@%d')
+    case_maildirs(JA)
     case_forgiving(JA)
     case_sigterm(JA)
     case_bdat_end(JA)
