@@ -111,6 +111,17 @@ full_width_hint(char *buf, size_t size, const char *line,
 	before = (int)(p - (const unsigned char *)line);
 	if (before > 20)
 		before = 20;
+	while (before > 0 && (p[-before] & 0xc0) == 0x80)
+		before--;	/* not from inside a UTF-8 character */
+	if (before == 0)	/* "after" what? the line's start */
+		return snprintf(buf, size, lang == HINT_JA ?
+		    "全角文字が入っています: 行頭の「%.*s」(U+%04X) は半角の「%c」に。"
+		    "入力モードを半角英数字にして打ち直しましょう" :
+		    "full-width characters in the line: the line begins with "
+		    "the full-width \"%.*s\" (U+%04X), which must be the ASCII "
+		    "\"%c\".  Switch the input method to half-width (ASCII) and "
+		    "type it again", 3, (const char *)p, ascii == ' ' ? 0x3000 :
+		    ascii + 0xfee0, (int)ascii) > 0;
 	if (ascii == ' ')
 		n = snprintf(buf, size, lang == HINT_JA ?
 		    "全角文字が入っています: 「%.*s」の後の全角の空白 (U+3000) は"

@@ -246,6 +246,12 @@ START_TEST(test_hint_typed)
 	    "full-width \"\xef\xbc\xa0\" (U+FF20) after \"MAIL FROM:<a\" must be "
 	    "the ASCII \"@\".  Switch the input method to half-width "
 	    "(ASCII) and type it again");
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "\xef\xbc\xa8" "ELO a",
+	    HINT_EN), 1);
+	ck_assert_str_eq(buf, "full-width characters in the line: the line "
+	    "begins with the full-width \"\xef\xbc\xa8\" (U+FF28), which must "
+	    "be the ASCII \"H\".  Switch the input method to half-width "
+	    "(ASCII) and type it again");
 	/* other CJK text is not full-width ASCII: U+FF61 (half-width) */
 	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "\xef\xbd\xa1 \xe3\x81\x82",
 	    HINT_EN), 0);

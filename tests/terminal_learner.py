@@ -159,6 +159,12 @@ T = {
              'ヒント: 全角文字が入っています: 「{2}」の後の全角の「{0}」'
              '(U+{1}) は半角の「{3}」に。入力モードを半角英数字にして'
              '打ち直しましょう'),
+    'wide-start': ('hint: full-width characters in the line: the line begins '
+                   'with the full-width "{0}" (U+{1}), which must be the '
+                   'ASCII "{2}".  Switch the input method to half-width '
+                   '(ASCII) and type it again',
+                   'ヒント: 全角文字が入っています: 行頭の「{0}」(U+{1}) は半角の'
+                   '「{2}」に。入力モードを半角英数字にして打ち直しましょう'),
     'obsolete': ('hint: 502 "Command not implemented": an RFC 821 command '
                  'that RFC 5321 dropped.  Nothing to fix in what you typed: '
                  'go on with the next command',
@@ -538,6 +544,8 @@ def case_typed(ja):
     d = workdir()
     s = Session(['-n', H] + AS, ja, d)
     s.expect([r('R_GREETING')], [t('greet')])
+    s.type('\uff28\uff25\uff2c\uff2f puni.net', [r('R_UNKNOWN')],
+           [t('wide-start', '\uff28', 'FF28', 'H')])
     s.type('HELO\u3000puni.net', [r('R_UNKNOWN_GLUED', 'HELO')],
            [t('wide-space', 'HELO')])
     s.type('helo puni.net', [r('R_HELO', 'puni.net')])
