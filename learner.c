@@ -7,7 +7,6 @@
  * each reply means); the ones about a message that would be lost, or
  * about what was typed, come always.
  */
-#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,7 +106,8 @@ learner_after_reply(const struct config *cfg, enum reply_id id,
 	else if (id != R_NONE && hint_typed(text, sizeof(text), typed, lang))
 		say(cfg, text);
 	else if (id == R_HELO && cfg->verbose && typed != NULL &&
-	    strncasecmp(typed, "EHLO", 4) == 0)
+	    (strncasecmp(typed, "EHLO", 4) == 0 ||
+	    strncasecmp(typed, "LHLO", 4) == 0))
 		say(cfg, hint_ehlo(lang));
 	else if (id != R_NONE && cfg->verbose &&
 	    hint_reply(text, sizeof(text), id, lang) == 0)
