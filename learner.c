@@ -99,19 +99,24 @@ learner_after_reply(const struct config *cfg, enum reply_id id,
 	enum hint_lang lang = (enum hint_lang)cfg->hint_lang;
 	char text[HINT_MAX];
 
-	if (!cfg->hints)
+	if (!cfg->hints || id == R_NONE)
 		return;
-	if (id == R_GREETING || id == R_GREETING_LMTP)
+	if (id == R_GREETING || id == R_GREETING_LMTP) {
 		say(cfg, hint_greeting(lang, cfg->lmtp));
-	else if (id != R_NONE && hint_typed(text, sizeof(text), typed, lang))
-		say(cfg, text);
-	else if (id == R_HELO && cfg->verbose && typed != NULL &&
-	    (strncasecmp(typed, "EHLO", 4) == 0 ||
-	    strncasecmp(typed, "LHLO", 4) == 0))
-		say(cfg, hint_ehlo(lang));
-	else if (id != R_NONE && cfg->verbose &&
-	    hint_reply(text, sizeof(text), id, lang) == 0)
-		say(cfg, text);
+		return;
+	}
+	if (!hint_typed(text, sizeof(text), typed, lang)) {
+		if (!cfg->verbose)
+			return;
+		/* EHLO's and LHLO's 250- lines: extensions, not commands */
+		if (id == R_HELO && typed != NULL &&
+		    (strncasecmp(typed, "EHLO", 4) == 0 ||
+		    strncasecmp(typed, "LHLO", 4) == 0))
+			snprintf(text, sizeof(text), "%s", hint_ehlo(lang));
+		else if (hint_reply(text, sizeof(text), id, lang) == -1)
+			return;
+	}
+	say(cfg, text);
 }
 
 /* Why a copy failed, as the log has it, and as whom smtpd runs. */
