@@ -33,6 +33,7 @@ struct config {
 	struct lesson_run	 *lesson;	/* -L, or NULL (lesson.c) */
 	const char		 *transcript_dir; /* -x */
 	const char		 *user;		/* -u */
+	const char		 *argv0;	/* as typed, for a learner */
 	int			  log_stderr;	/* -e */
 	const char		 *rcpt_path;	/* -R, or NULL */
 	struct rcpt_table	 *rcpts;	/* -R's, NULL when unreadable */

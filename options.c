@@ -49,7 +49,7 @@ static unsigned long long number(const char *, unsigned long long,
 		    unsigned long long, const char *);
 static const char *peer_address(char *, size_t);
 static void	parse_method(struct config *, int, char **);
-static void	leave_root(const char *, int);
+static void	leave_root(const char *, int, const char *);
 static void	parse_options(struct config *, int, char **);
 static void	from_environment(struct config *);
 static void	parse_throttle(struct config *, char *);
@@ -162,7 +162,7 @@ parse_method(struct config *cfg, int argc, char **argv)
  * already switched users needs no -u.
  */
 static void
-leave_root(const char *user, int log_stderr)
+leave_root(const char *user, int log_stderr, const char *argv0)
 {
 	const char *why;
 	int status;
@@ -178,6 +178,16 @@ leave_root(const char *user, int log_stderr)
 	log_open(log_stderr);
 	if (!log_stderr)
 		log_warnx("%s", why);
+	if (status == EX_USAGE && user == NULL && isatty(STDIN_FILENO)) {
+		/* a person in a root shell: the command that works */
+		fprintf(stderr, "smtpd: %s; %s\n", why, usage_text);
+		fprintf(stderr, hint_language(getenv("LC_ALL"),
+		    getenv("LC_MESSAGES"), getenv("LANG")) == HINT_JA ?
+		    "smtpd: 練習には: %s -u nobody mbox /tmp/practice.mbox\n" :
+		    "smtpd: to practise, type: %s -u nobody mbox "
+		    "/tmp/practice.mbox\n", argv0);
+		exit(EX_USAGE);
+	}
 	if (status == EX_USAGE)
 		usage(why);
 	fprintf(stderr, "smtpd: %s\n", why);
@@ -433,7 +443,8 @@ options_parse(struct config *cfg, int argc, char **argv)
 	parse_method(cfg, argc - optind, argv + optind);
 	if (cfg->existing_only && cfg->method == METHOD_PIPE)
 		usage("-M needs mbox or maildir: a program has no mailboxes");
-	leave_root(cfg->user, cfg->log_stderr);
+	cfg->argv0 = argc > 0 ? argv[0] : "smtpd";
+	leave_root(cfg->user, cfg->log_stderr, cfg->argv0);
 	load_table(cfg);
 	from_environment(cfg);
 	if (lesson == NULL)
@@ -443,6 +454,7 @@ options_parse(struct config *cfg, int argc, char **argv)
 		usage("-L is for a terminal or a pipe, not a network client");
 	if ((cfg->lesson = lesson_start(lesson, cfg->hint_lang)) == NULL)
 		exit(EX_TEMPFAIL);
+	cfg->hints = 0;	/* the coaching takes their place */
 }
 
 /* Free what options_parse() allocated, at the end of the session. */
