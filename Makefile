@@ -13,17 +13,22 @@ LDLIBS   ?=
 
 O         = build
 BIN       = smtpd
-LIBOBJS   = session.o session_message.o session_tls.o reply.o options.o \
+LIBOBJS   = session.o session_message.o session_tls.o session_throttle.o reply.o options.o \
             guess.o learner.o txn.o body.o envelope.o linebuf.o unstuff.o \
             addr.o spool.o deliver.o template.o \
             method.o deliver_mbox.o mboxrd.o mboxlock.o lockrecord.o deliver_maildir.o \
             deliver_pipe.o trace.o log.o priv.o util.o help.o hint.o \
-            transcript.o tls.o proxy.o rcpt_table.o cdb.o
+            hint_text.o hint_typed.o learner_body.o \
+            transcript.o tls.o proxy.o rcpt_table.o cdb.o \
+            lesson.o lesson_mail.o lesson_data.o
 HEADERS   = reply.h config.h options.h session.h session_priv.h linebuf.h \
             unstuff.h addr.h spool.h guess.h learner.h txn.h body.h envelope.h \
             deliver.h template.h method.h mboxrd.h mboxlock.h trace.h log.h priv.h \
             util.h help.h hint.h transcript.h tls.h proxy.h rcpt_table.h \
-            cdb.h
+            cdb.h lesson.h lesson_priv.h
+# the lessons are data: lessons/lessons.awk makes them a C table
+LESSONS   = lessons/puni.txt lessons/exim.txt lessons/ehlo.txt \
+            lessons/postfix.txt
 
 all: $(BIN)
 
@@ -33,6 +38,14 @@ $(BIN): $(O)/smtpd.o $(LIBOBJS:%=$(O)/%)
 $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(O)
 	$(CC) $(ALLFLAGS) -c -o $@ $<
+
+$(O)/lesson_data.c: lessons/lessons.awk $(LESSONS)
+	@mkdir -p $(O)
+	LC_ALL=C awk -f lessons/lessons.awk $(LESSONS) >$@.tmp
+	mv $@.tmp $@
+
+$(O)/lesson_data.o: $(O)/lesson_data.c $(HEADERS)
+	$(CC) $(ALLFLAGS) -I. -c -o $@ $(O)/lesson_data.c
 
 include tests/tests.mk
 include install.mk

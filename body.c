@@ -60,6 +60,8 @@ body_receive(const struct body *b)
 			return ended(st);
 		}
 		used = unstuff_feed(&u, in, n, b->decoded, &outlen, &done);
+		if (b->watch != NULL)
+			b->watch(b->watch_arg, in, used);
 		linebuf_consume(b->in, used);
 		*b->received = u.size;
 		if (u.size > b->max_size)

@@ -23,6 +23,9 @@ struct body {
 	char			*decoded;	/* LINEBUF_SIZE + UNSTUFF_SLACK */
 	unsigned long long	*received;	/* octets read, as RFC 1870
 						 * counts them, for the log */
+	/* told the octets after DATA as read, or NULL (learner.h) */
+	void			(*watch)(void *, const char *, size_t);
+	void			*watch_arg;
 };
 
 enum reply_id body_receive(const struct body *);

@@ -7,6 +7,7 @@
 
 #include "tls.h"
 
+struct lesson_run;
 struct proxy_net;
 struct rcpt_table;
 
@@ -29,8 +30,10 @@ struct config {
 	int			  hints;	/* stdin, stderr terminals: hints */
 	int			  hint_lang;	/* enum hint_lang */
 	int			  verbose;	/* -v: a hint after each reply */
+	struct lesson_run	 *lesson;	/* -L, or NULL (lesson.c) */
 	const char		 *transcript_dir; /* -x */
 	const char		 *user;		/* -u */
+	const char		 *argv0;	/* as typed, for a learner */
 	int			  log_stderr;	/* -e */
 	const char		 *rcpt_path;	/* -R, or NULL */
 	struct rcpt_table	 *rcpts;	/* -R's, NULL when unreadable */

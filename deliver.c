@@ -21,9 +21,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "deliver.h"
 #include "log.h"
@@ -59,6 +61,7 @@ struct deliver_ctx {
 };
 
 static const struct method *method_of(const struct config *);
+static int	can_write_dir(const char *, int);
 static int	path_uses(const struct config *, char);
 static int	args_use(const struct config *, char);
 static int	makes_option(const struct config *, char, const char *);
@@ -114,6 +117,85 @@ deliver_check_config(const struct config *cfg)
 		    i == 0 ? "ud%" : "udsr%")) != NULL)
 			return why;
 	return NULL;
+}
+
+/*
+ * 0 when files can be made in directory dir by this process's user, else
+ * why not (an errno).  With make_missing (a Maildir, which is created),
+ * a missing dir is judged by the nearest directory above it that exists.
+ */
+static int
+can_write_dir(const char *dir, int make_missing)
+{
+	char d[DEST_MAX];
+	char *slash;
+
+	if (util_strlcpy(d, *dir != '\0' ? dir : ".", sizeof(d)) == -1)
+		return ENAMETOOLONG;
+	for (;;) {
+		if (faccessat(AT_FDCWD, d, W_OK | X_OK, AT_EACCESS) == 0)
+			return 0;
+		if (errno != ENOENT || !make_missing)
+			return errno;
+		if ((slash = strrchr(d, '/')) == NULL)
+			util_strlcpy(d, ".", sizeof(d));
+		else if (slash == d)
+			d[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+/*
+ * Before a terminal session: whether the store can be written, as far
+ * as can be told without a recipient.  A fixed mbox must be readable
+ * and writable, or made in its directory; a Maildir's tmp/ and new/
+ * written, or made; a template's fixed directory part (mail/ in
+ * mail/%u@%d) written.  0, or the errno, with the path it is about in
+ * path.  A program is not checked: it runs as it can.
+ */
+int
+deliver_check_store(const struct config *cfg, char *path, size_t size)
+{
+	const char *dest = cfg->method_argv[0], *pct = strchr(dest, '%');
+	char sub[DEST_MAX];
+	size_t fixed = pct != NULL ? (size_t)(pct - dest) : strlen(dest);
+	int maildir = cfg->method == METHOD_MAILDIR, err, i;
+	static const char *const parts[] = { "tmp", "new" };
+
+	if (cfg->method == METHOD_PIPE)
+		return 0;
+	while (pct != NULL && fixed > 0 && dest[fixed - 1] != '/')
+		fixed--;
+	if (pct != NULL || !maildir) {
+		/* the directory a mailbox is made in */
+		while (pct == NULL && fixed > 0 && dest[fixed - 1] != '/')
+			fixed--;
+		if (pct == NULL && faccessat(AT_FDCWD, dest, R_OK | W_OK,
+		    AT_EACCESS) == 0)
+			return 0;
+		if (pct == NULL && errno != ENOENT) {
+			err = errno;
+			util_strlcpy(path, dest, size);
+			return err;
+		}
+		snprintf(sub, sizeof(sub), "%.*s", (int)(fixed > 1 ?
+		    fixed - 1 : fixed), fixed > 0 ? dest : ".");
+		util_strlcpy(path, sub, size);
+		return can_write_dir(sub, maildir);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", dest, parts[i]);
+		util_strlcpy(path, sub, size);
+		if ((err = can_write_dir(sub, 0)) == ENOENT) {
+			/* made at delivery, in dest */
+			util_strlcpy(path, dest, size);
+			err = can_write_dir(dest, 1);
+		}
+		if (err != 0)
+			return err;
+	}
+	return 0;
 }
 
 /* Whether the destination (a path, where names must be safe) uses %c. */
@@ -347,8 +429,11 @@ write_copy(struct deliver_ctx *ctx, const struct envelope *env,
 	c.keep = ctx->keep;
 	c.buf = ctx->buf;
 	c.bufsize = ctx->m->buf_size;
+	log_last_clear();
 	d->result = ctx->m->write(&c, d->tx);
 	d->written = d->result.status == DELIVER_OK;
+	if (!d->written)
+		log_last(d->result.why, sizeof(d->result.why));
 }
 
 static void

@@ -35,6 +35,7 @@ void	deliver(struct deliver_ctx *, const struct envelope *,
 	    struct spool *, struct deliver_result *);
 int	deliver_one_rcpt(const struct config *);
 const char *deliver_check_config(const struct config *);
+int	deliver_check_store(const struct config *, char *, size_t);
 enum reply_id deliver_check_rcpt(const struct config *, const struct addr *);
 enum reply_id deliver_check_sender(const struct config *,
 	    const struct addr *);

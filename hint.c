@@ -1,8 +1,9 @@
 /* ISC license. */
 /*
- * The texts of terminal hints and where they are written.  A hint is
- * one line on stderr, marked "hint:" so it cannot be mistaken for a
- * reply.  smtpd.c decides whether hints are shown at all (stdin and
+ * Terminal hints: their language, the greeting's and the delivery's
+ * words, and where they are written (the words after each reply are
+ * hint_text.c's).  A hint is one line on stderr, marked "hint:" so it
+ * cannot be mistaken for a reply.  smtpd.c decides whether hints are shown at all (stdin and
  * stderr both terminals); session.c decides when.
  */
 #include <errno.h>
@@ -12,65 +13,6 @@
 
 #include "hint.h"
 #include "util.h"
-
-struct hint_text {
-	enum reply_id	 id;
-	const char	*en;
-	const char	*ja;
-};
-
-static int	shell_word(char *, size_t, const char *);
-
-static const struct hint_text texts[] = {
-	{ R_HELO,
-	    "Hello done.  Next, the sender: MAIL FROM:<you@example.org>",
-	    "挨拶できました。次は差出人: MAIL FROM:<you@example.org>" },
-	{ R_SENDER_OK,
-	    "Sender set.  Next, a recipient: RCPT TO:<them@example.org>",
-	    "差出人を設定しました。次は宛先: RCPT TO:<them@example.org>" },
-	{ R_RCPT_OK,
-	    "Recipient added.  Another RCPT TO:<...>, or DATA to write the "
-	    "message",
-	    "宛先を追加しました。宛先を増やすなら RCPT TO:<...>、"
-	    "本文を書くなら DATA" },
-	{ R_DATA_GO,
-	    "Type the headers, an empty line, the body, then a line with "
-	    "only . to end",
-	    "ヘッダ、空行、本文の順に入力し、最後に「.」だけの行で終わります" },
-	{ R_DATA_OK,
-	    "Accepted.  Another MAIL FROM:<...> for a new message, or QUIT",
-	    "受け付けました。もう1通なら MAIL FROM:<...>、終わるなら QUIT" },
-	{ R_RSET,
-	    "Transaction forgotten.  Start again with MAIL FROM:<...>",
-	    "取り消しました。MAIL FROM:<...> からやり直せます" },
-	{ R_NOOP, "Nothing done; the server is listening",
-	    "何もしません。サーバは応答しています" },
-	{ R_QUIT, "Session over.  Look at the mailbox to see the message",
-	    "おしまいです。メールボックスを見て届いたメールを確かめましょう" },
-	{ R_HELP, "HELP MAIL (or any command) shows its syntax and an example",
-	    "HELP MAIL のようにコマンド名を付けると書式と例が出ます" },
-	{ R_VRFY, "252: this server never says whether a mailbox exists",
-	    "252: このサーバはメールボックスの有無を答えません" },
-	{ R_NEED_HELO, "Say hello first: HELO your.host.name",
-	    "まず挨拶: HELO your.host.name" },
-	{ R_NEED_MAIL, "Give the sender first: MAIL FROM:<you@example.org>",
-	    "先に差出人を: MAIL FROM:<you@example.org>" },
-	{ R_NEED_RCPT, "Give a recipient first: RCPT TO:<them@example.org>",
-	    "先に宛先を: RCPT TO:<them@example.org>" },
-	{ R_NESTED_MAIL,
-	    "The sender is set: go on with RCPT TO:<...>, or RSET to start "
-	    "over",
-	    "差出人は設定済みです。RCPT TO:<...> へ進むか、RSET でやり直し" },
-	{ R_UNKNOWN, "Not a command; HELP lists them",
-	    "コマンドではありません。HELP で一覧が出ます" },
-	{ R_UNKNOWN_GUESS, "Not a command; retype it as the reply suggests",
-	    "コマンドではありません。応答の案のとおりに打ち直しましょう" },
-	{ R_UNKNOWN_GLUED, "A space must follow the command name",
-	    "コマンド名の後には空白が必要です" },
-	{ R_TOO_MANY_ERRORS, "Too many errors; start smtpd again",
-	    "エラーが多すぎます。smtpd をもう一度起動してください" },
-	{ R_NONE, NULL, NULL }
-};
 
 /*
  * The language of hints from the POSIX locale variables, first set one
@@ -110,38 +52,12 @@ hint_greeting(enum hint_lang lang, int lmtp)
 }
 
 /*
- * What reply id means and what to type next; for ids without a text of
- * their own, what their class means (RFC 5321 4.2.1).
- */
-const char *
-hint_after(enum reply_id id, enum hint_lang lang)
-{
-	const struct hint_text *h;
-	int code;
-
-	for (h = texts; h->id != R_NONE; h++)
-		if (h->id == id)
-			return lang == HINT_JA ? h->ja : h->en;
-	if (id >= R_COUNT)
-		return NULL;
-	code = reply_table[id].code;
-	if (code >= 500)
-		return lang == HINT_JA ?
-		    "5xx は拒否: 応答を読んで直し、打ち直しましょう" :
-		    "5xx is a refusal: read the reply, fix the line, type it again";
-	if (code >= 400)
-		return lang == HINT_JA ? "4xx は一時的な失敗: 後でもう一度" :
-		    "4xx is a temporary failure: try again later";
-	return lang == HINT_JA ? "2xx は成功です" : "2xx means done";
-}
-
-/*
  * src as one shell word: as it is when it holds only characters no
  * shell treats specially, else in single quotes (a quote inside as
  * '\'').  -1 when it does not fit.
  */
-static int
-shell_word(char *dst, size_t size, const char *src)
+int
+hint_shell_word(char *dst, size_t size, const char *src)
 {
 	size_t o = 0;
 	const char *p;
@@ -180,25 +96,25 @@ hint_stored(char *buf, size_t size, enum method_id method, const char *where,
 
 	/* the path comes from a recipient address: a learner will paste
 	 * the command into a shell, so it must stay one quoted word */
-	if (shell_word(quoted, sizeof(quoted), where) == -1)
+	if (hint_shell_word(quoted, sizeof(quoted), where) == -1)
 		return -1;
 	switch (method) {
 	case METHOD_MBOX:
 		n = snprintf(buf, size, lang == HINT_JA ?
-		    "メッセージは %s に保存されました。見るには: cat %s" :
+		    "メールは %s に保存されました。見るには: cat %s" :
 		    "The message is stored in %s.  Look at it with: cat %s",
 		    where, quoted);
 		break;
 	case METHOD_MAILDIR:
 		n = snprintf(buf, size, lang == HINT_JA ?
-		    "メッセージは %s/new に1ファイルで保存されました。"
+		    "メールは %s/new に1ファイルで保存されました。"
 		    "見るには: ls %s/new" :
 		    "The message is a file in %s/new.  List them with: "
 		    "ls %s/new", where, quoted);
 		break;
 	default:
 		n = snprintf(buf, size, lang == HINT_JA ?
-		    "メッセージは %s の標準入力に渡され、正常終了しました" :
+		    "メールは %s の標準入力に渡され、正常終了しました" :
 		    "The message went to %s on its standard input, which "
 		    "exited 0", where);
 		break;
@@ -210,7 +126,7 @@ hint_stored(char *buf, size_t size, enum method_id method, const char *where,
 void
 hint_write(int fd, enum hint_lang lang, const char *text)
 {
-	char line[600];
+	char line[1024];
 	int n;
 
 	if (fd < 0 || text == NULL)

@@ -21,6 +21,11 @@ enum hint_lang {
 enum hint_lang hint_language(const char *, const char *, const char *);
 const char *hint_greeting(enum hint_lang, int);
 const char *hint_after(enum reply_id, enum hint_lang);
+const char *hint_code_meaning(int, enum hint_lang);
+const char *hint_ehlo(enum hint_lang);
+int	hint_reply(char *, size_t, enum reply_id, enum hint_lang);
+int	hint_typed(char *, size_t, const char *, enum hint_lang);
+int	hint_shell_word(char *, size_t, const char *);
 int	hint_stored(char *, size_t, enum method_id, const char *,
 	    enum hint_lang);
 void	hint_write(int, enum hint_lang, const char *);

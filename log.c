@@ -14,6 +14,7 @@ static void	vlog(int, int, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
 
 static char	tag[32];	/* "smtpd[PID]" */
+static char	last[200];	/* the latest warning, for a learner */
 static int	to_stderr;	/* -e */
 
 static void	escape(char *, size_t, const char *, const char *);
@@ -83,6 +84,8 @@ vlog(int prio, int err, const char *fmt, va_list ap)
 		snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
 		    strerror(err));
 	}
+	if (prio == LOG_WARNING)
+		util_strlcpy(last, line, sizeof(last));	/* cut is fine */
 	if (!to_stderr) {
 		syslog(prio, "%s", line);
 		return;
@@ -141,4 +144,21 @@ void
 log_field(char *dst, size_t size, const char *src)
 {
 	escape(dst, size, src, " <>\\");
+}
+
+/*
+ * The latest warning logged since log_last_clear(), or "": why a
+ * delivery failed, for the hint a learner at a terminal gets (a
+ * container often has no syslog to read it in).
+ */
+void
+log_last_clear(void)
+{
+	last[0] = '\0';
+}
+
+void
+log_last(char *dst, size_t size)
+{
+	(void)util_strlcpy(dst, last, size);
 }

@@ -17,5 +17,7 @@ void	log_warn(const char *, ...)
 void	log_warnx(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_field(char *, size_t, const char *);
+void	log_last_clear(void);
+void	log_last(char *, size_t);
 
 #endif

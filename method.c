@@ -16,6 +16,7 @@ method_outcome(enum deliver_status status, enum reply_id reply)
 	r.status = status;
 	r.reply = reply;
 	r.detail[0] = '\0';
+	r.why[0] = '\0';
 	return r;
 }
 

@@ -39,6 +39,8 @@ struct deliver_result {
 	enum deliver_status	 status;
 	enum reply_id		 reply;
 	char			 detail[160];	/* for the reply's "%s" */
+	char			 why[200];	/* a failure as the log has
+						 * it, for a learner; or "" */
 };
 
 /*

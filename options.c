@@ -1,9 +1,9 @@
 /* ISC license. */
 /*
  * The command line contract (smtpd.8: OPTIONS, DIAGNOSTICS) and what
- * the environment says, into a struct config: every wrong command
- * line gets one line on stderr and exit 64, before the session starts
- * (stderr is still ours then).  Started as root, smtpd leaves root
+ * the environment says, into a struct config, with -L's lesson: every
+ * wrong command line gets one line on stderr and exit 64, before the
+ * session starts (stderr is still ours then).  Started as root, smtpd leaves root
  * here, before it reads a byte from the client.
  */
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 #include "options.h"
 #include "deliver.h"
 #include "hint.h"
+#include "lesson.h"
 #include "log.h"
 #include "priv.h"
 #include "proxy.h"
@@ -37,7 +38,8 @@
 #define DEFAULT_UNKNOWN_DELAY	1000	/* ms, doubled each time */
 
 static const char usage_text[] =
-    "usage: smtpd [-eIlMSvW] [-C file] [-n name] [-d domain]... [-P addr[/len]]... "
+    "usage: smtpd [-eIlMSvW] [-C file] [-L lesson] [-n name] [-d domain]... "
+    "[-P addr[/len]]... "
     "[-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] "
     "[-U after,limit,ms] [-u user] [-x dir] "
     "[mbox path | maildir dir | pipe program [arg ...]]";
@@ -47,14 +49,16 @@ static unsigned long long number(const char *, unsigned long long,
 		    unsigned long long, const char *);
 static const char *peer_address(char *, size_t);
 static void	parse_method(struct config *, int, char **);
-static void	leave_root(const char *, int);
+static void	leave_root(const char *, int, const char *);
 static void	parse_options(struct config *, int, char **);
 static void	from_environment(struct config *);
 static void	parse_throttle(struct config *, char *);
 static void	load_table(struct config *);
 static void	compile_table(int) __attribute__((noreturn));
+static const struct lesson *choose_lesson(struct config *);
 
 static const char *compile_path;	/* -C */
+static const char *lesson_name;		/* -L */
 
 /* One line on stderr: the session has not started, so it is ours. */
 static void
@@ -125,11 +129,13 @@ static void
 parse_method(struct config *cfg, int argc, char **argv)
 {
 	static char *default_mbox[] = { "./mbox", NULL };
+	static char *lesson_mbox[] = { LESSON_MBOX, NULL };
 	const char *why;
 
 	if (argc == 0) {
 		cfg->method = METHOD_MBOX;
-		cfg->method_argv = default_mbox;
+		cfg->method_argv = lesson_name != NULL ? lesson_mbox :
+		    default_mbox;
 		cfg->method_argc = 1;
 		return;
 	}
@@ -156,7 +162,7 @@ parse_method(struct config *cfg, int argc, char **argv)
  * already switched users needs no -u.
  */
 static void
-leave_root(const char *user, int log_stderr)
+leave_root(const char *user, int log_stderr, const char *argv0)
 {
 	const char *why;
 	int status;
@@ -172,6 +178,16 @@ leave_root(const char *user, int log_stderr)
 	log_open(log_stderr);
 	if (!log_stderr)
 		log_warnx("%s", why);
+	if (status == EX_USAGE && user == NULL && isatty(STDIN_FILENO)) {
+		/* a person in a root shell: the command that works */
+		fprintf(stderr, "smtpd: %s; %s\n", why, usage_text);
+		fprintf(stderr, hint_language(getenv("LC_ALL"),
+		    getenv("LC_MESSAGES"), getenv("LANG")) == HINT_JA ?
+		    "smtpd: 練習には: %s -u nobody mbox /tmp/practice.mbox\n" :
+		    "smtpd: to practise, type: %s -u nobody mbox "
+		    "/tmp/practice.mbox\n", argv0);
+		exit(EX_USAGE);
+	}
 	if (status == EX_USAGE)
 		usage(why);
 	fprintf(stderr, "smtpd: %s\n", why);
@@ -246,6 +262,34 @@ compile_table(int nargs)
 	exit(err != 0 ? EX_IOERR : EX_CONFIG);
 }
 
+/*
+ * -L NAME: the lesson, whose seed's server name is -n's default.  -L
+ * list prints the lessons on stdout and exits 0 (smtpd.8: LESSONS).
+ */
+static const struct lesson *
+choose_lesson(struct config *cfg)
+{
+	const struct lesson *l;
+	char names[200], why[300];
+
+	if (strcmp(lesson_name, "list") == 0) {
+		lesson_list(STDOUT_FILENO, hint_language(getenv("LC_ALL"),
+		    getenv("LC_MESSAGES"), getenv("LANG")));
+		exit(0);
+	}
+	if ((l = lesson_find(lesson_name)) == NULL) {
+		(void)lesson_names(names, sizeof(names));
+		snprintf(why, sizeof(why), "-L takes list or a lesson: %s",
+		    names);
+		usage(why);
+	}
+	if (cfg->lmtp)
+		usage("-L lessons are SMTP: no -l");
+	if (cfg->hostname == NULL)
+		cfg->hostname = l->host;
+	return l;
+}
+
 /* The options, up to the delivery method. */
 static void
 parse_options(struct config *cfg, int argc, char **argv)
@@ -253,8 +297,8 @@ parse_options(struct config *cfg, int argc, char **argv)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "C:d:eIlMn:P:R:r:Ss:T:t:U:u:vWx:")) !=
-	    -1) {
+	while ((ch = getopt(argc, argv, "C:d:eIL:lMn:P:R:r:Ss:T:t:U:u:vWx:"))
+	    != -1) {
 		switch (ch) {
 		case 'C':
 			if (*optarg == '\0')
@@ -271,6 +315,9 @@ parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case 'I':
 			cfg->tls.implicit = 1;
+			break;
+		case 'L':
+			lesson_name = optarg;
 			break;
 		case 'l':
 			cfg->lmtp = 1;
@@ -374,6 +421,8 @@ from_environment(struct config *cfg)
 void
 options_parse(struct config *cfg, int argc, char **argv)
 {
+	const struct lesson *lesson = NULL;
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_size = DEFAULT_MAX_SIZE;
 	cfg->max_rcpts = DEFAULT_MAX_RCPTS;
@@ -389,12 +438,23 @@ options_parse(struct config *cfg, int argc, char **argv)
 	parse_options(cfg, argc, argv);
 	if (compile_path != NULL)
 		compile_table(argc - optind);
+	if (lesson_name != NULL)
+		lesson = choose_lesson(cfg);
 	parse_method(cfg, argc - optind, argv + optind);
 	if (cfg->existing_only && cfg->method == METHOD_PIPE)
 		usage("-M needs mbox or maildir: a program has no mailboxes");
-	leave_root(cfg->user, cfg->log_stderr);
+	cfg->argv0 = argc > 0 ? argv[0] : "smtpd";
+	leave_root(cfg->user, cfg->log_stderr, cfg->argv0);
 	load_table(cfg);
 	from_environment(cfg);
+	if (lesson == NULL)
+		return;
+	/* the coaching goes to stderr, which a network client would read */
+	if (cfg->peer != NULL)
+		usage("-L is for a terminal or a pipe, not a network client");
+	if ((cfg->lesson = lesson_start(lesson, cfg->hint_lang)) == NULL)
+		exit(EX_TEMPFAIL);
+	cfg->hints = 0;	/* the coaching takes their place */
 }
 
 /* Free what options_parse() allocated, at the end of the session. */
@@ -403,6 +463,8 @@ options_free(struct config *cfg)
 {
 	rcpt_table_free(cfg->rcpts);
 	cfg->rcpts = NULL;
+	lesson_free(cfg->lesson);
+	cfg->lesson = NULL;
 	free(cfg->domains);
 	cfg->domains = NULL;
 	free(cfg->proxy_nets);

@@ -9,12 +9,10 @@
  * come after each one (learner.c).  The message itself (DATA, BDAT) is
  * session_message.c's, STARTTLS session_tls.c's.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "envelope.h"
 #include "guess.h"
@@ -27,8 +25,6 @@
 
 /* RFC 5321 4.1.4 suggests limiting bad commands; Postfix uses 20 too */
 #define MAX_REJECTED		20
-/* the longest one throttled reply waits (-U) */
-#define THROTTLE_MAX_MS		30000
 
 #define STATE_BIT(st)	(1 << (st))
 #define ST_ANY		(STATE_BIT(ST_START) | STATE_BIT(ST_GREETED) | \
@@ -117,8 +113,6 @@ static enum reply_id unknown(struct session *, const char *, size_t);
 static enum reply_id greet(struct session *, char *, const char *, int);
 static void	log_refused(const struct session *, const char *,
 		    const char *, enum reply_id);
-static enum reply_id throttle(struct session *);
-static void	pause_ms(long long);
 
 /*
  * Send one reply line (more: others follow), after letting go of a
@@ -168,12 +162,14 @@ say_lines(struct session *s, const enum reply_id *ids,
 void
 session_after_reply(struct session *s)
 {
-	if (!s->cfg->hints)
+	if (!learner_wanted(s->cfg))
 		return;
 	deliver_ctx_release(s->dctx);
 	outbuf_flush(&s->out);
-	learner_after_reply(s->cfg, s->last_id, s->stored);
+	learner_after_reply(s->cfg, s->last_id, s->typed, s->stored,
+	    s->nstored);
 	s->stored = NULL;
+	s->nstored = 0;
 }
 
 void
@@ -212,7 +208,10 @@ session_open(const struct config *cfg, int in, int out)
 	    sizeof(s->tls_protocol));
 	util_strlcpy(s->tls_cipher, cfg->tls.cipher, sizeof(s->tls_cipher));
 	outbuf_init(&s->out, out, cfg->timeout);
-	linebuf_init(&s->in, in, cfg->timeout, &s->out);
+	/* a person at a terminal may stop to read a tutorial: no idle
+	 * timeout, and so no data-rate floor (smtpd.8: -t) */
+	linebuf_init(&s->in, in, cfg->interactive ? 0 : cfg->timeout,
+	    &s->out);
 	spool_init(&s->spool);
 	/* pipelined messages to one mbox share its open and its locks,
 	 * held only until smtpd writes to the client or waits for it */
@@ -278,6 +277,7 @@ session_run(const struct config *cfg, int in, int out)
 
 	if ((s = session_open(cfg, in, out)) == NULL)
 		return EX_TEMPFAIL;
+	learner_before_greeting(cfg);
 	session_say(s, cfg->lmtp ? R_GREETING_LMTP : R_GREETING, NULL);
 	session_after_reply(s);
 	while (!s->done) {
@@ -287,10 +287,13 @@ session_run(const struct config *cfg, int in, int out)
 		}
 		if (!linebuf_has_line(&s->in))
 			deliver_ctx_release(s->dctx);	/* we may wait */
+		learner_before_read(cfg);
 		st = linebuf_getline(&s->in, COMMAND_LINE_MAX, &line, &len,
 		    &flags);
-		if (st == LINE_EOF || st == LINE_ERROR)
+		if (st == LINE_EOF || st == LINE_ERROR) {
+			s->eof = 1;
 			break;
+		}
 		if (st == LINE_TIMEOUT || st == LINE_STOPPED) {
 			session_say(s, st == LINE_TIMEOUT ? R_TIMEOUT :
 			    R_STOPPING, NULL);
@@ -303,6 +306,10 @@ session_run(const struct config *cfg, int in, int out)
 		s->seen_line = 1;
 		s->last_code = 0;
 		s->last_id = R_NONE;
+		/* a line too long is not at hand: it was discarded */
+		learner_read(cfg, st == LINE_OK ? line : "",
+		    st == LINE_OK ? len : 0);
+		s->typed = st == LINE_OK ? line : NULL;
 		if (st == LINE_TOO_LONG)
 			session_say(s, R_LINE_TOO_LONG, NULL);
 		else if (flags & (LINE_HAS_CR | LINE_HAS_NUL) &&
@@ -314,13 +321,21 @@ session_run(const struct config *cfg, int in, int out)
 			session_say(s, R_BAD_BYTES, NULL);
 		else
 			dispatch(s, line, len);
-		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED) {
+		/* a person at a terminal is learning, not attacking */
+		if (s->last_code >= 500 && ++s->rejected >= MAX_REJECTED &&
+		    !cfg->interactive) {
 			session_say(s, R_TOO_MANY_ERRORS, NULL);
 			s->done = 1;
 		}
 		session_after_reply(s);
+		s->typed = NULL;
+	}
+	if (cfg->hints) {
+		outbuf_flush(&s->out);
+		learner_session_end(cfg, s->closing, s->eof);
 	}
 	session_close(s);
+	learner_end(cfg);
 	return 0;
 }
 
@@ -488,7 +503,7 @@ cmd_rcpt(struct session *s, char *arg)
 	else
 		log_refused(s, "RCPT", arg, r);
 	if (r == R_UNKNOWN_USER)
-		r = throttle(s);
+		r = session_throttle(s);
 	return r;
 }
 
@@ -522,49 +537,6 @@ log_refused(const struct session *s, const char *verb, const char *arg,
 	    field, reply_table[r].code,
 	    reply_table[r].esc != NULL ? reply_table[r].esc : "-",
 	    reply_reason(r));
-}
-
-/*
- * The dictionary-attack throttle (-U, as qmail's addrcheck): past the
- * first unknown recipients each further 550 waits, twice as long each
- * time, and at the limit the session gets 421 and ends.  A wait holds
- * no mailbox (deliver_ctx_release) and the replies before it are sent.
- */
-static enum reply_id
-throttle(struct session *s)
-{
-	const struct config *cfg = s->cfg;
-	unsigned k;
-	long long ms;
-
-	if (++s->unknown >= cfg->unknown_limit) {
-		s->done = 1;
-		return R_TOO_MANY_UNKNOWN;
-	}
-	if (s->unknown <= cfg->unknown_after || cfg->unknown_delay_ms == 0)
-		return R_UNKNOWN_USER;
-	ms = cfg->unknown_delay_ms;
-	for (k = s->unknown - cfg->unknown_after; k > 1 &&
-	    ms < THROTTLE_MAX_MS; k--)
-		ms *= 2;
-	if (ms > THROTTLE_MAX_MS)
-		ms = THROTTLE_MAX_MS;
-	deliver_ctx_release(s->dctx);
-	(void)outbuf_flush(&s->out);
-	pause_ms(ms);
-	return R_UNKNOWN_USER;
-}
-
-/* Sleep ms milliseconds, through signals. */
-static void
-pause_ms(long long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !linebuf_stop)
-		continue;
 }
 
 static enum reply_id

@@ -23,6 +23,8 @@ static enum reply_id receive_message(struct session *);
 static void	say_outcome(struct session *, const struct deliver_result *,
 		    const struct addr *);
 static void	end_message(struct session *, enum reply_id);
+static void	after_message(struct session *, enum reply_id,
+		    const struct deliver_result *, const struct deliver_result *);
 static int	parse_bdat(const char *, unsigned long long *, int *);
 static enum reply_id chunk_refusal(struct session *, unsigned long long);
 static void	say_refusal(struct session *, enum reply_id);
@@ -100,6 +102,8 @@ body_of(struct session *s, struct body *b)
 	b->max_size = s->cfg->max_size;
 	b->decoded = s->decoded;
 	b->received = &s->received;
+	b->watch = NULL;
+	b->watch_arg = NULL;
 }
 
 /* The message after DATA, behind its Received header (body.c). */
@@ -109,6 +113,11 @@ receive_message(struct session *s)
 	struct body b;
 
 	body_of(s, &b);
+	if (s->cfg->hints) {
+		learner_body_begin(&s->watch, s->cfg);
+		b.watch = learner_body_octets;
+		b.watch_arg = &s->watch;
+	}
 	return body_receive(&b);
 }
 
@@ -140,6 +149,7 @@ session_cmd_data(struct session *s, char *arg)
 	begin_message(s);
 	session_say(s, R_DATA_GO, NULL);
 	session_after_reply(s);
+	s->typed = NULL;	/* the message overwrites the line */
 	transcript_data(s->transcript, 1);
 	end_message(s, receive_message(s));
 	return R_NONE;
@@ -165,6 +175,8 @@ end_message(struct session *s, enum reply_id r)
 	    r == R_SHUTDOWN) {
 		if (r != R_SHUTDOWN)
 			session_say(s, r, NULL);
+		s->eof = r == R_SHUTDOWN;
+		after_message(s, r, NULL, NULL);
 		txn_log(&s->txn, s->received,
 		    "not delivered: input ended inside the message");
 		s->messages++;
@@ -177,6 +189,8 @@ end_message(struct session *s, enum reply_id r)
 		refused = method_outcome(DELIVER_TEMP, r);
 	} else if (r != R_NONE) {
 		refused = method_outcome(DELIVER_PERM, r);
+		if (reply_table[r].code < 500)	/* the spool, logged */
+			log_last(refused.why, sizeof(refused.why));
 		for (i = 0; i < s->txn.nrcpts; i++)
 			each[i] = refused;
 	} else {
@@ -191,11 +205,15 @@ end_message(struct session *s, enum reply_id r)
 		const struct deliver_result *res = each != NULL ? &each[i] :
 		    &refused;
 
-		if (res->status == DELIVER_OK && ok++ == 0)
+		if (res->status == DELIVER_OK && ok++ == 0) {
 			s->stored = &s->txn.rcpts[i];
+			s->nstored = 1;
+		}
 		if (i == 0 || s->cfg->lmtp)
 			say_outcome(s, res, &s->txn.rcpts[i]);
 	}
+	if (ok == s->txn.nrcpts)	/* every copy: the learner sees all */
+		s->nstored = ok;
 	if (ok == s->txn.nrcpts)
 		snprintf(outcome, sizeof(outcome), "delivered");
 	else if (ok == 0)
@@ -205,12 +223,39 @@ end_message(struct session *s, enum reply_id r)
 	else
 		snprintf(outcome, sizeof(outcome), "delivered to %zu of %zu",
 		    ok, s->txn.nrcpts);
+	after_message(s, R_NONE, each, &refused);
 	txn_log(&s->txn, s->received, outcome);
 	s->messages++;
 	free(each);
 	/* a refused message does not count toward MAX_REJECTED */
 	s->last_code = 0;
 	session_reset(s);
+}
+
+/*
+ * The learner's aids after the replies that end a message (ended: the
+ * input ended inside it), which first need those replies on screen;
+ * each recipient's outcome is in each, or, with each NULL, in all.
+ */
+static void
+after_message(struct session *s, enum reply_id ended,
+    const struct deliver_result *each, const struct deliver_result *all)
+{
+	struct learner_message m;
+
+	if (!s->cfg->hints)
+		return;
+	if (ended == R_SHUTDOWN)
+		s->last_id = R_NONE;	/* no reply: the input ended */
+	session_after_reply(s);
+	s->last_id = R_NONE;	/* said: not again after the command */
+	m.rcpts = s->txn.rcpts;
+	m.nrcpts = s->txn.nrcpts;
+	m.each = each;
+	m.all = all;
+	m.ended = ended;
+	m.body = s->bdat ? NULL : &s->watch;
+	learner_after_message(s->cfg, &m);
 }
 
 /*

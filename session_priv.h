@@ -13,6 +13,7 @@
 #include "body.h"
 #include "config.h"
 #include "deliver.h"
+#include "learner.h"
 #include "linebuf.h"
 #include "reply.h"
 #include "spool.h"
@@ -44,6 +45,10 @@ struct session {
 	int			 last_code;	/* of the latest reply */
 	enum reply_id		 last_id;	/* of the latest reply */
 	const struct addr	*stored;	/* just delivered, for the learner */
+	size_t			 nstored;	/* stored[0..nstored) */
+	const char		*typed;		/* the command line, for the
+						 * learner's hint; or NULL */
+	int			 eof;		/* the input ended */
 	unsigned		 rejected;	/* 5xx replies to commands */
 	unsigned		 unknown;	/* 550 5.1.1 replies (-U) */
 	unsigned		 messages;	/* ended, delivered or not */
@@ -61,6 +66,7 @@ struct session {
 	struct spool		 spool;
 	struct transcript	*transcript;	/* -x, or NULL */
 	struct deliver_ctx	*dctx;		/* kept between messages */
+	struct learner_body	 watch;		/* the message, for hints */
 	char			 decoded[LINEBUF_SIZE + UNSTUFF_SLACK];
 };
 
@@ -69,6 +75,7 @@ void	session_after_reply(struct session *);
 void	session_set_state(struct session *, enum state);
 void	session_reset(struct session *);
 enum reply_id session_refused(struct session *, char *);
+enum reply_id session_throttle(struct session *);
 enum reply_id session_cmd_data(struct session *, char *);
 enum reply_id session_cmd_bdat(struct session *, char *);
 enum reply_id session_cmd_starttls(struct session *, char *);

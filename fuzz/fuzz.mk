@@ -19,6 +19,12 @@ $(FUZZ_O)/lib/%.o: %.c $(HEADERS)
 	@mkdir -p $(FUZZ_O)/lib
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+# the lessons' table is generated (the Makefile: lesson_data.c)
+$(FUZZ_O)/lib/lesson_data.o: $(O)/lesson_data.c $(HEADERS)
+	@mkdir -p $(FUZZ_O)/lib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ \
+	    $(O)/lesson_data.c
+
 $(FUZZ_O)/fuzz_util.o: fuzz/fuzz_util.c fuzz/fuzz_util.h
 	@mkdir -p $(FUZZ_O)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ fuzz/fuzz_util.c

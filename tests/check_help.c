@@ -169,18 +169,92 @@ START_TEST(test_hint_texts)
 	    "Next, a recipient: RCPT TO:<them@example.org>");
 	ck_assert_str_eq(hint_after(R_NEED_MAIL, HINT_JA),
 	    "先に差出人を: MAIL FROM:<you@example.org>");
-	/* no text of its own: what the class means (RFC 5321 4.2.1) */
-	ck_assert_str_eq(hint_after(R_TOO_BIG, HINT_EN), "5xx is a refusal: "
-	    "read the reply, fix the line, type it again");
-	ck_assert_str_eq(hint_after(R_MAILBOX_BUSY, HINT_EN), "4xx is a "
-	    "temporary failure: try again later");
-	ck_assert_str_eq(hint_after(R_RCPT_EMPTY, HINT_JA),
-	    "5xx は拒否: 応答を読んで直し、打ち直しましょう");
+	ck_assert_str_eq(hint_after(R_UNKNOWN_GUESS, HINT_JA),
+	    "コマンドではありません。応答が示すとおりに打ち直しましょう");
 	ck_assert_ptr_eq(hint_after(R_COUNT, HINT_EN), NULL);
 	ck_assert_str_eq(hint_greeting(HINT_EN, 0), "Start with HELO "
 	    "your.host.name (HELP lists the commands, QUIT leaves)");
 	ck_assert_str_eq(hint_greeting(HINT_EN, 1), "Start with LHLO "
 	    "your.host.name (HELP lists the commands, QUIT leaves)");
+}
+END_TEST
+
+/*
+ * Every reply a command can end with has its own hint in both
+ * languages, and a refusal or failure says first what its code means,
+ * in the words of the tutorial table (seed 001).  No "try again later"
+ * after a local failure or a timeout: those are nobody's typing.
+ */
+START_TEST(test_hint_every_reply)
+{
+	char buf[700];
+	int id, lang;
+
+	for (id = 0; id < R_COUNT; id++) {
+		if (id == R_GREETING || id == R_GREETING_LMTP ||
+		    (id >= R_EHLO_PIPELINING && id <= R_EHLO_CHUNKING))
+			continue;	/* hint_greeting(); lines of R_HELO */
+		for (lang = HINT_EN; lang <= HINT_JA; lang++) {
+			ck_assert_msg(hint_reply(buf, sizeof(buf),
+			    (enum reply_id)id, (enum hint_lang)lang) == 0,
+			    "no hint for reply %d", id);
+			ck_assert_ptr_eq(strstr(buf, "try again later"), NULL);
+			ck_assert_ptr_eq(strstr(buf, "後でもう一度"), NULL);
+			if (reply_table[id].code >= 400)
+				ck_assert_msg(hint_code_meaning(
+				    reply_table[id].code,
+				    (enum hint_lang)lang) != NULL,
+				    "no meaning for %d", reply_table[id].code);
+		}
+	}
+	ck_assert_int_eq(hint_reply(buf, sizeof(buf), R_FROM_TYPO, HINT_EN), 0);
+	ck_assert_str_eq(buf, "501 \"Syntax error in parameters or arguments\": "
+	    "after MAIL comes the word FROM and a colon: "
+	    "MAIL FROM:<you@example.org>");
+	ck_assert_int_eq(hint_reply(buf, sizeof(buf), R_SENDER_NO_DOMAIN,
+	    HINT_JA), 0);
+	ck_assert_str_eq(buf, "501「引数の文法に間違いがある」: 差出人には @ と"
+	    "ドメインが必要: <mimori@puni.net>。なしなら <>");
+	ck_assert_int_eq(hint_reply(buf, sizeof(buf), R_OBSOLETE, HINT_EN), 0);
+	ck_assert_ptr_ne(strstr(buf, "Nothing to fix"), NULL);
+	ck_assert_int_eq(hint_reply(buf, 10, R_OBSOLETE, HINT_EN), -1);
+}
+END_TEST
+
+/* What was typed: control characters, full-width characters. */
+START_TEST(test_hint_typed)
+{
+	char buf[700];
+
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "HELO puni.net",
+	    HINT_EN), 0);
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), NULL, HINT_EN), 0);
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf),
+	    "RCPT TO:<sak\x1b[D\x1b[Cura@puni.net>", HINT_EN), 1);
+	ck_assert_str_eq(buf, "the line holds control characters (^[[D^[[C): "
+	    "arrow keys and other special keys send them, and they become "
+	    "part of the line even when unseen.  Type it again, correcting "
+	    "with Backspace only");
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "HELO\xe3\x80\x80puni.net",
+	    HINT_JA), 1);
+	ck_assert_str_eq(buf, "全角文字が入っています: 「HELO」の後の全角の空白 "
+	    "(U+3000) は半角の空白に。入力モードを半角英数字にして打ち直し"
+	    "ましょう");
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "MAIL FROM:<a\xef\xbc\xa0"
+	    "b.c>", HINT_EN), 1);
+	ck_assert_str_eq(buf, "full-width characters in the line: the "
+	    "full-width \"\xef\xbc\xa0\" (U+FF20) after \"MAIL FROM:<a\" must be "
+	    "the ASCII \"@\".  Switch the input method to half-width "
+	    "(ASCII) and type it again");
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "\xef\xbc\xa8" "ELO a",
+	    HINT_EN), 1);
+	ck_assert_str_eq(buf, "full-width characters in the line: the line "
+	    "begins with the full-width \"\xef\xbc\xa8\" (U+FF28), which must "
+	    "be the ASCII \"H\".  Switch the input method to half-width "
+	    "(ASCII) and type it again");
+	/* other CJK text is not full-width ASCII: U+FF61 (half-width) */
+	ck_assert_int_eq(hint_typed(buf, sizeof(buf), "\xef\xbd\xa1 \xe3\x81\x82",
+	    HINT_EN), 0);
 }
 END_TEST
 
@@ -194,7 +268,7 @@ START_TEST(test_hint_stored)
 	    "with: cat ./mbox");
 	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_MBOX, "./mbox",
 	    HINT_JA), 0);
-	ck_assert_str_eq(buf, "メッセージは ./mbox に保存されました。見るには: "
+	ck_assert_str_eq(buf, "メールは ./mbox に保存されました。見るには: "
 	    "cat ./mbox");
 	ck_assert_int_eq(hint_stored(buf, sizeof(buf), METHOD_MAILDIR,
 	    "/var/mail/sakura", HINT_EN), 0);
@@ -250,6 +324,8 @@ help_suite(void)
 	tcase_add_test(th, test_is_near);
 	tcase_add_test(tn, test_language);
 	tcase_add_test(tn, test_hint_texts);
+	tcase_add_test(tn, test_hint_every_reply);
+	tcase_add_test(tn, test_hint_typed);
 	tcase_add_test(tn, test_hint_stored);
 	tcase_add_test(tn, test_hint_write);
 	suite_add_tcase(s, th);

@@ -60,7 +60,8 @@ MBOX = ('From a@a.example Tue Nov 14 22:13:20 2023\n'
 EN = {
     'greet': 'hint: Start with HELO your.host.name (HELP lists the '
              'commands, QUIT leaves)',
-    'guess': 'hint: Not a command; retype it as the reply suggests',
+    'guess': 'hint: 500 "Syntax error, command unrecognized": not a '
+             'command; retype it as the reply shows',
     'helo': 'hint: Hello done.  Next, the sender: MAIL FROM:<you@example.org>',
     'mail': 'hint: Sender set.  Next, a recipient: RCPT TO:<them@example.org>',
     'rcpt': 'hint: Recipient added.  Another RCPT TO:<...>, or DATA to '
@@ -72,11 +73,14 @@ EN = {
     'stored': 'hint: The message is stored in ./mbox.  Look at it with: '
               'cat ./mbox',
     'quit': 'hint: Session over.  Look at the mailbox to see the message',
+    'end': 'hint: smtpd has ended (QUIT): what you type now goes to the '
+           'shell',
 }
 JA = {
     'greet': 'ヒント: HELO your.host.name で始めます (HELP でコマンド一覧、'
              'QUIT で終了)',
-    'guess': 'ヒント: コマンドではありません。応答の案のとおりに打ち直しましょう',
+    'guess': 'ヒント: 500「文法に間違いがあるため、コマンドが理解できない」: '
+             'コマンドではありません。応答が示すとおりに打ち直しましょう',
     'helo': 'ヒント: 挨拶できました。次は差出人: MAIL FROM:<you@example.org>',
     'mail': 'ヒント: 差出人を設定しました。次は宛先: RCPT TO:<them@example.org>',
     'rcpt': 'ヒント: 宛先を追加しました。宛先を増やすなら RCPT TO:<...>、'
@@ -85,14 +89,16 @@ JA = {
             '終わります',
     'done': 'ヒント: 受け付けました。もう1通なら MAIL FROM:<...>、'
             '終わるなら QUIT',
-    'stored': 'ヒント: メッセージは ./mbox に保存されました。見るには: '
+    'stored': 'ヒント: メールは ./mbox に保存されました。見るには: '
               'cat ./mbox',
     'quit': 'ヒント: おしまいです。メールボックスを見て届いたメールを'
             '確かめましょう',
+    'end': 'ヒント: smtpd は終了しました (QUIT)。ここから先の入力はシェルに'
+           '渡ります',
 }
 VERBOSE = ['greet', 'guess', 'helo', 'mail', 'rcpt', 'data', 'done',
-           'stored', 'quit']
-QUIET = ['greet', 'stored']
+           'stored', 'quit', 'end']
+QUIET = ['greet', 'stored', 'end']
 
 failures = 0
 passes = 0
@@ -252,9 +258,9 @@ def one_terminal():
     want = ('%s\n%s\n'
             'helo a.example\n%s\n%s\n'
             'mail from:<a@a.example>\n%s\n'
-            '%s\nquit\n%s\n%s\n' % (
+            '%s\nquit\n%s\n%s\n%s\n' % (
                 GREETING, EN['greet'], HELLO, EN['helo'], SENDER_OK,
-                EN['mail'], BYE, EN['quit']))
+                EN['mail'], BYE, EN['quit'], EN['end']))
     # the tty turns each \n into \r\n, and smtpd's \r\n into \r\r\n
     got = bytes(screen).replace(b'\r', b'').decode('utf-8', 'replace')
     if got != want:
@@ -288,7 +294,7 @@ run('stdin a pipe, stderr a terminal: no hints', ['-v'], {}, False, True,
 run('terminal, mbox ./%u: the hint names the mailbox it went to',
     ['mbox', './%u'], {}, True, True,
     [EN['greet'], 'hint: The message is stored in ./b.  Look at it with: '
-     'cat ./b'], mbox_name='b')
+     'cat ./b', EN['end']], mbox_name='b')
 one_terminal()
 print('%d passed, %d failed, 0 skipped' % (passes, failures))
 sys.exit(1 if failures else 0)

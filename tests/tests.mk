@@ -31,6 +31,7 @@ AS_NOBODY    = env SMTPD=./$(BIN) sh tests/as-nobody.sh $(BIN)
 SUITES       = check-attack check-proxy check-unit check-launchers \
                check-tls check-transcripts check-e2e check-replay \
                check-delivery check-install check-usage check-terminal \
+               check-lessons check-learner \
                check-exim check-exim-mx check-mx check-rbl check-faults
 
 # Each suite ends with "N passed, M failed, K skipped" (a test that
@@ -70,6 +71,14 @@ check-replay:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests tools -- sh tests/replay.sh
 check-terminal:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- python3 tests/terminal.py
+# each lesson of -L typed through ptys; lessons/ holds their texts
+check-lessons:
+	$(RUN_SUITE) $(AS_NOBODY) reply.h tests lessons -- \
+	    python3 tests/lessons.py
+# not through as-nobody.sh: as root it checks the refusal of root and
+# gives smtpd -u nobody itself, as a learner in a root shell must
+check-learner:
+	SMTPD=./$(BIN) $(RUN_SUITE) python3 tests/terminal_learner.py
 check-e2e:
 	$(RUN_SUITE) $(AS_NOBODY) reply.h tests -- sh tests/e2e.sh
 check-launchers:

@@ -7,7 +7,7 @@
 
 set -u
 SMTPD=${SMTPD:-./smtpd}
-USAGE='usage: smtpd [-eIlMSvW] [-C file] [-n name] [-d domain]... [-P addr[/len]]... [-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] [-U after,limit,ms] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
+USAGE='usage: smtpd [-eIlMSvW] [-C file] [-L lesson] [-n name] [-d domain]... [-P addr[/len]]... [-R file] [-s bytes] [-r count] [-T seconds] [-t seconds] [-U after,limit,ms] [-u user] [-x dir] [mbox path | maildir dir | pipe program [arg ...]]'
 pass=0
 fail=0
 out=$(mktemp) && err=$(mktemp) || exit 2
@@ -64,6 +64,13 @@ case_ 'an mbox path may not end in .lock, the name of a lock file' \
     mbox /tmp/%u.lock
 case_ 'an mbox path may not end in .lock, the name of a lock file' \
     mbox /var/mail/BOX.LOCK
+# guided lessons (smtpd.8: LESSONS): the names, SMTP only, no socket
+case_ '-L takes list or a lesson: puni, exim, ehlo, postfix' -L nosuch
+case_ '-L takes list or a lesson: puni, exim, ehlo, postfix' -L ''
+case_ '-L lessons are SMTP: no -l' -l -L puni
+vars='TCPREMOTEIP=192.0.2.1'
+case_ '-L is for a terminal or a pipe, not a network client' -L exim
+vars=
 # TLS (smtpd.8: STARTTLS): a wrapper is named, never guessed
 case_ '-W needs descriptor 5 open: run smtpd under tlswrapper -n' -W 5>&-
 case_ '-S needs a TLS wrapper: -W, -I or the UCSPI-TLS variables' -S
