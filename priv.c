@@ -4,7 +4,7 @@
  * must be told (-u USER) whom to become, and becomes that user for good
  * before it reads the first command, as dma and OpenSMTPD's helpers do.
  */
-/* initgroups() is not POSIX; glibc and the BSDs declare it with this */
+/* setgroups() is not POSIX; glibc and the BSDs declare it with this */
 #define _DEFAULT_SOURCE
 
 #include <grp.h>
@@ -30,7 +30,12 @@ failed(const char *what, const char *user, int *status)
 /*
  * Become USER: group first, then the supplementary groups, then the
  * user id, since after setuid() the process may no longer change its
- * groups.  Then make sure the way back is closed: setuid(0) must fail.
+ * groups.  The supplementary groups are USER's group alone, as
+ * daemontools' and s6's setuidgid leave them: asking the group
+ * database (initgroups) costs every session the NSS modules it loads,
+ * on Debian libnss_systemd and its libraries, half again the cost of
+ * a whole session, and a mail store is reached through the user's own
+ * group.  Then make sure the way back is closed: setuid(0) must fail.
  * Returns NULL on success, else a one-line reason with *status the
  * exit status: EX_USAGE when the command line is wrong.  Not root and
  * USER is who we already are: nothing to do, so the same command line
@@ -60,8 +65,8 @@ priv_drop(const char *user, int *status)
 	}
 	if (setgid(pw->pw_gid) == -1)
 		return failed("setgid", user, status);
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1)
-		return failed("initgroups", user, status);
+	if (setgroups(1, &pw->pw_gid) == -1)
+		return failed("setgroups", user, status);
 	if (setuid(pw->pw_uid) == -1)
 		return failed("setuid", user, status);
 	if (setuid(0) != -1 || getuid() != pw->pw_uid ||
