@@ -16,7 +16,7 @@ BIN       = smtpd
 LIBOBJS   = session.o session_message.o session_tls.o session_throttle.o reply.o options.o \
             guess.o learner.o txn.o body.o envelope.o linebuf.o unstuff.o \
             addr.o spool.o deliver.o template.o \
-            method.o deliver_mbox.o mboxrd.o mboxlock.o lockrecord.o deliver_maildir.o \
+            method.o deliver_check.o deliver_mbox.o mboxrd.o mboxlock.o lockrecord.o deliver_maildir.o \
             deliver_pipe.o trace.o log.o priv.o util.o help.o hint.o \
             hint_text.o hint_typed.o learner_body.o \
             transcript.o tls.o proxy.o rcpt_table.o cdb.o \

@@ -64,3 +64,16 @@ method_check_kind(const char *path, int want_dir)
 		return R_NONE;
 	return R_MAILBOX_BAD;
 }
+
+/* The one place that maps the configured method to its table. */
+const struct method *
+method_for(const struct config *cfg)
+{
+	static const struct method *const methods[] = {
+		[METHOD_MBOX] = &method_mbox,
+		[METHOD_MAILDIR] = &method_maildir,
+		[METHOD_PIPE] = &method_pipe
+	};
+
+	return methods[cfg->method];
+}

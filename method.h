@@ -14,10 +14,13 @@
 #include <time.h>
 
 #include "addr.h"
+#include "config.h"
 #include "reply.h"
 #include "spool.h"
 
 /* Octets of a delivery program's own words that a reply may carry. */
+#define METHOD_DEST_MAX	4096	/* octets of an expanded path or argument */
+#define METHOD_ARGS_MAX	64	/* of a pipe program, itself included */
 #define METHOD_DETAIL_MAX	120
 
 struct envelope {
@@ -123,6 +126,7 @@ extern const struct method method_mbox;
 extern const struct method method_maildir;
 extern const struct method method_pipe;
 
+const struct method *method_for(const struct config *);
 struct deliver_result method_outcome(enum deliver_status, enum reply_id);
 struct deliver_result method_outcome_errno(int);
 enum reply_id method_check_kind(const char *, int);
