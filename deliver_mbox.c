@@ -9,9 +9,10 @@
  * A mailbox may stay open and locked after a delivery, in the keep
  * state the session's deliver_ctx holds, while the session has more
  * pipelined input to process: the next message to the same mailbox
- * skips open, both locks and two stats.  The session releases it
- * before smtpd writes to the client or waits for it, so no client can
- * keep a mailbox locked.
+ * skips open, both locks, two stats and the lock's record.  The
+ * session releases it before smtpd writes to the client or waits for
+ * it, so no client can keep a mailbox locked, and no message appended
+ * under it has been answered while it is held.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -270,9 +271,12 @@ mbox_write(const struct method_copy *c, void *txp)
 	int err;
 
 	if (take_kept(path, c->keep, tx)) {
+		/* the lock's record keeps the size it was taken at: no
+		 * reply has gone out since (the session lets the lock go
+		 * before it writes to the client), so a delivery killed
+		 * now is cut back to where the client last knew it */
 		tx->size = tx->end;
 		tx->end = -1;
-		mboxlock_record(&tx->lock, tx->size);
 		err = write_message(tx->fd, tx->size, 1, c, &tx->end);
 	} else {
 		r = open_locked(path, tx);

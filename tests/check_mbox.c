@@ -966,14 +966,15 @@ START_TEST(test_live_holder_waits)
 END_TEST
 
 /*
- * The lock records the size before each append, kept or not: read
- * while the mailbox is kept after one message, then after two.
+ * The lock records the size from before the first append under it,
+ * kept across pipelined messages whose replies have not gone out yet:
+ * read while the mailbox is kept after one message, then after two.
  */
 START_TEST(test_lock_record)
 {
 	char host[256], want[400];
-	size_t len, one;
-	char *got, *exp;
+	size_t len;
+	char *got;
 
 	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
 	host[sizeof(host) - 1] = '\0';
@@ -986,14 +987,11 @@ START_TEST(test_lock_record)
 	snprintf(want, sizeof(want), "%ld %s 4\n", (long)getpid(), host);
 	ASSERT_BYTES(got, len, want, strlen(want));
 	free(got);
-	exp = expected("old\n", 4, "a\n", 2, &one);
-	free(exp);
 	ck_assert_int_eq(deliver_body(mbox_path, "b\n", 2).status,
 	    DELIVER_OK);
 	got = test_read_file(lock_path, &len);
 	ck_assert_ptr_nonnull(got);
-	snprintf(want, sizeof(want), "%ld %s %zu\n", (long)getpid(), host,
-	    one);
+	snprintf(want, sizeof(want), "%ld %s 4\n", (long)getpid(), host);
 	ASSERT_BYTES(got, len, want, strlen(want));
 	free(got);
 	keep_off();
