@@ -392,6 +392,8 @@ deliver_ctx_free(struct deliver_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	deliver_ctx_release(ctx);
+	if (ctx->keep != NULL && ctx->m->close != NULL)
+		ctx->m->close(ctx->keep);
 	free(ctx->spill_path);
 	free(ctx->spill);
 	free(ctx->args);

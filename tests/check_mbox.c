@@ -187,7 +187,7 @@ keep_off(void)
 {
 	if (keep == NULL)
 		return;
-	method_mbox.release(keep);
+	method_mbox.close(keep);
 	free(keep);
 	keep = NULL;
 }
@@ -632,6 +632,40 @@ START_TEST(test_kept_between_messages)
 	ck_assert_int_eq(deliver_body(mbox_path, "x\n", 2).status,
 	    DELIVER_OK);
 	expect_no_lock();
+}
+END_TEST
+
+/*
+ * The session keeps the mailbox's directory open between messages
+ * (deliver_mbox.c: open_dir), but the path still decides: with the
+ * directory renamed away and a new one made under its name, the next
+ * message goes into the new one, and the old mailbox is left as it was.
+ */
+START_TEST(test_kept_directory_moved)
+{
+	char *sub = test_path(dir, "box"), *old = test_path(dir, "old");
+	char *path = test_path(sub, "mbox"), *moved = test_path(old, "mbox");
+	char *one, *two;
+	size_t len, len2;
+
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	keep_on();
+	ck_assert_int_eq(deliver_body(path, "one\n", 4).status, DELIVER_OK);
+	method_mbox.release(keep);	/* as when the session waits */
+	ck_assert_int_eq(rename(sub, old), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(deliver_body(path, "two\n", 4).status, DELIVER_OK);
+	keep_off();
+	one = expected("", 0, "one\n", 4, &len);
+	two = expected("", 0, "two\n", 4, &len2);
+	expect_file(moved, one, len);
+	expect_file(path, two, len2);
+	free(two);
+	free(one);
+	free(moved);
+	free(path);
+	free(old);
+	free(sub);
 }
 END_TEST
 
@@ -1173,6 +1207,7 @@ mbox_suite(void)
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
+	tcase_add_test(tl, test_kept_directory_moved);
 	tcase_add_test(tl, test_kept_replaced);
 	tcase_add_test(tl, test_busy_lock_waits_in_kernel);
 	tcase_add_test(tl, test_kept_released_for_another);
