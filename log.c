@@ -59,10 +59,15 @@ escape(char *dst, size_t size, const char *src, const char *also)
 		return;
 	for (; *src != '\0' && o + 5 < size; src++) {
 		c = (unsigned char)*src;
-		if (c >= 32 && c < 127 && strchr(also, c) == NULL)
+		if (c >= 32 && c < 127 && (*also == '\0' ||
+		    strchr(also, c) == NULL))
 			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, size - o, "\\x%02X", c);
+		else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = "0123456789ABCDEF"[c >> 4];
+			dst[o++] = "0123456789ABCDEF"[c & 15];
+		}
 	}
 	dst[o] = '\0';
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,37 @@ util_make_id(char *buf, size_t size)
 	    pid & 0xfffffUL, ++counter & 0xffffU);
 }
 
+/*
+ * The strings given, up to a NULL, one after another in buf: their
+ * length, or -1 when they did not fit (buf then holds what did).  For
+ * the lines of every message, where snprintf(3) with only %s costs
+ * several times the copying (docs/performance.md, case b).
+ */
+int
+util_concat(char *buf, size_t size, ...)
+{
+	va_list ap;
+	const char *p;
+	size_t o = 0, n;
+	int cut = 0;
+
+	if (size == 0)
+		return -1;
+	va_start(ap, size);
+	while ((p = va_arg(ap, const char *)) != NULL && !cut) {
+		n = strlen(p);
+		if (n > size - 1 - o) {
+			n = size - 1 - o;
+			cut = 1;
+		}
+		memcpy(buf + o, p, n);
+		o += n;
+	}
+	va_end(ap);
+	buf[o] = '\0';
+	return cut ? -1 : (int)o;
+}
+
 /* Copy with truncation; returns -1 if src did not fit. */
 int
 util_strlcpy(char *dst, const char *src, size_t size)
@@ -100,16 +132,29 @@ util_strlcpy(char *dst, const char *src, size_t size)
 	return 0;
 }
 
-/* RFC 5322 3.3 date-time in local time, e.g. "Mon, 23 Nov 2026 19:29:20 +0000". */
+/*
+ * RFC 5322 3.3 date-time in local time, e.g. "Mon, 23 Nov 2026 19:29:20
+ * +0000".  The last second's text is kept: the messages of a pipelined
+ * session mostly share one, and localtime_r(3) with strftime(3) cost
+ * some 2,000 instructions (docs/performance.md, case b).
+ */
 int
 util_rfc5322_date(char *buf, size_t size, time_t t)
 {
+	static char last[64];
+	static time_t last_t;
+	static int known;
 	struct tm tm;
 
-	if (localtime_r(&t, &tm) == NULL)
-		return -1;
-	return strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0 ?
-	    -1 : 0;
+	if (!known || t != last_t) {
+		known = 0;
+		if (localtime_r(&t, &tm) == NULL || strftime(last,
+		    sizeof(last), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+			return -1;
+		last_t = t;
+		known = 1;
+	}
+	return util_strlcpy(buf, last, size);
 }
 
 /* Case folding that no locale can change: A-Z only. */
