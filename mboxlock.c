@@ -92,14 +92,18 @@ mboxlock_is_name(const char *path)
 	return n >= 5 && strcasecmp(path + n - 5, ".lock") == 0;
 }
 
-/* Whether l, set up by mboxlock_take(), is mailbox path's lock. */
+/*
+ * Whether l, set up by mboxlock_take(), is mailbox path's lock: l->path
+ * is path and ".lock" (compared in place, as lock_path() would make it:
+ * asked once a message).
+ */
 int
 mboxlock_is_for(const struct mboxlock *l, const char *path)
 {
-	char buf[sizeof(l->path)];
+	size_t n = strlen(path);
 
-	return lock_path(buf, sizeof(buf), path) == 0 &&
-	    strcmp(buf, l->path) == 0;
+	return n + 5 < sizeof(l->path) && strncmp(l->path, path, n) == 0 &&
+	    strcmp(l->path + n, ".lock") == 0;
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "txn.h"
+#include "util.h"
 
 /* Forget sender and recipients, keeping the memory for the next one. */
 void
@@ -87,9 +88,9 @@ txn_log(const struct txn *t, unsigned long long size, const char *outcome)
 	to[0] = '\0';
 	for (i = 0; i < t->nrcpts && o < sizeof(to) - 1; i++) {
 		log_field(one, sizeof(one), t->rcpts[i].mailbox);
-		n = snprintf(to + o, sizeof(to) - o, "%s<%s>", i ? "," : "",
-		    one);
-		if (n < 0 || (size_t)n >= sizeof(to) - o) {
+		n = util_concat(to + o, sizeof(to) - o, i ? "," : "", "<", one,
+		    ">", (const char *)NULL);
+		if (n < 0) {
 			to[o] = '\0';
 			break;	/* the list is cut short; nrcpt says so */
 		}
