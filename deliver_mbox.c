@@ -53,6 +53,7 @@ struct mbox_keep {
 	int		 has_dir;	/* dirfd is open on dir */
 	int		 dirfd;
 	char		 dir[4096];
+	struct mboxlock_rec rec;	/* the dot-lock's record file */
 };
 
 static const char *check_config(const char *);
@@ -106,6 +107,7 @@ open_dir(const char *dir, struct mbox_keep *keep, int fresh)
 		return keep->dirfd;
 	if ((fd = util_open_dir(dir, 0)) == -1 || keep == NULL)
 		return fd;
+	mboxlock_rec_drop(&keep->rec);	/* made with the old one */
 	if (keep->has_dir)
 		close(keep->dirfd);	/* another directory's */
 	keep->has_dir = 1;
@@ -300,7 +302,8 @@ open_locked(const char *path, struct mbox_keep *keep, struct mbox_tx *tx)
 		log_warn("mbox %s", path);
 		return method_outcome_errno(errno);
 	}
-	locked = mboxlock_take(&tx->lock, tx->fd, dirfd, path);
+	locked = mboxlock_take(&tx->lock, tx->fd, dirfd, path,
+	    keep != NULL ? &keep->rec : NULL);
 	err = errno;
 	if (keep == NULL)
 		close(dirfd);
@@ -415,6 +418,7 @@ mbox_close(void *keepp)
 	struct mbox_keep *keep = keepp;
 
 	mbox_release(keep);
+	mboxlock_rec_drop(&keep->rec);
 	if (keep->has_dir)
 		close(keep->dirfd);
 	keep->has_dir = 0;

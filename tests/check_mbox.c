@@ -1094,6 +1094,52 @@ START_TEST(test_dead_record_files_swept)
 }
 END_TEST
 
+/*
+ * A session keeps its record file between locks of one mailbox
+ * (mboxlock.c: struct mboxlock_rec): named and holding the last record
+ * while the mailbox is let go, linked as the lock again for the next
+ * message with the new size written in place, and removed when the
+ * session ends.
+ */
+START_TEST(test_kept_record_file)
+{
+	char host[256], rname[300], want[400];
+	struct stat lk, rf;
+	size_t len, one;
+	char *got, *exp;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(rname, sizeof(rname), ".mbox.lock.%ld.%s", (long)getpid(),
+	    host);
+	test_write_file(mbox_path, "old\n", 4);
+	keep_on();
+	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
+	    DELIVER_OK);
+	method_mbox.release(keep);	/* as when the session waits */
+	expect_no_lock();
+	ck_assert(in_dir(rname));
+	ck_assert_int_eq(deliver_body(mbox_path, "b\n", 2).status,
+	    DELIVER_OK);
+	ck_assert_int_eq(lstat(lock_path, &lk), 0);
+	got = test_path(dir, rname);
+	ck_assert_int_eq(lstat(got, &rf), 0);
+	free(got);
+	ck_assert(lk.st_ino == rf.st_ino && lk.st_nlink == 2);
+	exp = expected("old\n", 4, "a\n", 2, &one);
+	free(exp);
+	got = test_read_file(lock_path, &len);
+	ck_assert_ptr_nonnull(got);
+	snprintf(want, sizeof(want), "%ld %s %zu\n", (long)getpid(), host,
+	    one);
+	ASSERT_BYTES(got, len, want, strlen(want));
+	free(got);
+	keep_off();
+	expect_no_lock();
+	ck_assert(!in_dir(rname));
+}
+END_TEST
+
 /* A fresh PATH.lock makes delivery wait until its holder lets go. */
 START_TEST(test_fresh_lock_waits)
 {
@@ -1204,6 +1250,7 @@ mbox_suite(void)
 	tcase_add_test(tl, test_live_holder_waits);
 	tcase_add_test(tl, test_lock_record);
 	tcase_add_test(tl, test_dead_record_files_swept);
+	tcase_add_test(tl, test_kept_record_file);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
