@@ -266,7 +266,8 @@ keep_record(struct mboxlock_rec *rec, int rfd, int dirfd, const char *rname,
 {
 	struct stat st;
 
-	if (fstat(rfd, &st) == -1 || (rec->dirfd = dup(dirfd)) == -1)
+	if (fstat(rfd, &st) == -1 ||
+	    (rec->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return;
 	rec->open = 1;
 	rec->busy = rec->stale = 0;
