@@ -199,9 +199,20 @@ check_config(const char *path)
 	return NULL;
 }
 
+/*
+ * The session's keep, while it may hold a mailbox (one session a
+ * process): a recipient whose mailbox it holds locked is known to be a
+ * regular file, and mbox_write() checks it again.  One lstat(2) less
+ * for each pipelined message (docs/performance.md, case b).
+ */
+static const struct mbox_keep *holder;
+
 static enum reply_id
 check_rcpt(const char *path)
 {
+	if (holder != NULL && holder->held &&
+	    mboxlock_is_for(&holder->tx.lock, path))
+		return R_NONE;
 	return method_check_kind(path, 0);
 }
 
@@ -393,6 +404,7 @@ mbox_done(void *txp, void *keepp)
 	if (keep != NULL && !keep->held && tx->fd != -1 && tx->end != -1) {
 		keep->tx = *tx;
 		keep->held = 1;
+		holder = keep;
 		tx->fd = -1;
 		mboxlock_init(&tx->lock);	/* the keep owns it now */
 		return;
@@ -418,6 +430,8 @@ mbox_close(void *keepp)
 	struct mbox_keep *keep = keepp;
 
 	mbox_release(keep);
+	if (holder == keep)
+		holder = NULL;	/* about to be freed */
 	mboxlock_rec_drop(&keep->rec);
 	if (keep->has_dir)
 		close(keep->dirfd);
