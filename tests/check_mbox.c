@@ -68,6 +68,7 @@ static void	deliver_kept_limited(void *, int *);
 static const char	*swap_path;
 static int		 swap_done, swap_looks, swap_intact;
 static ino_t		 swap_ino;
+static unsigned		 box_looks;	/* lstat(2)s of mbox_path */
 
 int
 lstat(const char *restrict path, struct stat *restrict st)
@@ -76,6 +77,8 @@ lstat(const char *restrict path, struct stat *restrict st)
 	int r = fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
 	int fd;
 
+	if (mbox_path != NULL && strcmp(path, mbox_path) == 0)
+		box_looks++;
 	if (swap_path == NULL || strcmp(path, swap_path) != 0)
 		return r;
 	if (!swap_done && r == 0 && time(NULL) - st->st_mtime > 300) {
@@ -1095,6 +1098,26 @@ START_TEST(test_dead_record_files_swept)
 END_TEST
 
 /*
+ * RCPT to the mailbox the session holds locked needs no look at it
+ * (deliver_mbox.c: holder); once it is let go, it is looked at again.
+ */
+START_TEST(test_rcpt_to_held_mailbox)
+{
+	unsigned looks;
+
+	keep_on();
+	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
+	    DELIVER_OK);
+	looks = box_looks;
+	ck_assert_int_eq(method_mbox.check_rcpt(mbox_path), R_NONE);
+	ck_assert_uint_eq(box_looks, looks);
+	method_mbox.release(keep);
+	ck_assert_int_eq(method_mbox.check_rcpt(mbox_path), R_NONE);
+	ck_assert_uint_eq(box_looks, looks + 1);
+}
+END_TEST
+
+/*
  * A session keeps its record file between locks of one mailbox
  * (mboxlock.c: struct mboxlock_rec): named and holding the last record
  * while the mailbox is let go, linked as the lock again for the next
@@ -1251,6 +1274,7 @@ mbox_suite(void)
 	tcase_add_test(tl, test_lock_record);
 	tcase_add_test(tl, test_dead_record_files_swept);
 	tcase_add_test(tl, test_kept_record_file);
+	tcase_add_test(tl, test_rcpt_to_held_mailbox);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
