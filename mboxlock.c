@@ -68,7 +68,7 @@ mboxlock_init(struct mboxlock *l)
 {
 	l->dotlocked = 0;
 	l->fd = -1;
-	l->fd_kept = 0;
+	l->fd_kept = l->rec_reused = 0;
 	l->record_len = 0;
 }
 
@@ -346,6 +346,7 @@ take_by_link(struct mboxlock *l, int fd, int dirfd, const char *base,
 	if (rec != NULL && !reused)
 		keep_record(rec, rfd, dirfd, rname, n);
 	l->fd_kept = rec != NULL && rec->open && rec->fd == rfd;
+	l->rec_reused = reused;
 	if (l->fd_kept) {	/* held() need not ask */
 		rec->busy = 1;
 		l->rec = rec;
@@ -369,7 +370,7 @@ take_by_create(struct mboxlock *l, int fd, int dirfd, const char *base)
 	struct stat st;
 	int lfd;
 
-	l->fd_kept = 0;
+	l->fd_kept = l->rec_reused = 0;
 	lfd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (lfd == -1)
@@ -438,7 +439,9 @@ take_dot(struct mboxlock *l, int fd, int dirfd, const char *path,
 		if (lfd != -1) {
 			if (held(l, lfd) == -1)
 				return -1;
-			lockrecord_sweep(dirfd);
+			/* a kept record file was made after a sweep here */
+			if (!l->rec_reused)
+				lockrecord_sweep(dirfd);
 			return 0;
 		}
 		if (by_link && errno == ENOSYS) {

@@ -23,6 +23,7 @@ struct mboxlock {
 	ino_t	 ino;		/* that one only */
 	char	 path[4096];	/* PATH.lock, once mboxlock_take() ran */
 	int	 fd_kept;	/* fd is rec's: not closed, rec made free */
+	int	 rec_reused;	/* rec was made by an earlier lock */
 	struct mboxlock_rec *rec;
 };
 
