@@ -5,9 +5,12 @@
  * and when replies leave.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -293,13 +296,28 @@ linebuf_has_line(const struct linebuf *lb)
 	return memchr(lb->buf + lb->start, '\n', lb->end - lb->start) != NULL;
 }
 
+/*
+ * On a socket the kernel bounds each wait of a send itself
+ * (SO_SNDTIMEO, POSIX), so a reply is one write(2), not a poll(2) and
+ * a write: a round trip of SMTP costs a system call less (case d,
+ * docs/performance.md).  Anything else (a pipe, a terminal) is polled.
+ */
 void
 outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 {
+	struct timeval tv;
+	int fl;
+
 	ob->fd = fd;
 	ob->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	ob->failed = 0;
 	ob->len = 0;
+	tv.tv_sec = timeout_s;
+	tv.tv_usec = 0;
+	/* a non-blocking one would time out at once */
+	ob->sock_timed = timeout_s > 0 && (fl = fcntl(fd, F_GETFL)) != -1 &&
+	    !(fl & O_NONBLOCK) && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO,
+	    &tv, sizeof(tv)) == 0;
 }
 
 /*
@@ -325,7 +343,7 @@ write_bounded(struct outbuf *ob, const char *p, size_t n)
 		for (;;) {
 			long long left = deadline - util_now_ms();
 
-			if (ob->timeout_ms <= 0)
+			if (ob->timeout_ms <= 0 || ob->sock_timed)
 				break;
 			if (left <= 0) {
 				ob->failed = OUTBUF_STUCK;
@@ -343,8 +361,14 @@ write_bounded(struct outbuf *ob, const char *p, size_t n)
 				return -1;
 			}
 		}
-		k = ob->timeout_ms > 0 && n > PIPE_BUF ? PIPE_BUF : n;
+		k = ob->timeout_ms > 0 && !ob->sock_timed && n > PIPE_BUF ?
+		    PIPE_BUF : n;
 		if ((w = write(ob->fd, p, k)) == -1) {
+			if (ob->sock_timed &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				ob->failed = OUTBUF_STUCK;	/* timed out */
+				return -1;
+			}
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			ob->failed = OUTBUF_GONE;

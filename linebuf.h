@@ -37,6 +37,7 @@ enum line_status {
 struct outbuf {
 	int	 fd;
 	int	 timeout_ms;	/* per wait for room; <= 0 waits forever */
+	int	 sock_timed;	/* a socket whose sends time out alone */
 	int	 failed;	/* OUTBUF_*, 0 while writing works */
 	size_t	 len;
 	char	 buf[OUTBUF_SIZE];
