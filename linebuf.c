@@ -312,6 +312,7 @@ outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 	ob->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	ob->failed = 0;
 	ob->len = 0;
+	ob->before_write = NULL;
 	tv.tv_sec = timeout_s;
 	tv.tv_usec = 0;
 	/* a non-blocking one would time out at once */
@@ -338,6 +339,8 @@ write_bounded(struct outbuf *ob, const char *p, size_t n)
 	ssize_t w;
 	int r;
 
+	if (ob->before_write != NULL)
+		ob->before_write(ob->before_arg);
 	while (n > 0) {
 		deadline = util_now_ms() + ob->timeout_ms;
 		for (;;) {

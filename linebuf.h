@@ -38,6 +38,10 @@ struct outbuf {
 	int	 fd;
 	int	 timeout_ms;	/* per wait for room; <= 0 waits forever */
 	int	 sock_timed;	/* a socket whose sends time out alone */
+	/* called before anything is written (the session lets go of a
+	 * kept mailbox: deliver_mbox.c relies on it), or NULL */
+	void	(*before_write)(void *);
+	void	*before_arg;
 	int	 failed;	/* OUTBUF_*, 0 while writing works */
 	size_t	 len;
 	char	 buf[OUTBUF_SIZE];
