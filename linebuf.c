@@ -5,12 +5,10 @@
  * and when replies leave.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +58,8 @@ linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
 	lb->rate_octets = 0;
 	lb->start = lb->end = 0;
 	lb->flush_first = ob;
+	lb->sock_timed = lb->timeout_ms > 0 && util_socket_timeout(fd,
+	    SO_RCVTIMEO, timeout_s) == 0;
 	lb->tap = NULL;
 	lb->tap_arg = NULL;
 }
@@ -104,19 +104,25 @@ fill(struct linebuf *lb, long long deadline)
 				return LINE_TIMEOUT;
 			wait = left > 0x7fffffffLL ? 0x7fffffff : (int)left;
 		}
-		pfd.fd = lb->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, wait) == -1) {
-			if (errno == EINTR)
-				continue;
-			return LINE_ERROR;
+		/* a whole timeout to wait, on a socket that bounds its
+		 * reads by it (SO_RCVTIMEO): read at once, no poll */
+		if (!lb->sock_timed || wait < lb->timeout_ms - 1) {
+			pfd.fd = lb->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, wait) == -1) {
+				if (errno == EINTR)
+					continue;
+				return LINE_ERROR;
+			}
+			if (pfd.revents == 0)
+				continue;	/* timed out: checked at the top */
 		}
-		if (pfd.revents == 0)
-			continue;	/* timed out: checked at the top */
+		/* a timed-out read fails with EAGAIN: seen at the top */
 		n = read(lb->fd, lb->buf + lb->end, sizeof(lb->buf) - lb->end);
 		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == EWOULDBLOCK)
 				continue;
 			return LINE_ERROR;
 		}
@@ -286,6 +292,7 @@ linebuf_restart(struct linebuf *lb, int fd)
 	lb->start = lb->end = 0;
 	lb->eof = 0;
 	lb->fd = fd;
+	lb->sock_timed = 0;	/* polled, whatever fd is */
 	return n;
 }
 
@@ -305,20 +312,13 @@ linebuf_has_line(const struct linebuf *lb)
 void
 outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 {
-	struct timeval tv;
-	int fl;
-
 	ob->fd = fd;
 	ob->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	ob->failed = 0;
 	ob->len = 0;
 	ob->before_write = NULL;
-	tv.tv_sec = timeout_s;
-	tv.tv_usec = 0;
-	/* a non-blocking one would time out at once */
-	ob->sock_timed = timeout_s > 0 && (fl = fcntl(fd, F_GETFL)) != -1 &&
-	    !(fl & O_NONBLOCK) && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO,
-	    &tv, sizeof(tv)) == 0;
+	ob->sock_timed = timeout_s > 0 && util_socket_timeout(fd,
+	    SO_SNDTIMEO, timeout_s) == 0;
 }
 
 /*

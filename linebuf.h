@@ -56,6 +56,7 @@ struct linebuf {
 	unsigned long long rate_octets;	/* consumed since rate_start_ms */
 	size_t		 start, end;	/* unread bytes are buf[start..end) */
 	struct outbuf	*flush_first;	/* flushed before blocking reads */
+	int		 sock_timed;	/* a socket whose reads time out alone */
 	/* told every octet as it is consumed, in order (transcripts) */
 	void		(*tap)(void *, const char *, size_t);
 	void		*tap_arg;

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +129,25 @@ util_concat(char *buf, size_t size, ...)
 	va_end(ap);
 	buf[o] = '\0';
 	return cut ? -1 : (int)o;
+}
+
+/*
+ * Have the kernel bound each wait of a send or receive (SO_SNDTIMEO,
+ * SO_RCVTIMEO) on fd to seconds: 0, or -1 when fd is no socket or is
+ * non-blocking (whose waits a timeout would not bound but end).
+ */
+int
+util_socket_timeout(int fd, int option, int seconds)
+{
+	struct timeval tv;
+	int fl;
+
+	tv.tv_sec = seconds;
+	tv.tv_usec = 0;
+	if ((fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_NONBLOCK) ||
+	    setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
 }
 
 /* Copy with truncation; returns -1 if src did not fit. */

@@ -709,6 +709,50 @@ def deaf_socket_client(sb):
 
 
 @case
+def silent_socket_client(sb):
+    """A client on a socket that connects and says nothing, then one that
+    stops half way through a command: a socket's reads are bounded by
+    the kernel (SO_RCVTIMEO, linebuf.c) instead of poll(2), and smtpd
+    still answers 421 and ends after -t."""
+    for said in (b"", b"EHLO c.exa"):
+        ours, theirs = socket.socketpair()
+        env = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "TMPDIR": sb.tmp}
+        t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.chdir(sb.cwd)
+                fd = theirs.fileno()
+                os.dup2(fd, 0)
+                os.dup2(fd, 1)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                os.execve(SMTPD, [SMTPD, "-n", "mx.example.org", "-t",
+                                  "2", "mbox", sb.store + "/%u"], env)
+            finally:
+                os._exit(127)
+        theirs.close()
+        ours.sendall(said)
+        ours.settimeout(20)
+        got = b""
+        try:
+            while True:
+                b = ours.recv(65536)
+                if not b:
+                    break
+                got += b
+        except socket.timeout:
+            os.kill(pid, 9)   # still waiting: the failure looked for
+        os.waitpid(pid, 0)
+        seconds = time.monotonic() - t0
+        ours.close()
+        if not 1.9 < seconds < 10:
+            raise Fail("%r: ended after %.1f s" % (said, seconds))
+        expect("%r: the last reply" % said, got.splitlines()[-1][:4],
+               b"421 ")
+
+
+@case
 def many_transactions(sb):
     """10000 transactions in one session: each is delivered, and the
     peak memory is the same as for 1000, once the allocator has warmed
