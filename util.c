@@ -144,8 +144,9 @@ util_socket_timeout(int fd, int option, int seconds)
 
 	tv.tv_sec = seconds;
 	tv.tv_usec = 0;
-	if ((fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_NONBLOCK) ||
-	    setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) == -1)
+	/* setsockopt first: on a pipe or terminal it is the only call */
+	if (setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) == -1 ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_NONBLOCK))
 		return -1;
 	return 0;
 }
