@@ -386,12 +386,22 @@ deliver_ctx_release(struct deliver_ctx *ctx)
 		ctx->m->release(ctx->keep);
 }
 
+/* deliver_ctx_release() for outbuf's before_write: no reply goes out
+ * while a mailbox is kept, which its lock's record relies on. */
+void
+deliver_ctx_let_go(void *ctx)
+{
+	deliver_ctx_release(ctx);
+}
+
 void
 deliver_ctx_free(struct deliver_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
 	deliver_ctx_release(ctx);
+	if (ctx->keep != NULL && ctx->m->close != NULL)
+		ctx->m->close(ctx->keep);
 	free(ctx->spill_path);
 	free(ctx->spill);
 	free(ctx->args);

@@ -28,6 +28,7 @@ struct deliver_ctx;
 
 struct deliver_ctx *deliver_ctx_new(const struct config *);
 void	deliver_ctx_release(struct deliver_ctx *);
+void	deliver_ctx_let_go(void *);
 void	deliver_ctx_free(struct deliver_ctx *);
 void	deliver_prepare(struct deliver_ctx *, const struct envelope *,
 	    struct spool *);

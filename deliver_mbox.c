@@ -9,9 +9,10 @@
  * A mailbox may stay open and locked after a delivery, in the keep
  * state the session's deliver_ctx holds, while the session has more
  * pipelined input to process: the next message to the same mailbox
- * skips open, both locks and two stats.  The session releases it
- * before smtpd writes to the client or waits for it, so no client can
- * keep a mailbox locked.
+ * skips open, both locks, two stats and the lock's record.  The
+ * session releases it before smtpd writes to the client or waits for
+ * it, so no client can keep a mailbox locked, and no message appended
+ * under it has been answered while it is held.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,24 +41,37 @@ struct mbox_tx {
 	struct mboxlock	 lock;	/* its dot-lock, if any */
 };
 
-/* Kept between messages: zeroed, it holds nothing. */
+/*
+ * Kept between messages: zeroed, it holds nothing.  The directory of
+ * the last mailbox stays open for the whole session (till mbox_close),
+ * so the next message into it skips walking its path component by
+ * component (util_open_dir: two system calls a component).
+ */
 struct mbox_keep {
 	int		 held;	/* tx is open and locked */
 	struct mbox_tx	 tx;
+	int		 has_dir;	/* dirfd is open on dir */
+	int		 dirfd;
+	char		 dir[4096];
+	struct mboxlock_rec rec;	/* the dot-lock's record file */
 };
 
 static const char *check_config(const char *);
 static enum reply_id check_rcpt(const char *);
-static int	open_mbox(const char *, int *, int *);
+static int	open_dir(const char *, struct mbox_keep *, int);
+static int	open_in(int, const char *, struct stat *);
+static int	open_mbox(const char *, struct mbox_keep *, int *, int *);
 static int	write_message(int, off_t, int, const struct method_copy *,
 		    off_t *);
 static int	is_same_file(const char *, const struct mbox_tx *);
 static int	take_kept(const char *, struct mbox_keep *, struct mbox_tx *);
-static struct deliver_result open_locked(const char *, struct mbox_tx *);
+static struct deliver_result open_locked(const char *, struct mbox_keep *,
+		    struct mbox_tx *);
 static struct deliver_result mbox_write(const struct method_copy *, void *);
 static void	mbox_undo(void *);
 static void	mbox_done(void *, void *);
 static void	mbox_release(void *);
+static void	mbox_close(void *);
 static void	unlock_and_close(struct mbox_tx *);
 
 const struct method method_mbox = {
@@ -71,23 +85,73 @@ const struct method method_mbox = {
 	.write = mbox_write,
 	.undo = mbox_undo,
 	.done = mbox_done,
-	.release = mbox_release
+	.release = mbox_release,
+	.close = mbox_close
 };
 
 /*
- * Open for appending, creating it 0600, and its directory into *dirfd
- * (for the dot-lock beside it).  Never follow a symlink, in the last
- * component or any directory on the way (util_open_dir(), as for a
- * Maildir), and refuse anything but a regular file with one link: a
- * hard link could point the append at a file outside the mail store.
+ * The directory dir, open: the kept one when it is dir's (unless
+ * fresh), else walked anew and kept (when keep is not NULL: then the
+ * keep owns it, the caller closes it only when keep is NULL).  It was
+ * walked without following a symlink; a component swapped for one
+ * since cannot lead the delivery elsewhere, as the descriptor stays on
+ * the directory checked.
  */
 static int
-open_mbox(const char *path, int *fdp, int *dirfd)
+open_dir(const char *dir, struct mbox_keep *keep, int fresh)
+{
+	int fd;
+
+	if (keep != NULL && keep->has_dir && !fresh &&
+	    strcmp(keep->dir, dir) == 0)
+		return keep->dirfd;
+	if ((fd = util_open_dir(dir, 0)) == -1 || keep == NULL)
+		return fd;
+	mboxlock_rec_drop(&keep->rec);	/* made with the old one */
+	if (keep->has_dir)
+		close(keep->dirfd);	/* another directory's */
+	keep->has_dir = 1;
+	keep->dirfd = fd;
+	util_strlcpy(keep->dir, dir, sizeof(keep->dir));
+	return fd;
+}
+
+/* base in dirfd, opened for appending (created 0600), and its status. */
+static int
+open_in(int dirfd, const char *base, struct stat *st)
+{
+	int fd, err;
+
+	/* read access too: we look at the last byte before appending */
+	fd = openat(dirfd, base, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (fd != -1 && fstat(fd, st) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Open for appending, creating it 0600, and its directory into *dirfd
+ * (for the dot-lock beside it; open_dir() says who closes it).  Never
+ * follow a symlink, in the last component or any directory on the way
+ * (util_open_dir(), as for a Maildir), and refuse anything but a
+ * regular file with one link: a hard link could point the append at a
+ * file outside the mail store.  Through a kept directory, path must
+ * still lead to the file opened (one lstat(2) instead of the walk);
+ * else the directory was removed or renamed, and the path is walked
+ * again.
+ */
+static int
+open_mbox(const char *path, struct mbox_keep *keep, int *fdp, int *dirfd)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/'), *base;
-	struct stat st;
-	int fd, err;
+	struct stat st, named;
+	int fd, err, kept;
 
 	if (slash == NULL) {
 		util_strlcpy(dir, ".", sizeof(dir));
@@ -101,20 +165,27 @@ open_mbox(const char *path, int *fdp, int *dirfd)
 		    (int)(slash - path), path);
 		base = slash + 1;
 	}
-	if ((*dirfd = util_open_dir(dir, 0)) == -1)
+	kept = keep != NULL && keep->has_dir && strcmp(keep->dir, dir) == 0;
+	if ((*dirfd = open_dir(dir, keep, 0)) == -1)
 		return -1;
-	/* read access too: we look at the last byte before appending */
-	fd = openat(*dirfd, base, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
-	if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_nlink == 1) {
+	fd = open_in(*dirfd, base, &st);
+	if (kept && (fd == -1 ? errno == ENOENT : lstat(path, &named) == -1 ||
+	    named.st_dev != st.st_dev || named.st_ino != st.st_ino)) {
+		if (fd != -1)
+			close(fd);
+		if ((*dirfd = open_dir(dir, keep, 1)) == -1)
+			return -1;
+		fd = open_in(*dirfd, base, &st);
+	}
+	if (fd != -1 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
 		*fdp = fd;
 		return 0;
 	}
 	err = fd == -1 ? errno : ELOOP;	/* ELOOP: a permanent mailbox error */
 	if (fd != -1)
 		close(fd);
-	close(*dirfd);
+	if (keep == NULL)
+		close(*dirfd);
 	*dirfd = -1;
 	errno = err;
 	return -1;
@@ -128,9 +199,20 @@ check_config(const char *path)
 	return NULL;
 }
 
+/*
+ * The session's keep, while it may hold a mailbox (one session a
+ * process): a recipient whose mailbox it holds locked is known to be a
+ * regular file, and mbox_write() checks it again.  One lstat(2) less
+ * for each pipelined message (docs/performance.md, case b).
+ */
+static const struct mbox_keep *holder;
+
 static enum reply_id
 check_rcpt(const char *path)
 {
+	if (holder != NULL && holder->held &&
+	    mboxlock_is_for(&holder->tx.lock, path))
+		return R_NONE;
 	return method_check_kind(path, 0);
 }
 
@@ -215,7 +297,7 @@ take_kept(const char *path, struct mbox_keep *keep, struct mbox_tx *tx)
  * On failure tx holds nothing.
  */
 static struct deliver_result
-open_locked(const char *path, struct mbox_tx *tx)
+open_locked(const char *path, struct mbox_keep *keep, struct mbox_tx *tx)
 {
 	struct stat st;
 	int err, dirfd, locked;
@@ -227,13 +309,15 @@ open_locked(const char *path, struct mbox_tx *tx)
 		log_warnx("mbox %s: a lock file's name, refused", path);
 		return method_outcome(DELIVER_PERM, R_MAILBOX_BAD);
 	}
-	if (open_mbox(path, &tx->fd, &dirfd) == -1) {
+	if (open_mbox(path, keep, &tx->fd, &dirfd) == -1) {
 		log_warn("mbox %s", path);
 		return method_outcome_errno(errno);
 	}
-	locked = mboxlock_take(&tx->lock, tx->fd, dirfd, path);
+	locked = mboxlock_take(&tx->lock, tx->fd, dirfd, path,
+	    keep != NULL ? &keep->rec : NULL);
 	err = errno;
-	close(dirfd);
+	if (keep == NULL)
+		close(dirfd);
 	errno = err;
 	if (locked == -1) {
 		err = errno;
@@ -270,12 +354,15 @@ mbox_write(const struct method_copy *c, void *txp)
 	int err;
 
 	if (take_kept(path, c->keep, tx)) {
+		/* the lock's record keeps the size it was taken at: no
+		 * reply has gone out since (the session lets the lock go
+		 * before it writes to the client), so a delivery killed
+		 * now is cut back to where the client last knew it */
 		tx->size = tx->end;
 		tx->end = -1;
-		mboxlock_record(&tx->lock, tx->size);
 		err = write_message(tx->fd, tx->size, 1, c, &tx->end);
 	} else {
-		r = open_locked(path, tx);
+		r = open_locked(path, c->keep, tx);
 		if (r.status != DELIVER_OK)
 			return r;
 		err = write_message(tx->fd, tx->size, 0, c, &tx->end);
@@ -317,6 +404,7 @@ mbox_done(void *txp, void *keepp)
 	if (keep != NULL && !keep->held && tx->fd != -1 && tx->end != -1) {
 		keep->tx = *tx;
 		keep->held = 1;
+		holder = keep;
 		tx->fd = -1;
 		mboxlock_init(&tx->lock);	/* the keep owns it now */
 		return;
@@ -333,6 +421,21 @@ mbox_release(void *keepp)
 	if (keep->held)
 		unlock_and_close(&keep->tx);
 	keep->held = 0;
+}
+
+/* The end of the session: close the kept directory too. */
+static void
+mbox_close(void *keepp)
+{
+	struct mbox_keep *keep = keepp;
+
+	mbox_release(keep);
+	if (holder == keep)
+		holder = NULL;	/* about to be freed */
+	mboxlock_rec_drop(&keep->rec);
+	if (keep->has_dir)
+		close(keep->dirfd);
+	keep->has_dir = 0;
 }
 
 /*

@@ -96,7 +96,8 @@ envelope_mail(const struct config *cfg, int esmtp, struct txn *t,
 	if (r == R_NONE && t->sender.utf8 && !t->smtputf8)
 		r = R_NEED_UTF8;	/* RFC 6531 3.4 */
 	if (r == R_NONE) {
-		snprintf(shown, size, "<%s>", t->sender.mailbox);
+		util_concat(shown, size, "<", t->sender.mailbox, ">",
+		    (const char *)NULL);
 		r = deliver_check_sender(cfg, &t->sender);
 	}
 	if (r != R_NONE) {
@@ -143,7 +144,7 @@ envelope_rcpt(const struct config *cfg, int esmtp, struct txn *t,
 		util_strlcpy(shown, addr_domain(&a), size);
 		return R_RELAY_DENIED;
 	}
-	snprintf(shown, size, "<%s>", a.mailbox);
+	util_concat(shown, size, "<", a.mailbox, ">", (const char *)NULL);
 	if ((r = lookup(cfg, &a)) != R_NONE ||
 	    (r = deliver_check_rcpt(cfg, &a)) != R_NONE)
 		return r;

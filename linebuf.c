@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,8 @@ linebuf_init(struct linebuf *lb, int fd, int timeout_s, struct outbuf *ob)
 	lb->rate_octets = 0;
 	lb->start = lb->end = 0;
 	lb->flush_first = ob;
+	lb->sock_timed = lb->timeout_ms > 0 && util_socket_timeout(fd,
+	    SO_RCVTIMEO, timeout_s) == 0;
 	lb->tap = NULL;
 	lb->tap_arg = NULL;
 }
@@ -101,19 +104,25 @@ fill(struct linebuf *lb, long long deadline)
 				return LINE_TIMEOUT;
 			wait = left > 0x7fffffffLL ? 0x7fffffff : (int)left;
 		}
-		pfd.fd = lb->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, wait) == -1) {
-			if (errno == EINTR)
-				continue;
-			return LINE_ERROR;
+		/* a whole timeout to wait, on a socket that bounds its
+		 * reads by it (SO_RCVTIMEO): read at once, no poll */
+		if (!lb->sock_timed || wait < lb->timeout_ms - 1) {
+			pfd.fd = lb->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, wait) == -1) {
+				if (errno == EINTR)
+					continue;
+				return LINE_ERROR;
+			}
+			if (pfd.revents == 0)
+				continue;	/* timed out: checked at the top */
 		}
-		if (pfd.revents == 0)
-			continue;	/* timed out: checked at the top */
+		/* a timed-out read fails with EAGAIN: seen at the top */
 		n = read(lb->fd, lb->buf + lb->end, sizeof(lb->buf) - lb->end);
 		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == EWOULDBLOCK)
 				continue;
 			return LINE_ERROR;
 		}
@@ -283,6 +292,7 @@ linebuf_restart(struct linebuf *lb, int fd)
 	lb->start = lb->end = 0;
 	lb->eof = 0;
 	lb->fd = fd;
+	lb->sock_timed = 0;	/* polled, whatever fd is */
 	return n;
 }
 
@@ -293,6 +303,12 @@ linebuf_has_line(const struct linebuf *lb)
 	return memchr(lb->buf + lb->start, '\n', lb->end - lb->start) != NULL;
 }
 
+/*
+ * On a socket the kernel bounds each wait of a send itself
+ * (SO_SNDTIMEO, POSIX), so a reply is one write(2), not a poll(2) and
+ * a write: a round trip of SMTP costs a system call less (case d,
+ * docs/performance.md).  Anything else (a pipe, a terminal) is polled.
+ */
 void
 outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 {
@@ -300,6 +316,9 @@ outbuf_init(struct outbuf *ob, int fd, int timeout_s)
 	ob->timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
 	ob->failed = 0;
 	ob->len = 0;
+	ob->before_write = NULL;
+	ob->sock_timed = timeout_s > 0 && util_socket_timeout(fd,
+	    SO_SNDTIMEO, timeout_s) == 0;
 }
 
 /*
@@ -320,12 +339,14 @@ write_bounded(struct outbuf *ob, const char *p, size_t n)
 	ssize_t w;
 	int r;
 
+	if (ob->before_write != NULL)
+		ob->before_write(ob->before_arg);
 	while (n > 0) {
 		deadline = util_now_ms() + ob->timeout_ms;
 		for (;;) {
 			long long left = deadline - util_now_ms();
 
-			if (ob->timeout_ms <= 0)
+			if (ob->timeout_ms <= 0 || ob->sock_timed)
 				break;
 			if (left <= 0) {
 				ob->failed = OUTBUF_STUCK;
@@ -343,8 +364,14 @@ write_bounded(struct outbuf *ob, const char *p, size_t n)
 				return -1;
 			}
 		}
-		k = ob->timeout_ms > 0 && n > PIPE_BUF ? PIPE_BUF : n;
+		k = ob->timeout_ms > 0 && !ob->sock_timed && n > PIPE_BUF ?
+		    PIPE_BUF : n;
 		if ((w = write(ob->fd, p, k)) == -1) {
+			if (ob->sock_timed &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				ob->failed = OUTBUF_STUCK;	/* timed out */
+				return -1;
+			}
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			ob->failed = OUTBUF_GONE;

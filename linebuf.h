@@ -37,6 +37,11 @@ enum line_status {
 struct outbuf {
 	int	 fd;
 	int	 timeout_ms;	/* per wait for room; <= 0 waits forever */
+	int	 sock_timed;	/* a socket whose sends time out alone */
+	/* called before anything is written (the session lets go of a
+	 * kept mailbox: deliver_mbox.c relies on it), or NULL */
+	void	(*before_write)(void *);
+	void	*before_arg;
 	int	 failed;	/* OUTBUF_*, 0 while writing works */
 	size_t	 len;
 	char	 buf[OUTBUF_SIZE];
@@ -51,6 +56,7 @@ struct linebuf {
 	unsigned long long rate_octets;	/* consumed since rate_start_ms */
 	size_t		 start, end;	/* unread bytes are buf[start..end) */
 	struct outbuf	*flush_first;	/* flushed before blocking reads */
+	int		 sock_timed;	/* a socket whose reads time out alone */
 	/* told every octet as it is consumed, in order (transcripts) */
 	void		(*tap)(void *, const char *, size_t);
 	void		*tap_arg;

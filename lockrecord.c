@@ -45,9 +45,8 @@ look_up_host(char *host, size_t size)
 
 /*
  * The host's name and our pid, each asked for once: a record is
- * written again before every message of a pipelined session
- * (mboxlock_record), and gethostname(2) and getpid(2) are a system
- * call each (docs/performance.md, case b).  No smtpd process that
+ * written for every lock taken, and gethostname(2) and getpid(2) are
+ * a system call each (docs/performance.md, case b).  No smtpd process that
  * locks a mailbox was forked after its first lock (the pipe child only
  * execs), so the pid stays its own.
  */

@@ -12,6 +12,7 @@
 
 static void	vlog(int, int, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
+static void	emit(int, int, const char *);
 
 static char	tag[32];	/* "smtpd[PID]" */
 static char	last[200];	/* the latest warning, for a learner */
@@ -59,10 +60,15 @@ escape(char *dst, size_t size, const char *src, const char *also)
 		return;
 	for (; *src != '\0' && o + 5 < size; src++) {
 		c = (unsigned char)*src;
-		if (c >= 32 && c < 127 && strchr(also, c) == NULL)
+		if (c >= 32 && c < 127 && (*also == '\0' ||
+		    strchr(also, c) == NULL))
 			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, size - o, "\\x%02X", c);
+		else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = "0123456789ABCDEF"[c >> 4];
+			dst[o++] = "0123456789ABCDEF"[c & 15];
+		}
 	}
 	dst[o] = '\0';
 }
@@ -74,10 +80,19 @@ escape(char *dst, size_t size, const char *src, const char *also)
 static void
 vlog(int prio, int err, const char *fmt, va_list ap)
 {
-	char msg[1024], line[4 * sizeof(msg) + 160];
-	int n;
+	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(prio, err, msg);
+}
+
+/* msg, already in words, as one line (vlog). */
+static void
+emit(int prio, int err, const char *msg)
+{
+	char line[4 * 1024 + 160];
+	int n;
+
 	escape(line, sizeof(line) - 160, msg, "");
 	if (err != 0) {
 		n = (int)strlen(line);
@@ -99,6 +114,20 @@ vlog(int prio, int err, const char *fmt, va_list ap)
 			    (size_t)n < sizeof(out) ? (size_t)n :
 			    sizeof(out) - 1);
 	}
+}
+
+/*
+ * A line made by the caller, as log_info("%s", text) would log it (cut
+ * at 1023 octets) without going through vsnprintf(3): the line of
+ * every message (txn.c, docs/performance.md).
+ */
+void
+log_info_text(const char *text)
+{
+	char msg[1024];
+
+	util_strlcpy(msg, text, sizeof(msg));
+	emit(LOG_INFO, 0, msg);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 void	log_open(int);
+void	log_info_text(const char *);
 void	log_info(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...)

@@ -20,8 +20,10 @@
  * So that no lock of ours is ever seen without its record, the record
  * is written first into ".P.lock.PID.HOST" beside it and then linked
  * to P.lock (link(2) fails if P.lock exists, as O_EXCL does).  A
- * process killed between the two leaves that file behind; it holds up
- * nobody, and the next smtpd to lock that mailbox removes it.
+ * session keeps that file (struct mboxlock_rec) between its locks of
+ * one mailbox and rewrites it in place, which it may since it is no
+ * lock then.  A process killed with it leaves it behind; it holds up
+ * nobody, and the next smtpd to lock a mailbox there removes it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +39,7 @@
 #include "lockrecord.h"
 #include "log.h"
 #include "mboxlock.h"
+#include "util.h"
 
 #define LOCK_WAIT_S	30	/* then 451 4.2.0 */
 #define DOTLOCK_STALE_S	300	/* an older PATH.lock is a dead locker's */
@@ -50,9 +53,12 @@ static int	set_lock(int, int);
 static int	wait_turn(time_t, long *);
 static void	on_lock_timer(int);
 static int	wait_fcntl(int, time_t);
-static int	take_dot(struct mboxlock *, int, int, const char *);
+static int	take_dot(struct mboxlock *, int, int, const char *,
+		    struct mboxlock_rec *);
 static int	take_by_link(struct mboxlock *, int, int, const char *,
-		    const char *);
+		    const char *, struct mboxlock_rec *);
+static int	reuse_record(struct mboxlock_rec *, int, const char *,
+		    const char *, int);
 static int	take_by_create(struct mboxlock *, int, int, const char *);
 static int	held(struct mboxlock *, int);
 
@@ -62,6 +68,7 @@ mboxlock_init(struct mboxlock *l)
 {
 	l->dotlocked = 0;
 	l->fd = -1;
+	l->fd_kept = l->rec_reused = 0;
 	l->record_len = 0;
 }
 
@@ -92,14 +99,18 @@ mboxlock_is_name(const char *path)
 	return n >= 5 && strcasecmp(path + n - 5, ".lock") == 0;
 }
 
-/* Whether l, set up by mboxlock_take(), is mailbox path's lock. */
+/*
+ * Whether l, set up by mboxlock_take(), is mailbox path's lock: l->path
+ * is path and ".lock" (compared in place, as lock_path() would make it:
+ * asked once a message).
+ */
 int
 mboxlock_is_for(const struct mboxlock *l, const char *path)
 {
-	char buf[sizeof(l->path)];
+	size_t n = strlen(path);
 
-	return lock_path(buf, sizeof(buf), path) == 0 &&
-	    strcmp(buf, l->path) == 0;
+	return n + 5 < sizeof(l->path) && strncmp(l->path, path, n) == 0 &&
+	    strcmp(l->path + n, ".lock") == 0;
 }
 
 /*
@@ -228,38 +239,120 @@ mboxlock_record(struct mboxlock *l, off_t size)
 
 
 /*
+ * Close the kept record file and remove its name, if there is one; one
+ * that is a lock now goes when the lock does.  The caller drops it
+ * before the directory descriptor it was made with (its token) closes.
+ */
+void
+mboxlock_rec_drop(struct mboxlock_rec *rec)
+{
+	if (rec == NULL || !rec->open)
+		return;
+	if (rec->busy) {
+		rec->stale = 1;
+		return;
+	}
+	close(rec->fd);
+	if (unlinkat(rec->dirfd, rec->name, 0) == -1 && errno != ENOENT)
+		log_warn("cannot remove record file %s", rec->name);
+	close(rec->dirfd);
+	rec->open = rec->stale = 0;
+}
+
+/* Keep rfd, the record file rname in dirfd, for the next lock. */
+static void
+keep_record(struct mboxlock_rec *rec, int rfd, int dirfd, const char *rname,
+    int len)
+{
+	struct stat st;
+
+	if (fstat(rfd, &st) == -1 ||
+	    (rec->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return;
+	rec->open = 1;
+	rec->busy = rec->stale = 0;
+	rec->fd = rfd;
+	rec->token = dirfd;
+	rec->len = len;
+	rec->dev = st.st_dev;
+	rec->ino = st.st_ino;
+	util_strlcpy(rec->name, rname, sizeof(rec->name));
+}
+
+/*
+ * The kept record file, with the record rewritten in place (never
+ * shorter: lockrecord_format() pads the size with zeros), when it is
+ * rname in dirfd: its fd, else -1.  It is no lock now (the last one
+ * was removed), so nobody reads it while it changes.
+ */
+static int
+reuse_record(struct mboxlock_rec *rec, int dirfd, const char *rname,
+    const char *record, int n)
+{
+	if (rec == NULL || !rec->open)
+		return -1;
+	if (rec->stale || rec->token != dirfd ||
+	    strcmp(rec->name, rname) != 0 ||
+	    pwrite(rec->fd, record, (size_t)n, 0) != n) {
+		mboxlock_rec_drop(rec);	/* another mailbox's, or unfit */
+		return -1;
+	}
+	rec->len = n;
+	return rec->fd;
+}
+
+/*
  * Take base (the lock's name in dirfd) for the mailbox open on fd by
  * linking a record file to it, so that the lock has its record from
  * the first instant: the lock's fd, or -1 with errno (EEXIST: held;
  * ENOSYS: the filesystem makes no hard links, take_by_create() must).
+ * With rec, the record file is kept (named, open) for the next lock.
  */
 static int
 take_by_link(struct mboxlock *l, int fd, int dirfd, const char *base,
-    const char *rname)
+    const char *rname, struct mboxlock_rec *rec)
 {
 	char record[RECORD_MAX + 32];
 	struct stat st;
-	int rfd, n, err;
+	int rfd, n, err, reused;
 
+	if (rec != NULL && rec->busy)
+		rec = NULL;	/* another lock of this transaction has it */
 	if (fstat(fd, &st) == -1)
 		return -1;
-	n = lockrecord_format(record, sizeof(record), st.st_size, 0);
+	n = lockrecord_format(record, sizeof(record), st.st_size,
+	    rec != NULL && rec->open ? rec->len : 0);
 	if (n == -1) {
 		errno = ENOSYS;
 		return -1;
 	}
-	rfd = lockrecord_create(dirfd, rname, record, n);
-	if (rfd == -1)
+	reused = (rfd = reuse_record(rec, dirfd, rname, record, n)) != -1;
+	if (!reused && (rfd = lockrecord_create(dirfd, rname, record, n)) ==
+	    -1)
 		return -1;
 	if (linkat(dirfd, rname, dirfd, base, 0) == -1) {
 		err = errno;
-		close(rfd);
-		unlinkat(dirfd, rname, 0);
 		/* EPERM from link(2): no hard links on this filesystem */
-		errno = err == EPERM || err == EMLINK ? ENOSYS : err;
+		err = err == EPERM || err == EMLINK ? ENOSYS : err;
+		if (reused && err == ENOSYS)
+			mboxlock_rec_drop(rec);
+		else if (!reused) {
+			close(rfd);
+			unlinkat(dirfd, rname, 0);
+		}
+		errno = err;
 		return -1;
 	}
-	if (unlinkat(dirfd, rname, 0) == -1)
+	if (rec != NULL && !reused)
+		keep_record(rec, rfd, dirfd, rname, n);
+	l->fd_kept = rec != NULL && rec->open && rec->fd == rfd;
+	l->rec_reused = reused;
+	if (l->fd_kept) {	/* held() need not ask */
+		rec->busy = 1;
+		l->rec = rec;
+		l->dev = rec->dev;
+		l->ino = rec->ino;
+	} else if (unlinkat(dirfd, rname, 0) == -1)
 		log_warn("cannot remove %s's record file", base);
 	l->record_len = n;
 	l->record_size = st.st_size;
@@ -277,6 +370,7 @@ take_by_create(struct mboxlock *l, int fd, int dirfd, const char *base)
 	struct stat st;
 	int lfd;
 
+	l->fd_kept = l->rec_reused = 0;
 	lfd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (lfd == -1)
@@ -299,6 +393,11 @@ held(struct mboxlock *l, int lfd)
 {
 	struct stat st;
 
+	if (l->fd_kept) {	/* its dev and ino are known */
+		l->dotlocked = 1;
+		l->fd = lfd;
+		return 0;
+	}
 	if (fstat(lfd, &st) == -1) {
 		close(lfd);
 		unlink(l->path);
@@ -320,7 +419,8 @@ held(struct mboxlock *l, int lfd)
  * another holds it, -1 on failure.
  */
 static int
-take_dot(struct mboxlock *l, int fd, int dirfd, const char *path)
+take_dot(struct mboxlock *l, int fd, int dirfd, const char *path,
+    struct mboxlock_rec *rec)
 {
 	char host[HOST_MAX + 1], rname[RECORD_NAME_SIZE];
 	const char *base;
@@ -334,12 +434,14 @@ take_dot(struct mboxlock *l, int fd, int dirfd, const char *path)
 	    lockrecord_name(rname, sizeof(rname), base, host) == 0;
 	for (;;) {
 		/* beside the mailbox, in the directory the caller reached */
-		lfd = by_link ? take_by_link(l, fd, dirfd, base, rname) :
+		lfd = by_link ? take_by_link(l, fd, dirfd, base, rname, rec) :
 		    take_by_create(l, fd, dirfd, base);
 		if (lfd != -1) {
 			if (held(l, lfd) == -1)
 				return -1;
-			lockrecord_sweep(dirfd);
+			/* a kept record file was made after a sweep here */
+			if (!l->rec_reused)
+				lockrecord_sweep(dirfd);
 			return 0;
 		}
 		if (by_link && errno == ENOSYS) {
@@ -435,7 +537,8 @@ wait_fcntl(int fd, time_t deadline)
  * of fd drops the fcntl lock, mboxlock_release() the dot-lock.
  */
 int
-mboxlock_take(struct mboxlock *l, int fd, int dirfd, const char *path)
+mboxlock_take(struct mboxlock *l, int fd, int dirfd, const char *path,
+    struct mboxlock_rec *rec)
 {
 	time_t deadline = time(NULL) + LOCK_WAIT_S;
 	long wait_ns = LOCK_POLL_MIN_NS;
@@ -444,7 +547,7 @@ mboxlock_take(struct mboxlock *l, int fd, int dirfd, const char *path)
 	for (;;) {
 		if (wait_fcntl(fd, deadline) == -1)
 			return -1;
-		if ((r = take_dot(l, fd, dirfd, path)) != 1)
+		if ((r = take_dot(l, fd, dirfd, path, rec)) != 1)
 			return r;
 		(void)set_lock(fd, F_UNLCK);
 		if (wait_turn(deadline, &wait_ns) == -1)
@@ -473,7 +576,13 @@ mboxlock_release(struct mboxlock *l, int fd)
 			mboxlock_record(l, st.st_size);
 	}
 	l->dotlocked = 0;
-	if (l->fd != -1)
+	if (l->fd != -1 && !l->fd_kept)
 		close(l->fd);
+	if (l->fd_kept) {	/* free for the next lock */
+		l->rec->busy = 0;
+		if (l->rec->stale)
+			mboxlock_rec_drop(l->rec);
+	}
 	l->fd = -1;
+	l->fd_kept = 0;
 }

@@ -120,6 +120,9 @@ struct method {
 	void		 (*undo)(void *);	/* tx; NULL: it cannot */
 	void		 (*done)(void *, void *);	/* tx, keep; or NULL */
 	void		 (*release)(void *);	/* keep; or NULL */
+	/* keep, at the session's end: release, and close what stays
+	 * open across waits (mbox: its directory); or NULL */
+	void		 (*close)(void *);
 };
 
 extern const struct method method_mbox;

@@ -115,9 +115,8 @@ static void	log_refused(const struct session *, const char *,
 		    const char *, enum reply_id);
 
 /*
- * Send one reply line (more: others follow), after letting go of a
- * kept mailbox if the writer must write to make room: the client may
- * make us wait.
+ * Send one reply line (more: others follow); a write to make room lets
+ * go of a kept mailbox first (s->out.before_write).
  */
 static void
 say_line(struct session *s, enum reply_id id, const char *arg, int more)
@@ -126,8 +125,6 @@ say_line(struct session *s, enum reply_id id, const char *arg, int more)
 	int n;
 
 	n = reply_format(line, sizeof(line), id, s->cfg->hostname, arg, more);
-	if ((size_t)n > outbuf_room(&s->out))
-		deliver_ctx_release(s->dctx);
 	outbuf_put(&s->out, line, (size_t)n);
 	transcript_server(s->transcript, line, (size_t)n);
 	s->last_code = reply_table[id].code;
@@ -219,6 +216,8 @@ session_open(const struct config *cfg, int in, int out)
 		free(s);
 		return NULL;
 	}
+	s->out.before_write = deliver_ctx_let_go;
+	s->out.before_arg = s->dctx;
 	if ((s->transcript = transcript_open(cfg)) != NULL) {
 		s->in.tap = transcript_client;
 		s->in.tap_arg = s->transcript;

@@ -67,13 +67,18 @@ template_expand(char *dst, size_t size, const char *template,
     const struct addr *rcpt)
 {
 	const char *p, *add;
-	char one[2] = { 0, 0 };
 	size_t o = 0, len;
 
 	for (p = template; *p != '\0'; p++) {
 		if (*p != '%') {
-			one[0] = *p;
-			add = one;
+			/* a literal run in one copy: a path is expanded
+			 * twice a message (docs/performance.md, case b) */
+			len = strcspn(p, "%");
+			if (o + len < size)
+				memcpy(dst + o, p, len);
+			o += len;
+			p += len - 1;
+			continue;
 		} else switch (*++p) {
 		case 'u':
 			add = n->local;

@@ -47,11 +47,11 @@ trace_received(char *buf, size_t size, const struct trace_hop *h)
 		    h->tls_cipher != NULL ? h->tls_cipher : "");
 	if (util_rfc5322_date(date, sizeof(date), h->when) == -1)
 		return -1;
-	return checked(snprintf(buf, size,
-	    "Received: from %s (%s)%s\n\tby %s (smtpd) with %s id %s%s%s%s;\n"
-	    "\t%s\n", helo, peer, using, h->host, h->with, h->id,
-	    h->rcpt != NULL ? "\n\tfor <" : "", h->rcpt != NULL ? h->rcpt : "",
-	    h->rcpt != NULL ? ">" : "", date), size);
+	return util_concat(buf, size, "Received: from ", helo, " (", peer, ")",
+	    using, "\n\tby ", h->host, " (smtpd) with ", h->with, " id ",
+	    h->id, h->rcpt != NULL ? "\n\tfor <" : "",
+	    h->rcpt != NULL ? h->rcpt : "", h->rcpt != NULL ? ">" : "",
+	    ";\n\t", date, "\n", (const char *)NULL);
 }
 
 /*
@@ -83,22 +83,31 @@ from_line_name(char who[ADDR_MAILBOX_MAX + 1], const char *sender)
 int
 trace_from_line(char *buf, size_t size, const char *sender, time_t when)
 {
-	char date[64], who[ADDR_MAILBOX_MAX + 1];
+	static char date[64];	/* the last second's, as util_rfc5322_date */
+	static time_t date_t;
+	static int known;
+	char who[ADDR_MAILBOX_MAX + 1];
 	struct tm tm;
 
-	if (localtime_r(&when, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
-		return -1;
+	if (!known || when != date_t) {
+		known = 0;
+		if (localtime_r(&when, &tm) == NULL || strftime(date,
+		    sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+			return -1;
+		date_t = when;
+		known = 1;
+	}
 	from_line_name(who, *sender == '\0' ? "MAILER-DAEMON" : sender);
-	return checked(snprintf(buf, size, "From %s %s\n", who, date), size);
+	return util_concat(buf, size, "From ", who, " ", date, "\n",
+	    (const char *)NULL);
 }
 
 /* The envelope sender as delivery found it (RFC 5321 4.4). */
 int
 trace_return_path(char *buf, size_t size, const char *sender)
 {
-	return checked(snprintf(buf, size, "Return-Path: <%s>\n", sender),
-	    size);
+	return util_concat(buf, size, "Return-Path: <", sender, ">\n",
+	    (const char *)NULL);
 }
 
 /* The recipient the copy was delivered for (qmail's convention). */

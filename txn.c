@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "txn.h"
+#include "util.h"
 
 /* Forget sender and recipients, keeping the memory for the next one. */
 void
@@ -71,6 +72,19 @@ txn_add_rcpt(struct txn *t, const struct addr *a, int lmtp)
 	return 0;
 }
 
+/* v in decimal in buf (24 octets hold any); buf. */
+static const char *
+decimal(char buf[24], unsigned long long v)
+{
+	char *p = buf + 23;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	return p;
+}
+
 /*
  * One line per transaction (LOG_MAIL): id, sender, recipients, size,
  * outcome.  Addresses go through log_field(): a quoted local part may
@@ -80,22 +94,25 @@ void
 txn_log(const struct txn *t, unsigned long long size, const char *outcome)
 {
 	char to[1400], from[4 * ADDR_MAILBOX_MAX + 1];
-	char one[4 * ADDR_MAILBOX_MAX + 1];
+	char one[4 * ADDR_MAILBOX_MAX + 1], line[1024], nrcpt[24], octets[24];
 	size_t i, o = 0;
 	int n;
 
 	to[0] = '\0';
 	for (i = 0; i < t->nrcpts && o < sizeof(to) - 1; i++) {
 		log_field(one, sizeof(one), t->rcpts[i].mailbox);
-		n = snprintf(to + o, sizeof(to) - o, "%s<%s>", i ? "," : "",
-		    one);
-		if (n < 0 || (size_t)n >= sizeof(to) - o) {
+		n = util_concat(to + o, sizeof(to) - o, i ? "," : "", "<", one,
+		    ">", (const char *)NULL);
+		if (n < 0) {
 			to[o] = '\0';
 			break;	/* the list is cut short; nrcpt says so */
 		}
 		o += (size_t)n;
 	}
 	log_field(from, sizeof(from), t->sender.mailbox);
-	log_info("id=%s from=<%s> to=%s nrcpt=%zu size=%llu: %s", t->id, from,
-	    to, t->nrcpts, size, outcome);
+	/* "id=%s from=<%s> to=%s nrcpt=%zu size=%llu: %s", by hand */
+	util_concat(line, sizeof(line), "id=", t->id, " from=<", from, "> to=",
+	    to, " nrcpt=", decimal(nrcpt, t->nrcpts), " size=",
+	    decimal(octets, size), ": ", outcome, (const char *)NULL);
+	log_info_text(line);
 }

@@ -31,26 +31,42 @@ enum {
 	DS_MID_CR	/* CR inside a line */
 };
 
-static size_t	plain_run(const char *, size_t, int);
+#define NUL_AHEAD	4096	/* octets looked at for NUL in one scan */
+
+static size_t	plain_run(const char *, size_t, size_t, size_t *);
 
 /*
- * How many octets at p are plain text: neither CR, LF nor NUL (with
- * no_nul, the caller knows there is no NUL).  memchr() passes (the C
- * library's vectorised scan) instead of a loop over octets: this is
- * the inner loop for every byte of every message.
+ * How many octets at in + i (of n) are plain text: neither CR, LF nor
+ * NUL.  memchr() passes (the C library's vectorised scan) instead of a
+ * loop over octets: this is the inner loop for every byte of every
+ * message.  in[0..*clean) is known to hold no NUL; a line that runs
+ * past it moves it on by a scan of NUL_AHEAD octets more, so a large
+ * message is scanned for NUL in big pieces, not a line at a time, and a
+ * small one is not scanned through the rest of the buffer, which may
+ * hold many more pipelined messages (docs/performance.md, case b).
  */
 static size_t
-plain_run(const char *p, size_t n, int no_nul)
+plain_run(const char *in, size_t i, size_t n, size_t *clean)
 {
-	const char *stop;
+	const char *p = in + i, *stop;
+	size_t len = n - i, end;
 
-	if ((stop = memchr(p, '\n', n)) != NULL)
-		n = (size_t)(stop - p);
-	if ((stop = memchr(p, '\r', n)) != NULL)
-		n = (size_t)(stop - p);
-	if (!no_nul && (stop = memchr(p, '\0', n)) != NULL)
-		n = (size_t)(stop - p);
-	return n;
+	if ((stop = memchr(p, '\n', len)) != NULL)
+		len = (size_t)(stop - p);
+	if ((stop = memchr(p, '\r', len)) != NULL)
+		len = (size_t)(stop - p);
+	if (i + len > *clean) {
+		if (*clean < i)
+			*clean = i;	/* past a NUL just taken */
+		end = n - (i + len) > NUL_AHEAD ? i + len + NUL_AHEAD : n;
+		if ((stop = memchr(in + *clean, '\0', end - *clean)) != NULL) {
+			*clean = (size_t)(stop - in);
+			if (i + len > *clean)
+				len = *clean - i;
+		} else
+			*clean = end;
+	}
+	return len;
 }
 
 void
@@ -72,11 +88,8 @@ size_t
 unstuff_feed(struct unstuff *ds, const char *in, size_t n, char *out,
     size_t *outlen, int *done)
 {
-	size_t i = 0, o = 0, run;
+	size_t i = 0, o = 0, run, clean = 0;
 	char c;
-	/* one scan of the whole input for NUL, not one a line: about 5%
-	 * of smtpd's CPU time for a large message (docs/performance.md) */
-	int no_nul = memchr(in, '\0', n) == NULL;
 
 	*done = 0;
 	while (i < n) {
@@ -118,7 +131,7 @@ unstuff_feed(struct unstuff *ds, const char *in, size_t n, char *out,
 			 * the states (about 9% of the instructions for a
 			 * large message, docs/performance.md) */
 			for (;;) {
-				run = plain_run(in + i, n - i, no_nul);
+				run = plain_run(in, i, n, &clean);
 				memcpy(out + o, in + i, run);
 				o += run;
 				i += run;

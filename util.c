@@ -10,10 +10,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,17 +24,29 @@
 
 #define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
+/*
+ * The tests' fixed clock, SMTPD_FAKE_TIME, read at the first call only:
+ * getenv(3) walks the whole environment, and the clock is asked for
+ * several times a message (docs/performance.md, case b).
+ */
 static int
 fake_time(time_t *t)
 {
-	const char *s = getenv("SMTPD_FAKE_TIME");
+	static int known;	/* 0: not read yet, 1: set, -1: not set */
+	static long long v;
+	const char *s;
 	char *end;
-	long long v;
 
-	if (s == NULL || *s == '\0')
-		return 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < 0)
+	if (known == 0) {
+		s = getenv("SMTPD_FAKE_TIME");
+		known = -1;
+		if (s != NULL && *s != '\0') {
+			v = strtoll(s, &end, 10);
+			if (*end == '\0' && v >= 0)
+				known = 1;
+		}
+	}
+	if (known == -1)
 		return 0;
 	*t = (time_t)v;
 	return 1;
@@ -56,8 +71,12 @@ util_make_id(char *buf, size_t size)
 {
 	static unsigned int counter;
 	static unsigned long own_pid;	/* one getpid(2) per session */
+	static const char hex[] = "0123456789ABCDEF";
+	char id[16 + 5 + 4 + 1];
 	unsigned long pid;
+	size_t o = 0;
 	time_t t;
+	int k;
 
 	if (fake_time(&t))
 		pid = 0;
@@ -67,8 +86,69 @@ util_make_id(char *buf, size_t size)
 			own_pid = (unsigned long)getpid();
 		pid = own_pid;
 	}
-	snprintf(buf, size, "%llX%05lX%04X", (unsigned long long)t,
-	    pid & 0xfffffUL, ++counter & 0xffffU);
+	/* "%llX%05lX%04X" by hand: one a message (docs/performance.md) */
+	for (k = 60; k > 0 && ((unsigned long long)t >> k) == 0; k -= 4)
+		continue;
+	for (; k >= 0; k -= 4)
+		id[o++] = hex[((unsigned long long)t >> k) & 15];
+	for (k = 16; k >= 0; k -= 4)
+		id[o++] = hex[(pid >> k) & 15];
+	counter++;
+	for (k = 12; k >= 0; k -= 4)
+		id[o++] = hex[(counter >> k) & 15];
+	id[o] = '\0';
+	util_strlcpy(buf, id, size);
+}
+
+/*
+ * The strings given, up to a NULL, one after another in buf: their
+ * length, or -1 when they did not fit (buf then holds what did).  For
+ * the lines of every message, where snprintf(3) with only %s costs
+ * several times the copying (docs/performance.md, case b).
+ */
+int
+util_concat(char *buf, size_t size, ...)
+{
+	va_list ap;
+	const char *p;
+	size_t o = 0, n;
+	int cut = 0;
+
+	if (size == 0)
+		return -1;
+	va_start(ap, size);
+	while ((p = va_arg(ap, const char *)) != NULL && !cut) {
+		n = strlen(p);
+		if (n > size - 1 - o) {
+			n = size - 1 - o;
+			cut = 1;
+		}
+		memcpy(buf + o, p, n);
+		o += n;
+	}
+	va_end(ap);
+	buf[o] = '\0';
+	return cut ? -1 : (int)o;
+}
+
+/*
+ * Have the kernel bound each wait of a send or receive (SO_SNDTIMEO,
+ * SO_RCVTIMEO) on fd to seconds: 0, or -1 when fd is no socket or is
+ * non-blocking (whose waits a timeout would not bound but end).
+ */
+int
+util_socket_timeout(int fd, int option, int seconds)
+{
+	struct timeval tv;
+	int fl;
+
+	tv.tv_sec = seconds;
+	tv.tv_usec = 0;
+	/* setsockopt first: on a pipe or terminal it is the only call */
+	if (setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)) == -1 ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_NONBLOCK))
+		return -1;
+	return 0;
 }
 
 /* Copy with truncation; returns -1 if src did not fit. */
@@ -88,16 +168,29 @@ util_strlcpy(char *dst, const char *src, size_t size)
 	return 0;
 }
 
-/* RFC 5322 3.3 date-time in local time, e.g. "Mon, 23 Nov 2026 19:29:20 +0000". */
+/*
+ * RFC 5322 3.3 date-time in local time, e.g. "Mon, 23 Nov 2026 19:29:20
+ * +0000".  The last second's text is kept: the messages of a pipelined
+ * session mostly share one, and localtime_r(3) with strftime(3) cost
+ * some 2,000 instructions (docs/performance.md, case b).
+ */
 int
 util_rfc5322_date(char *buf, size_t size, time_t t)
 {
+	static char last[64];
+	static time_t last_t;
+	static int known;
 	struct tm tm;
 
-	if (localtime_r(&t, &tm) == NULL)
-		return -1;
-	return strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0 ?
-	    -1 : 0;
+	if (!known || t != last_t) {
+		known = 0;
+		if (localtime_r(&t, &tm) == NULL || strftime(last,
+		    sizeof(last), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+			return -1;
+		last_t = t;
+		known = 1;
+	}
+	return util_strlcpy(buf, last, size);
 }
 
 /* Case folding that no locale can change: A-Z only. */

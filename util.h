@@ -13,6 +13,8 @@
 
 time_t	util_now(void);
 void	util_make_id(char *, size_t);
+int	util_concat(char *, size_t, ...);
+int	util_socket_timeout(int, int, int);
 int	util_strlcpy(char *, const char *, size_t);
 int	util_rfc5322_date(char *, size_t, time_t);
 char	util_ascii_lower(char);

@@ -370,6 +370,58 @@ START_TEST(test_peek_consume)
 }
 END_TEST
 
+/* before_write's record: how often, and how much was out by then. */
+static int	hook_calls;
+static size_t	hook_seen;
+static int	hook_fd = -1;
+
+static void
+note_write(void *arg)
+{
+	char got[2 * OUTBUF_SIZE];
+
+	(void)arg;
+	hook_calls++;
+	hook_seen += drain(hook_fd, got, sizeof(got));
+}
+
+/*
+ * before_write runs before every write to the client, and before any
+ * of its octets are out (the session lets a kept mailbox go there:
+ * its lock record relies on no reply leaving while it is held); not
+ * for puts that only fill the buffer.
+ */
+START_TEST(test_outbuf_before_write)
+{
+	static char big[OUTBUF_SIZE];
+	char got[2 * OUTBUF_SIZE];
+	int fds[2];
+
+	make_pipe(fds);
+	ck_assert_int_eq(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+	hook_fd = fds[0];
+	hook_calls = 0;
+	hook_seen = 0;
+	outbuf_init(&ob, fds[1], 5);
+	ob.before_write = note_write;
+	outbuf_put(&ob, "250 one\r\n", 9);
+	ck_assert_int_eq(hook_calls, 0);
+	memset(big, 'a', sizeof(big));
+	outbuf_put(&ob, big, sizeof(big) - 4);	/* makes room: writes */
+	ck_assert_int_eq(hook_calls, 1);
+	ck_assert_uint_eq(hook_seen, 0);
+	ck_assert_int_eq(outbuf_flush(&ob), 0);
+	ck_assert_int_eq(hook_calls, 2);
+	ck_assert_uint_eq(drain(fds[0], got, sizeof(got)) + hook_seen,
+	    9 + sizeof(big) - 4);
+	ck_assert_int_eq(outbuf_flush(&ob), 0);	/* nothing to write */
+	ck_assert_int_eq(hook_calls, 2);
+	hook_fd = -1;
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 START_TEST(test_outbuf_batching)
 {
 	static char big[OUTBUF_SIZE + 904], got[2 * OUTBUF_SIZE];
@@ -528,6 +580,7 @@ linebuf_suite(void)
 	suite_add_tcase(s, tt);
 	tcase_set_timeout(to, TEST_TIMEOUT);
 	tcase_add_test(to, test_outbuf_batching);
+	tcase_add_test(to, test_outbuf_before_write);
 	tcase_add_test(to, test_outbuf_flush_before_read);
 	tcase_add_test(to, test_outbuf_client_gone);
 	tcase_add_test(to, test_has_line_and_room);

@@ -26,7 +26,7 @@ static int	skipped;	/* tests test_skip() left out */
 
 /*
  * The clock and zone every test sees, so dates and message ids are
- * fixed (util.c reads SMTPD_FAKE_TIME at each call).
+ * fixed (util.c reads SMTPD_FAKE_TIME at its first call, after this).
  */
 void
 test_env(void)

@@ -68,6 +68,7 @@ static void	deliver_kept_limited(void *, int *);
 static const char	*swap_path;
 static int		 swap_done, swap_looks, swap_intact;
 static ino_t		 swap_ino;
+static unsigned		 box_looks;	/* lstat(2)s of mbox_path */
 
 int
 lstat(const char *restrict path, struct stat *restrict st)
@@ -76,6 +77,8 @@ lstat(const char *restrict path, struct stat *restrict st)
 	int r = fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
 	int fd;
 
+	if (mbox_path != NULL && strcmp(path, mbox_path) == 0)
+		box_looks++;
 	if (swap_path == NULL || strcmp(path, swap_path) != 0)
 		return r;
 	if (!swap_done && r == 0 && time(NULL) - st->st_mtime > 300) {
@@ -187,7 +190,7 @@ keep_off(void)
 {
 	if (keep == NULL)
 		return;
-	method_mbox.release(keep);
+	method_mbox.close(keep);
 	free(keep);
 	keep = NULL;
 }
@@ -636,6 +639,40 @@ START_TEST(test_kept_between_messages)
 END_TEST
 
 /*
+ * The session keeps the mailbox's directory open between messages
+ * (deliver_mbox.c: open_dir), but the path still decides: with the
+ * directory renamed away and a new one made under its name, the next
+ * message goes into the new one, and the old mailbox is left as it was.
+ */
+START_TEST(test_kept_directory_moved)
+{
+	char *sub = test_path(dir, "box"), *old = test_path(dir, "old");
+	char *path = test_path(sub, "mbox"), *moved = test_path(old, "mbox");
+	char *one, *two;
+	size_t len, len2;
+
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	keep_on();
+	ck_assert_int_eq(deliver_body(path, "one\n", 4).status, DELIVER_OK);
+	method_mbox.release(keep);	/* as when the session waits */
+	ck_assert_int_eq(rename(sub, old), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(deliver_body(path, "two\n", 4).status, DELIVER_OK);
+	keep_off();
+	one = expected("", 0, "one\n", 4, &len);
+	two = expected("", 0, "two\n", 4, &len2);
+	expect_file(moved, one, len);
+	expect_file(path, two, len2);
+	free(two);
+	free(one);
+	free(moved);
+	free(path);
+	free(old);
+	free(sub);
+}
+END_TEST
+
+/*
  * A kept mailbox that someone who ignores the locks renamed away is
  * not written to again: the next message goes to a new file under the
  * mailbox's name, and the renamed file keeps only the first.
@@ -966,14 +1003,15 @@ START_TEST(test_live_holder_waits)
 END_TEST
 
 /*
- * The lock records the size before each append, kept or not: read
- * while the mailbox is kept after one message, then after two.
+ * The lock records the size from before the first append under it,
+ * kept across pipelined messages whose replies have not gone out yet:
+ * read while the mailbox is kept after one message, then after two.
  */
 START_TEST(test_lock_record)
 {
 	char host[256], want[400];
-	size_t len, one;
-	char *got, *exp;
+	size_t len;
+	char *got;
 
 	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
 	host[sizeof(host) - 1] = '\0';
@@ -986,14 +1024,11 @@ START_TEST(test_lock_record)
 	snprintf(want, sizeof(want), "%ld %s 4\n", (long)getpid(), host);
 	ASSERT_BYTES(got, len, want, strlen(want));
 	free(got);
-	exp = expected("old\n", 4, "a\n", 2, &one);
-	free(exp);
 	ck_assert_int_eq(deliver_body(mbox_path, "b\n", 2).status,
 	    DELIVER_OK);
 	got = test_read_file(lock_path, &len);
 	ck_assert_ptr_nonnull(got);
-	snprintf(want, sizeof(want), "%ld %s %zu\n", (long)getpid(), host,
-	    one);
+	snprintf(want, sizeof(want), "%ld %s 4\n", (long)getpid(), host);
 	ASSERT_BYTES(got, len, want, strlen(want));
 	free(got);
 	keep_off();
@@ -1059,6 +1094,72 @@ START_TEST(test_dead_record_files_swept)
 	ck_assert(in_dir(live));
 	ck_assert(in_dir(other));
 	ck_assert(in_dir(link));
+}
+END_TEST
+
+/*
+ * RCPT to the mailbox the session holds locked needs no look at it
+ * (deliver_mbox.c: holder); once it is let go, it is looked at again.
+ */
+START_TEST(test_rcpt_to_held_mailbox)
+{
+	unsigned looks;
+
+	keep_on();
+	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
+	    DELIVER_OK);
+	looks = box_looks;
+	ck_assert_int_eq(method_mbox.check_rcpt(mbox_path), R_NONE);
+	ck_assert_uint_eq(box_looks, looks);
+	method_mbox.release(keep);
+	ck_assert_int_eq(method_mbox.check_rcpt(mbox_path), R_NONE);
+	ck_assert_uint_eq(box_looks, looks + 1);
+}
+END_TEST
+
+/*
+ * A session keeps its record file between locks of one mailbox
+ * (mboxlock.c: struct mboxlock_rec): named and holding the last record
+ * while the mailbox is let go, linked as the lock again for the next
+ * message with the new size written in place, and removed when the
+ * session ends.
+ */
+START_TEST(test_kept_record_file)
+{
+	char host[256], rname[300], want[400];
+	struct stat lk, rf;
+	size_t len, one;
+	char *got, *exp;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(rname, sizeof(rname), ".mbox.lock.%ld.%s", (long)getpid(),
+	    host);
+	test_write_file(mbox_path, "old\n", 4);
+	keep_on();
+	ck_assert_int_eq(deliver_body(mbox_path, "a\n", 2).status,
+	    DELIVER_OK);
+	method_mbox.release(keep);	/* as when the session waits */
+	expect_no_lock();
+	ck_assert(in_dir(rname));
+	ck_assert_int_eq(deliver_body(mbox_path, "b\n", 2).status,
+	    DELIVER_OK);
+	ck_assert_int_eq(lstat(lock_path, &lk), 0);
+	got = test_path(dir, rname);
+	ck_assert_int_eq(lstat(got, &rf), 0);
+	free(got);
+	ck_assert(lk.st_ino == rf.st_ino && lk.st_nlink == 2);
+	exp = expected("old\n", 4, "a\n", 2, &one);
+	free(exp);
+	got = test_read_file(lock_path, &len);
+	ck_assert_ptr_nonnull(got);
+	snprintf(want, sizeof(want), "%ld %s %zu\n", (long)getpid(), host,
+	    one);
+	ASSERT_BYTES(got, len, want, strlen(want));
+	free(got);
+	keep_off();
+	expect_no_lock();
+	ck_assert(!in_dir(rname));
 }
 END_TEST
 
@@ -1172,9 +1273,12 @@ mbox_suite(void)
 	tcase_add_test(tl, test_live_holder_waits);
 	tcase_add_test(tl, test_lock_record);
 	tcase_add_test(tl, test_dead_record_files_swept);
+	tcase_add_test(tl, test_kept_record_file);
+	tcase_add_test(tl, test_rcpt_to_held_mailbox);
 	tcase_add_test(tl, test_fresh_lock_waits);
 	tcase_add_test(tl, test_fcntl_lock_waits);
 	tcase_add_test(tl, test_kept_between_messages);
+	tcase_add_test(tl, test_kept_directory_moved);
 	tcase_add_test(tl, test_kept_replaced);
 	tcase_add_test(tl, test_busy_lock_waits_in_kernel);
 	tcase_add_test(tl, test_kept_released_for_another);

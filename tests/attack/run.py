@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import stat
 import sys
 import tempfile
@@ -658,6 +659,97 @@ def deaf_client(sb):
     if len(r.out) > 1 << 20:
         raise Fail("%d octets of replies through a full pipe" % len(r.out))
     expect("stored", store_files(sb), [])
+
+
+@case
+def deaf_socket_client(sb):
+    """deaf_client on a socket, as under inetd or tcpserver: there the
+    kernel bounds each send (SO_SNDTIMEO, linebuf.c) instead of poll(2),
+    and smtpd still ends the session after -t once the socket is full."""
+    ours, theirs = socket.socketpair()
+    env = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "TMPDIR": sb.tmp}
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(sb.cwd)
+            fd = theirs.fileno()
+            os.dup2(fd, 0)
+            os.dup2(fd, 1)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.execve(SMTPD, [SMTPD, "-n", "mx.example.org", "-t", "2",
+                              "mbox", sb.store + "/%u"], env)
+        finally:
+            os._exit(127)
+    theirs.close()
+    ours.settimeout(1)
+    sent = 0
+    try:   # fill both ways: our send buffer and smtpd's replies
+        while sent < 100 << 20 and time.monotonic() - t0 < 25:
+            try:
+                sent += ours.send(b"HELP\r\n" * 1000)
+            except socket.timeout:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    pid = 0
+                    break
+    except OSError:
+        pass   # smtpd gone: the socket is closed
+    while pid and os.waitpid(pid, os.WNOHANG)[0] != pid:
+        if time.monotonic() - t0 > 20:
+            os.kill(pid, 9)   # stuck in write(2): the failure looked for
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.1)
+    seconds = time.monotonic() - t0
+    ours.close()
+    if not 1.9 < seconds < 10:
+        raise Fail("ended after %.1f s" % seconds)
+    expect("stored", store_files(sb), [])
+
+
+@case
+def silent_socket_client(sb):
+    """A client on a socket that connects and says nothing, then one that
+    stops half way through a command: a socket's reads are bounded by
+    the kernel (SO_RCVTIMEO, linebuf.c) instead of poll(2), and smtpd
+    still answers 421 and ends after -t."""
+    for said in (b"", b"EHLO c.exa"):
+        ours, theirs = socket.socketpair()
+        env = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "TMPDIR": sb.tmp}
+        t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.chdir(sb.cwd)
+                fd = theirs.fileno()
+                os.dup2(fd, 0)
+                os.dup2(fd, 1)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                os.execve(SMTPD, [SMTPD, "-n", "mx.example.org", "-t",
+                                  "2", "mbox", sb.store + "/%u"], env)
+            finally:
+                os._exit(127)
+        theirs.close()
+        ours.sendall(said)
+        ours.settimeout(20)
+        got = b""
+        try:
+            while True:
+                b = ours.recv(65536)
+                if not b:
+                    break
+                got += b
+        except socket.timeout:
+            os.kill(pid, 9)   # still waiting: the failure looked for
+        os.waitpid(pid, 0)
+        seconds = time.monotonic() - t0
+        ours.close()
+        if not 1.9 < seconds < 10:
+            raise Fail("%r: ended after %.1f s" % (said, seconds))
+        expect("%r: the last reply" % said, got.splitlines()[-1][:4],
+               b"421 ")
 
 
 @case
