@@ -79,7 +79,8 @@ template_expand(char *dst, size_t size, const char *template,
 			o += len;
 			p += len - 1;
 			continue;
-		} else switch (*++p) {
+		}
+		switch (*++p) {
 		case 'u':
 			add = n->local;
 			break;
