@@ -83,20 +83,12 @@ from_line_name(char who[ADDR_MAILBOX_MAX + 1], const char *sender)
 int
 trace_from_line(char *buf, size_t size, const char *sender, time_t when)
 {
-	static char date[64];	/* the last second's, as util_rfc5322_date */
-	static time_t date_t;
-	static int known;
+	static struct util_date last;	/* the last second's */
+	const char *date = util_date_cached(&last, when, UTIL_DATE_ASCTIME);
 	char who[ADDR_MAILBOX_MAX + 1];
-	struct tm tm;
 
-	if (!known || when != date_t) {
-		known = 0;
-		if (localtime_r(&when, &tm) == NULL || strftime(date,
-		    sizeof(date), "%a %b %e %H:%M:%S %Y", &tm) == 0)
-			return -1;
-		date_t = when;
-		known = 1;
-	}
+	if (date == NULL)
+		return -1;
 	from_line_name(who, *sender == '\0' ? "MAILER-DAEMON" : sender);
 	return util_concat(buf, size, "From ", who, " ", date, "\n",
 	    (const char *)NULL);

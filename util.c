@@ -169,28 +169,45 @@ util_strlcpy(char *dst, const char *src, size_t size)
 }
 
 /*
- * RFC 5322 3.3 date-time in local time, e.g. "Mon, 23 Nov 2026 19:29:20
- * +0000".  The last second's text is kept: the messages of a pipelined
- * session mostly share one, and localtime_r(3) with strftime(3) cost
- * some 2,000 instructions (docs/performance.md, case b).
+ * t in local time, in the RFC 5322 3.3 form ("Mon, 23 Nov 2026
+ * 19:29:20 +0000") or the asctime form of an mbox From_ line ("Mon Nov
+ * 23 19:29:20 2026"), kept in c: the messages of a pipelined session
+ * mostly share one second, and localtime_r(3) with strftime(3) cost
+ * some 2,000 instructions (docs/performance.md, case b).  NULL when t
+ * cannot be formatted.
  */
+const char *
+util_date_cached(struct util_date *c, time_t t, enum util_date_form form)
+{
+	struct tm tm;
+	size_t n;
+
+	if (!c->known || t != c->t) {
+		c->known = 0;
+		if (localtime_r(&t, &tm) == NULL)
+			return NULL;
+		if (form == UTIL_DATE_RFC5322)
+			n = strftime(c->text, sizeof(c->text),
+			    "%a, %d %b %Y %H:%M:%S %z", &tm);
+		else
+			n = strftime(c->text, sizeof(c->text),
+			    "%a %b %e %H:%M:%S %Y", &tm);
+		if (n == 0)
+			return NULL;
+		c->t = t;
+		c->known = 1;
+	}
+	return c->text;
+}
+
+/* RFC 5322 3.3 date-time in local time, into buf. */
 int
 util_rfc5322_date(char *buf, size_t size, time_t t)
 {
-	static char last[64];
-	static time_t last_t;
-	static int known;
-	struct tm tm;
+	static struct util_date last;
+	const char *text = util_date_cached(&last, t, UTIL_DATE_RFC5322);
 
-	if (!known || t != last_t) {
-		known = 0;
-		if (localtime_r(&t, &tm) == NULL || strftime(last,
-		    sizeof(last), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-			return -1;
-		last_t = t;
-		known = 1;
-	}
-	return util_strlcpy(buf, last, size);
+	return text == NULL ? -1 : util_strlcpy(buf, text, size);
 }
 
 /* Case folding that no locale can change: A-Z only. */

@@ -16,6 +16,17 @@ void	util_make_id(char *, size_t);
 int	util_concat(char *, size_t, ...);
 int	util_socket_timeout(int, int, int);
 int	util_strlcpy(char *, const char *, size_t);
+/* A formatted date, kept for the next call with the same second. */
+struct util_date {
+	char	 text[64];
+	time_t	 t;
+	int	 known;
+};
+
+enum util_date_form { UTIL_DATE_RFC5322, UTIL_DATE_ASCTIME };
+
+const char *util_date_cached(struct util_date *, time_t,
+	    enum util_date_form);
 int	util_rfc5322_date(char *, size_t, time_t);
 char	util_ascii_lower(char);
 int	util_write_all(int, const char *, size_t);
