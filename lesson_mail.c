@@ -28,6 +28,7 @@ struct mail_fields {
 
 static size_t	read_line(FILE *, char *, size_t);
 static off_t	message_start(FILE *, off_t);
+static FILE	*open_message(const struct lesson_copy *, off_t *);
 static size_t	utf8_char(const unsigned char *);
 static void	field_after(char *, const char *, size_t);
 static void	take_fields(struct mail_fields *, const char *, int);
@@ -75,6 +76,30 @@ message_start(FILE *f, off_t end)
 		at += (off_t)took;
 	}
 	return start;
+}
+
+/*
+ * The mailbox of copy c open for reading, at the start of its message
+ * (*at the offset), or NULL.
+ */
+static FILE *
+open_message(const struct lesson_copy *c, off_t *at)
+{
+	FILE *f;
+	int fd;
+
+	if ((fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	*at = message_start(f, c->end);
+	if (fseeko(f, *at, SEEK_SET) == -1) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
 }
 
 /*
@@ -178,20 +203,11 @@ show_one(enum hint_lang lang, const struct lesson_copy *c,
 	FILE *f;
 	off_t at;
 	size_t took, shown = 0;
-	int fd, in_header = 1;
+	int in_header = 1;
 
 	memset(m, 0, sizeof(*m));
-	if ((fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((f = open_message(c, &at)) == NULL)
 		return -1;
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return -1;
-	}
-	at = message_start(f, c->end);
-	if (fseeko(f, at, SEEK_SET) == -1) {
-		fclose(f);
-		return -1;
-	}
 	lesson_sayf(lang, LESSON_T(lang, "--- mail %u, in %s:",
 	    "--- メール %u (%s):"), c->message, c->shown);
 	while (at < c->end && (took = read_line(f, line, sizeof(line))) > 0) {
@@ -229,19 +245,10 @@ lesson_mail_matches(const struct lesson_copy *c,
 	FILE *f;
 	off_t pos;
 	size_t took, i = 0, seen = 0;
-	int fd, trace = 1;
+	int trace = 1;
 
-	if ((fd = open(c->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((f = open_message(c, &pos)) == NULL)
 		return -1;
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return -1;
-	}
-	pos = message_start(f, c->end);
-	if (fseeko(f, pos, SEEK_SET) == -1) {
-		fclose(f);
-		return -1;
-	}
 	while (pos < c->end && (took = read_line(f, line, sizeof(line))) > 0) {
 		pos += (off_t)took;
 		if (seen++ == 0 || (trace && (line[0] == '\t' ||
