@@ -14,18 +14,16 @@ a root shell must give it; the cases about starting as root are skipped
 when not root.  Prints "ok NAME" or "FAIL NAME" per case, then "N
 passed, N failed, N skipped"; exits 1 on a failure.
 """
-import errno
 import os
 import pwd
-import select
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 
+import ptys
 import replies
 
 SMTPD = os.path.abspath(os.environ.get('SMTPD', './smtpd'))
@@ -226,39 +224,7 @@ T = {
 
 
 def env_for(ja):
-    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC',
-           'LANG': 'ja_JP.UTF-8' if ja else 'C'}
-    for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
-        if v in os.environ:
-            env[v] = os.environ[v]
-    return env
-
-
-def no_echo(fd):
-    attr = termios.tcgetattr(fd)
-    attr[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attr)
-
-
-def read_some(fd, buf, deadline):
-    """One read into buf; False at the end, the deadline or EIO."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        return False
-    ready, _, _ = select.select([fd], [], [], left)
-    if not ready:
-        return False
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError as e:
-        if e.errno == errno.EIO:  # Linux: the pty's other side closed
-            return False
-        raise
-    if not chunk:
-        return False
-    buf += chunk
-    return True
+    return ptys.smtpd_env(LANG='ja_JP.UTF-8' if ja else 'C')
 
 
 def wait_for(fds, bufs, wants, deadline):
@@ -267,7 +233,7 @@ def wait_for(fds, bufs, wants, deadline):
     for fd, buf, want in zip(fds, bufs, wants):
         while not (bytes(buf) if fd != fds[-1] else bytes(buf).replace(
                 b'\r\n', b'\n')).endswith(want):
-            if not read_some(fd, buf, deadline):
+            if not ptys.read_some(fd, buf, deadline):
                 return False
     return True
 
@@ -276,16 +242,10 @@ class Session:
     """One smtpd with stdin and stderr on ptys, stdout on a pipe."""
 
     def __init__(self, args, ja, cwd, stdin_tty=True):
-        self.in_master, in_slave = os.openpty() if stdin_tty else \
-            os.pipe()[::-1]
-        if stdin_tty:
-            no_echo(in_slave)
-        self.err_master, err_slave = os.openpty()
-        self.p = subprocess.Popen([SMTPD] + args, stdin=in_slave,
-                                  stdout=subprocess.PIPE, stderr=err_slave,
-                                  cwd=cwd, env=env_for(ja))
-        os.close(in_slave)
-        os.close(err_slave)
+        self.in_master, in_slave = ptys.stdin_pair(stdin_tty)
+        self.err_master, err_slave = ptys.stderr_pair(True)
+        self.p = ptys.start([SMTPD] + args, in_slave, err_slave, cwd,
+                            env_for(ja))
         self.out = bytearray()
         self.err = bytearray()
         self.want_out = b''
@@ -309,16 +269,11 @@ class Session:
 
     def finish(self, status=0):
         deadline = time.monotonic() + WAIT
-        while read_some(self.p.stdout.fileno(), self.out, deadline):
+        while ptys.read_some(self.p.stdout.fileno(), self.out, deadline):
             pass
-        while read_some(self.err_master, self.err, deadline):
+        while ptys.read_some(self.err_master, self.err, deadline):
             pass
-        try:
-            self.p.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-            self.problems.append('smtpd did not exit')
+        ptys.wait(self.p, WAIT, self.problems)
         self.p.stdout.close()
         os.close(self.in_master)
         os.close(self.err_master)
