@@ -332,6 +332,22 @@ def hello(s, t, v=True):
            [t('mail')] if v else [])
 
 
+def greeted(args, ja):
+    """tr(ja), a workdir() and a Session of args in it, past its
+    greeting and the greeting's hint."""
+    t = tr(ja)
+    d = workdir()
+    s = Session(args, ja, d)
+    s.expect([r('R_GREETING')], [t('greet')])
+    return t, d, s
+
+
+def done(d, name, ja, problems):
+    """cleanup(d), then report name with its language."""
+    cleanup(d)
+    report('%s (%s)' % (name, 'ja' if ja else 'en'), problems)
+
+
 def tr(ja):
     return lambda key, *a: T[key][1 if ja else 0].format(*a)
 
@@ -416,9 +432,7 @@ def case_store_unwritable(ja):
     problems = s.finish()
     if os.path.exists(box):
         problems.append('%s made' % box)
-    cleanup(d)
-    report('store not writable: why, and what to type (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'store not writable: why, and what to type', ja, problems)
 
 
 def case_store_template(ja):
@@ -432,17 +446,12 @@ def case_store_template(ja):
                                    practice()), t('greet')])
     s.type(EOF, [], [t('end-eof')])
     problems = s.finish()
-    cleanup(d)
-    report("store mail/%%u@%%d without mail/ (%s)" % ('ja' if ja else 'en'),
-           problems)
+    done(d, 'store mail/%u@%d without mail/', ja, problems)
 
 
 def case_ctrl_d_in_data(ja):
     """Ctrl-D inside DATA: not delivered, said; then the end."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     hello(s, t, False)
     s.type('rcpt to:<sakura@puni.net>', [r('R_RCPT_OK', '<sakura@puni.net>')])
     s.type('data', [r('R_DATA_GO')])
@@ -451,19 +460,14 @@ def case_ctrl_d_in_data(ja):
     problems = s.finish()
     if os.path.exists(os.path.join(d, 'mbox')):
         problems.append('./mbox made')
-    cleanup(d)
-    report('Ctrl-D inside DATA: not delivered, said (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'Ctrl-D inside DATA: not delivered, said', ja, problems)
 
 
 def case_data_lines(ja):
     """Lines in DATA that look like commands or like the end: a hint at
     once, and they stay in the mail; no blank line after the headers and
     no header at all: said after the 250."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     hello(s, t, False)
     s.type('rcpt to:<sakura@puni.net>', [r('R_RCPT_OK', '<sakura@puni.net>')])
     s.type('data', [r('R_DATA_GO')])
@@ -488,17 +492,13 @@ def case_data_lines(ja):
     if b'Subject: first\nquit\nRSET\nMAIL FROM:<a@b.example>\n \n\n' \
             not in mbox:
         problems.append('mbox %r' % mbox)
-    cleanup(d)
-    report('DATA: command-like lines, ". ", missing blank line (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'DATA: command-like lines, ". ", missing blank line', ja,
+         problems)
 
 
 def case_typed(ja):
     """Arrow keys and the full-width input mode: the hint names them."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     s.type('\uff28\uff25\uff2c\uff2f puni.net', [r('R_UNKNOWN')],
            [t('wide-start', '\uff28', 'FF28', 'H')])
     s.type('HELO\u3000puni.net', [r('R_UNKNOWN_GLUED', 'HELO')],
@@ -516,19 +516,14 @@ def case_typed(ja):
            [r('R_BAD_RCPT')], [t('control', '^[[D^[[D')])
     s.type('quit', [r('R_QUIT')], [t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('arrow keys and full-width characters named (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'arrow keys and full-width characters named', ja, problems)
 
 
 def case_specific(ja):
     """-v: RFC 821 verbs (nothing to fix), EHLO's lines, and the specific
     replies each with its own hint and its code's meaning; more than 20
     refusals do not end a terminal session."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H, '-v'] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H, '-v'] + AS, ja)
     s.type('EHLO puni.net', ehlo('puni.net'), [t('ehlo')])
     for verb in ('SEND FROM:<a@b.example>', 'SOML FROM:<a@b.example>',
                  'SAML FROM:<a@b.example>', 'TURN'):
@@ -543,20 +538,16 @@ def case_specific(ja):
         s.type('TURN', [r('R_OBSOLETE', 'TURN')], [t('obsolete')])
     s.type('quit', [r('R_QUIT')], [t('quit'), t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('-v: obsolete verbs, EHLO lines, specific replies, no hang-up '
-           '(%s)' % ('ja' if ja else 'en'), problems)
+    done(d, '-v: obsolete verbs, EHLO lines, specific replies, no hang-up',
+         ja, problems)
 
 
 def case_envelope(ja, template):
     """Three recipients: where each copy went, in one mbox or in one
     mailbox each (the README's command)."""
-    t = tr(ja)
-    d = workdir()
     rcpts = ['ukito@puni.net', 'mimori@puni.net', 'mimori@yo.rim.or.jp']
-    s = Session(['-n', H] + AS + (['mbox', template] if template else []),
-                ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS + (['mbox', template] if template
+                                        else []), ja)
     hello(s, t, False)
     for rc in rcpts:
         s.type('rcpt to:<%s>' % rc, [r('R_RCPT_OK', '<%s>' % rc)])
@@ -579,18 +570,14 @@ def case_envelope(ja, template):
     for p in (paths if template else ['mbox']):
         if b'Konnichiwa.' not in read(os.path.join(d, p)):
             problems.append('%s: %r' % (p, read(os.path.join(d, p))))
-    cleanup(d)
-    report('three recipients, %s: every copy listed (%s)' % (
-        template or './mbox', 'ja' if ja else 'en'), problems)
+    done(d, 'three recipients, %s: every copy listed' % (
+        template or './mbox'), ja, problems)
 
 
 def case_maildirs(ja):
     """Two recipients, a Maildir each: the files are listed in new/."""
-    t = tr(ja)
-    d = workdir()
     rcpts = ['sakura@puni.net', 'ukito@puni.net']
-    s = Session(['-n', H] + AS + ['maildir', 'md/%u'], ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS + ['maildir', 'md/%u'], ja)
     hello(s, t, False)
     for rc in rcpts:
         s.type('rcpt to:<%s>' % rc, [r('R_RCPT_OK', '<%s>' % rc)])
@@ -606,18 +593,13 @@ def case_maildirs(ja):
     for u in ('sakura', 'ukito'):
         if len(os.listdir(os.path.join(d, 'md', u, 'new'))) != 1:
             problems.append('md/%s/new' % u)
-    cleanup(d)
-    report('two recipients, a Maildir each: ls their new/ (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'two recipients, a Maildir each: ls their new/', ja, problems)
 
 
 def case_forgiving(ja):
     """-t 1 in a terminal: a pause of 2 s between commands and inside
     DATA ends nothing (no idle timeout, no rate floor)."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H, '-t', '1'] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H, '-t', '1'] + AS, ja)
     time.sleep(2.2)
     hello(s, t, False)
     s.type('rcpt to:<sakura@puni.net>', [r('R_RCPT_OK', '<sakura@puni.net>')])
@@ -630,9 +612,7 @@ def case_forgiving(ja):
     s.type('.', [r('R_DATA_OK', replies.msgid(1))], [t('stored', './mbox')])
     s.type('quit', [r('R_QUIT')], [t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('terminal, -t 1: no idle timeout, no rate floor (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'terminal, -t 1: no idle timeout, no rate floor', ja, problems)
 
 
 def case_pipe_keeps_timeout():
@@ -648,47 +628,34 @@ def case_pipe_keeps_timeout():
 
 def case_sigterm(ja):
     """A 421 ends the session: said on stderr."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     s.p.send_signal(signal.SIGTERM)
     s.expect([r('R_STOPPING')], [t('end-421')])
     problems = s.finish()
-    cleanup(d)
-    report('a 421 (SIGTERM) ends the session, said (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'a 421 (SIGTERM) ends the session, said', ja, problems)
 
 
 def case_bdat_end(ja):
     """A session the server ends without a 421 (a BDAT size that cannot
     be read): said too."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     s.type('BDAT x', [r('R_SYNTAX_BDAT')], [t('end-501')])
     problems = s.finish()
-    cleanup(d)
-    report('a session ended by the server after 501 BDAT, said (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'a session ended by the server after 501 BDAT, said', ja,
+         problems)
 
 
 def case_unknown_limit(ja):
     """-U's limit of unknown recipients ends no terminal session."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H, '-M', '-U', '0,2,0'] + AS + ['mbox', '%u'], ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H, '-M', '-U', '0,2,0'] + AS + ['mbox', '%u'],
+                      ja)
     hello(s, t, False)
     for who in ('nobody1', 'nobody2', 'nobody3'):
         s.type('rcpt to:<%s@puni.net>' % who,
                [r('R_UNKNOWN_USER', '<%s@puni.net>' % who)])
     s.type('quit', [r('R_QUIT')], [t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('-U: unknown recipients end no terminal session (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, '-U: unknown recipients end no terminal session', ja, problems)
 
 
 case_root_refusal_pipe()
