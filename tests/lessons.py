@@ -29,9 +29,9 @@ import select
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 
+import ptys
 import replies
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -299,12 +299,6 @@ LESSONS = {'puni': puni, 'exim': exim, 'ehlo': ehlo, 'postfix': postfix}
 
 # --- running smtpd ----------------------------------------------------
 
-def no_echo(fd):
-    attr = termios.tcgetattr(fd)
-    attr[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attr)
-
-
 def pump(fds, bufs, done, deadline):
     """Read every fd of fds into its buf until done() or the deadline
     (both streams at once: a full stderr must not stall smtpd)."""
@@ -335,27 +329,14 @@ def run(args, steps, lang, tty=True, hang_up_after=None, mode=None):
     each line's replies.  Returns (problems, stdout, stderr text,
     {file: content} of the directory, exit status).  mode: that of
     the directory smtpd runs in."""
-    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': lang}
-    for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
-        if v in os.environ:
-            env[v] = os.environ[v]
+    env = ptys.smtpd_env(LANG=lang)
     problems = []
     with tempfile.TemporaryDirectory() as d:
-        if tty:
-            in_master, in_slave = os.openpty()
-            no_echo(in_slave)
-            err_master, err_slave = os.openpty()
-        else:
-            in_slave, in_master = os.pipe()
-            err_master, err_slave = os.pipe()
+        in_master, in_slave = ptys.stdin_pair(tty)
+        err_master, err_slave = ptys.stderr_pair(tty)
         if mode is not None:
             os.chmod(d, mode)
-        p = subprocess.Popen([SMTPD] + args, stdin=in_slave,
-                             stdout=subprocess.PIPE, stderr=err_slave,
-                             cwd=d, env=env)
-        os.close(in_slave)
-        os.close(err_slave)
+        p = ptys.start([SMTPD] + args, in_slave, err_slave, d, env)
         out_fd = p.stdout.fileno()
         bufs = {out_fd: bytearray(), err_master: bytearray()}
         fds = [out_fd, err_master]
@@ -379,12 +360,7 @@ def run(args, steps, lang, tty=True, hang_up_after=None, mode=None):
             os.close(in_master)
             in_master = None
         pump(fds, bufs, lambda: False, deadline)   # to the end
-        try:
-            p.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            problems.append('smtpd did not exit')
+        ptys.wait(p, WAIT, problems)
         p.stdout.close()
         if in_master is not None:
             os.close(in_master)
@@ -608,8 +584,7 @@ def check_one_terminal():
     them: the prompt, then the typed line, its reply, the coach's word
     on it, and the next prompt, in that order."""
     h, steps, boxes, _ = postfix()
-    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': 'C'}
+    env = ptys.smtpd_env(sanitizers=False, LANG='C')
     master, slave = os.openpty()
     problems, order = [], []
     with tempfile.TemporaryDirectory() as d:

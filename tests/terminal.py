@@ -13,15 +13,13 @@ after its reply.  CI has no terminal: the ptys are made here.
 Prints "ok NAME" or "FAIL NAME" per case, then "N passed, N failed, 0
 skipped"; exits 1 on a failure.
 """
-import errno
 import os
-import select
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 
+import ptys
 import replies
 
 SMTPD = os.path.abspath(os.environ.get('SMTPD', './smtpd'))
@@ -104,99 +102,32 @@ failures = 0
 passes = 0
 
 
-def no_echo(fd):
-    attr = termios.tcgetattr(fd)
-    attr[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attr)
-
-
-def read_until(fd, buf, want, deadline):
-    """Read fd into buf until it ends with want (or the deadline)."""
-    while not buf.endswith(want):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            return False
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError as e:
-            if e.errno == errno.EIO:
-                return False
-            raise
-        if not chunk:
-            return False
-        buf += chunk
-    return True
-
-
-def drain(fd, deadline):
-    """Everything left on fd until its other end is closed."""
-    out = bytearray()
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], deadline - time.monotonic())
-        if not r:
-            break
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError as e:
-            if e.errno == errno.EIO:  # Linux: pty slave closed
-                break
-            raise
-        if not chunk:
-            break
-        out += chunk
-    return bytes(out)
-
-
 def run(name, args, env_extra, stdin_tty, stderr_tty, want_hints,
         mbox_name='mbox'):
     """One typed session; stdout and stderr checked byte for byte."""
     global failures, passes
-    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC'}
-    for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
-        if v in os.environ:
-            env[v] = os.environ[v]
-    env.update(env_extra)
+    env = ptys.smtpd_env(**env_extra)
     problems = []
     with tempfile.TemporaryDirectory() as d:
-        if stdin_tty:
-            in_master, in_slave = os.openpty()
-            no_echo(in_slave)
-        else:
-            in_slave, in_master = os.pipe()
-        if stderr_tty:
-            err_master, err_slave = os.openpty()
-        else:
-            err_master, err_slave = os.pipe()
-        p = subprocess.Popen([SMTPD, '-n', H] + args, stdin=in_slave,
-                             stdout=subprocess.PIPE, stderr=err_slave,
-                             cwd=d, env=env)
-        os.close(in_slave)
-        os.close(err_slave)
+        in_master, in_slave = ptys.stdin_pair(stdin_tty)
+        err_master, err_slave = ptys.stderr_pair(stderr_tty)
+        p = ptys.start([SMTPD, '-n', H] + args, in_slave, err_slave, d, env)
         out = bytearray()
         deadline = time.monotonic() + WAIT
         expected = (GREETING + '\r\n').encode()
-        if not read_until(p.stdout.fileno(), out, expected, deadline):
+        if not ptys.read_until(p.stdout.fileno(), out, expected, deadline):
             problems.append('no greeting: %r' % bytes(out))
         for line, reply in SESSION:
             if problems:
                 break
             os.write(in_master, line.encode() + b'\n')
             expected += reply.encode()
-            if reply and not read_until(p.stdout.fileno(), out, expected,
+            if reply and not ptys.read_until(p.stdout.fileno(), out, expected,
                                         deadline):
                 problems.append('after %r stdout is %r' % (line,
                                                            bytes(out)))
-        err = drain(err_master, deadline)
-        try:
-            p.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            problems.append('smtpd did not exit')
+        err = ptys.drain(err_master, deadline)
+        ptys.wait(p, WAIT, problems)
         out += p.stdout.read()
         p.stdout.close()
         os.close(in_master)
@@ -233,8 +164,7 @@ def one_terminal():
     """stdin, stdout and stderr on one pty, as a person would have it:
     each hint follows its reply, the typed line is echoed before both."""
     global failures, passes
-    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC', 'LANG': 'C'}
+    env = ptys.smtpd_env(sanitizers=False, LANG='C')
     master, slave = os.openpty()
     with tempfile.TemporaryDirectory() as d:
         p = subprocess.Popen([SMTPD, '-v', '-n', H], stdin=slave,
@@ -242,7 +172,7 @@ def one_terminal():
         os.close(slave)
         screen = bytearray()
         deadline = time.monotonic() + WAIT
-        ok = read_until(master, screen, (EN['greet'] + '\r\n').encode(),
+        ok = ptys.read_until(master, screen, (EN['greet'] + '\r\n').encode(),
                         deadline)
         for line, hint in (('helo a.example', EN['helo']),
                            ('mail from:<a@a.example>', EN['mail']),
@@ -250,9 +180,9 @@ def one_terminal():
             if not ok:
                 break
             os.write(master, line.encode() + b'\n')
-            ok = read_until(master, screen, (hint + '\r\n').encode(),
+            ok = ptys.read_until(master, screen, (hint + '\r\n').encode(),
                             deadline)
-        screen += drain(master, deadline)
+        screen += ptys.drain(master, deadline)
         p.wait(timeout=WAIT)
         os.close(master)
     want = ('%s\n%s\n'

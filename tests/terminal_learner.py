@@ -14,18 +14,16 @@ a root shell must give it; the cases about starting as root are skipped
 when not root.  Prints "ok NAME" or "FAIL NAME" per case, then "N
 passed, N failed, N skipped"; exits 1 on a failure.
 """
-import errno
 import os
 import pwd
-import select
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 
+import ptys
 import replies
 
 SMTPD = os.path.abspath(os.environ.get('SMTPD', './smtpd'))
@@ -226,39 +224,7 @@ T = {
 
 
 def env_for(ja):
-    env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-           'SMTPD_FAKE_TIME': '1700000000', 'TZ': 'UTC',
-           'LANG': 'ja_JP.UTF-8' if ja else 'C'}
-    for v in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
-        if v in os.environ:
-            env[v] = os.environ[v]
-    return env
-
-
-def no_echo(fd):
-    attr = termios.tcgetattr(fd)
-    attr[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attr)
-
-
-def read_some(fd, buf, deadline):
-    """One read into buf; False at the end, the deadline or EIO."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        return False
-    ready, _, _ = select.select([fd], [], [], left)
-    if not ready:
-        return False
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError as e:
-        if e.errno == errno.EIO:  # Linux: the pty's other side closed
-            return False
-        raise
-    if not chunk:
-        return False
-    buf += chunk
-    return True
+    return ptys.smtpd_env(LANG='ja_JP.UTF-8' if ja else 'C')
 
 
 def wait_for(fds, bufs, wants, deadline):
@@ -267,7 +233,7 @@ def wait_for(fds, bufs, wants, deadline):
     for fd, buf, want in zip(fds, bufs, wants):
         while not (bytes(buf) if fd != fds[-1] else bytes(buf).replace(
                 b'\r\n', b'\n')).endswith(want):
-            if not read_some(fd, buf, deadline):
+            if not ptys.read_some(fd, buf, deadline):
                 return False
     return True
 
@@ -276,16 +242,10 @@ class Session:
     """One smtpd with stdin and stderr on ptys, stdout on a pipe."""
 
     def __init__(self, args, ja, cwd, stdin_tty=True):
-        self.in_master, in_slave = os.openpty() if stdin_tty else \
-            os.pipe()[::-1]
-        if stdin_tty:
-            no_echo(in_slave)
-        self.err_master, err_slave = os.openpty()
-        self.p = subprocess.Popen([SMTPD] + args, stdin=in_slave,
-                                  stdout=subprocess.PIPE, stderr=err_slave,
-                                  cwd=cwd, env=env_for(ja))
-        os.close(in_slave)
-        os.close(err_slave)
+        self.in_master, in_slave = ptys.stdin_pair(stdin_tty)
+        self.err_master, err_slave = ptys.stderr_pair(True)
+        self.p = ptys.start([SMTPD] + args, in_slave, err_slave, cwd,
+                            env_for(ja))
         self.out = bytearray()
         self.err = bytearray()
         self.want_out = b''
@@ -309,16 +269,11 @@ class Session:
 
     def finish(self, status=0):
         deadline = time.monotonic() + WAIT
-        while read_some(self.p.stdout.fileno(), self.out, deadline):
+        while ptys.read_some(self.p.stdout.fileno(), self.out, deadline):
             pass
-        while read_some(self.err_master, self.err, deadline):
+        while ptys.read_some(self.err_master, self.err, deadline):
             pass
-        try:
-            self.p.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-            self.problems.append('smtpd did not exit')
+        ptys.wait(self.p, WAIT, self.problems)
         self.p.stdout.close()
         os.close(self.in_master)
         os.close(self.err_master)
@@ -375,6 +330,22 @@ def hello(s, t, v=True):
     s.type('mail from:<mimori@puni.net>', [r('R_SENDER_OK',
                                             '<mimori@puni.net>')],
            [t('mail')] if v else [])
+
+
+def greeted(args, ja):
+    """tr(ja), a workdir() and a Session of args in it, past its
+    greeting and the greeting's hint."""
+    t = tr(ja)
+    d = workdir()
+    s = Session(args, ja, d)
+    s.expect([r('R_GREETING')], [t('greet')])
+    return t, d, s
+
+
+def done(d, name, ja, problems):
+    """cleanup(d), then report name with its language."""
+    cleanup(d)
+    report('%s (%s)' % (name, 'ja' if ja else 'en'), problems)
 
 
 def tr(ja):
@@ -461,9 +432,7 @@ def case_store_unwritable(ja):
     problems = s.finish()
     if os.path.exists(box):
         problems.append('%s made' % box)
-    cleanup(d)
-    report('store not writable: why, and what to type (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'store not writable: why, and what to type', ja, problems)
 
 
 def case_store_template(ja):
@@ -477,17 +446,12 @@ def case_store_template(ja):
                                    practice()), t('greet')])
     s.type(EOF, [], [t('end-eof')])
     problems = s.finish()
-    cleanup(d)
-    report("store mail/%%u@%%d without mail/ (%s)" % ('ja' if ja else 'en'),
-           problems)
+    done(d, 'store mail/%u@%d without mail/', ja, problems)
 
 
 def case_ctrl_d_in_data(ja):
     """Ctrl-D inside DATA: not delivered, said; then the end."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     hello(s, t, False)
     s.type('rcpt to:<sakura@puni.net>', [r('R_RCPT_OK', '<sakura@puni.net>')])
     s.type('data', [r('R_DATA_GO')])
@@ -496,19 +460,14 @@ def case_ctrl_d_in_data(ja):
     problems = s.finish()
     if os.path.exists(os.path.join(d, 'mbox')):
         problems.append('./mbox made')
-    cleanup(d)
-    report('Ctrl-D inside DATA: not delivered, said (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'Ctrl-D inside DATA: not delivered, said', ja, problems)
 
 
 def case_data_lines(ja):
     """Lines in DATA that look like commands or like the end: a hint at
     once, and they stay in the mail; no blank line after the headers and
     no header at all: said after the 250."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     hello(s, t, False)
     s.type('rcpt to:<sakura@puni.net>', [r('R_RCPT_OK', '<sakura@puni.net>')])
     s.type('data', [r('R_DATA_GO')])
@@ -533,17 +492,13 @@ def case_data_lines(ja):
     if b'Subject: first\nquit\nRSET\nMAIL FROM:<a@b.example>\n \n\n' \
             not in mbox:
         problems.append('mbox %r' % mbox)
-    cleanup(d)
-    report('DATA: command-like lines, ". ", missing blank line (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'DATA: command-like lines, ". ", missing blank line', ja,
+         problems)
 
 
 def case_typed(ja):
     """Arrow keys and the full-width input mode: the hint names them."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     s.type('\uff28\uff25\uff2c\uff2f puni.net', [r('R_UNKNOWN')],
            [t('wide-start', '\uff28', 'FF28', 'H')])
     s.type('HELO\u3000puni.net', [r('R_UNKNOWN_GLUED', 'HELO')],
@@ -561,19 +516,14 @@ def case_typed(ja):
            [r('R_BAD_RCPT')], [t('control', '^[[D^[[D')])
     s.type('quit', [r('R_QUIT')], [t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('arrow keys and full-width characters named (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'arrow keys and full-width characters named', ja, problems)
 
 
 def case_specific(ja):
     """-v: RFC 821 verbs (nothing to fix), EHLO's lines, and the specific
     replies each with its own hint and its code's meaning; more than 20
     refusals do not end a terminal session."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H, '-v'] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H, '-v'] + AS, ja)
     s.type('EHLO puni.net', ehlo('puni.net'), [t('ehlo')])
     for verb in ('SEND FROM:<a@b.example>', 'SOML FROM:<a@b.example>',
                  'SAML FROM:<a@b.example>', 'TURN'):
@@ -588,20 +538,16 @@ def case_specific(ja):
         s.type('TURN', [r('R_OBSOLETE', 'TURN')], [t('obsolete')])
     s.type('quit', [r('R_QUIT')], [t('quit'), t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('-v: obsolete verbs, EHLO lines, specific replies, no hang-up '
-           '(%s)' % ('ja' if ja else 'en'), problems)
+    done(d, '-v: obsolete verbs, EHLO lines, specific replies, no hang-up',
+         ja, problems)
 
 
 def case_envelope(ja, template):
     """Three recipients: where each copy went, in one mbox or in one
     mailbox each (the README's command)."""
-    t = tr(ja)
-    d = workdir()
     rcpts = ['ukito@puni.net', 'mimori@puni.net', 'mimori@yo.rim.or.jp']
-    s = Session(['-n', H] + AS + (['mbox', template] if template else []),
-                ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS + (['mbox', template] if template
+                                        else []), ja)
     hello(s, t, False)
     for rc in rcpts:
         s.type('rcpt to:<%s>' % rc, [r('R_RCPT_OK', '<%s>' % rc)])
@@ -624,18 +570,14 @@ def case_envelope(ja, template):
     for p in (paths if template else ['mbox']):
         if b'Konnichiwa.' not in read(os.path.join(d, p)):
             problems.append('%s: %r' % (p, read(os.path.join(d, p))))
-    cleanup(d)
-    report('three recipients, %s: every copy listed (%s)' % (
-        template or './mbox', 'ja' if ja else 'en'), problems)
+    done(d, 'three recipients, %s: every copy listed' % (
+        template or './mbox'), ja, problems)
 
 
 def case_maildirs(ja):
     """Two recipients, a Maildir each: the files are listed in new/."""
-    t = tr(ja)
-    d = workdir()
     rcpts = ['sakura@puni.net', 'ukito@puni.net']
-    s = Session(['-n', H] + AS + ['maildir', 'md/%u'], ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS + ['maildir', 'md/%u'], ja)
     hello(s, t, False)
     for rc in rcpts:
         s.type('rcpt to:<%s>' % rc, [r('R_RCPT_OK', '<%s>' % rc)])
@@ -651,18 +593,13 @@ def case_maildirs(ja):
     for u in ('sakura', 'ukito'):
         if len(os.listdir(os.path.join(d, 'md', u, 'new'))) != 1:
             problems.append('md/%s/new' % u)
-    cleanup(d)
-    report('two recipients, a Maildir each: ls their new/ (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'two recipients, a Maildir each: ls their new/', ja, problems)
 
 
 def case_forgiving(ja):
     """-t 1 in a terminal: a pause of 2 s between commands and inside
     DATA ends nothing (no idle timeout, no rate floor)."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H, '-t', '1'] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H, '-t', '1'] + AS, ja)
     time.sleep(2.2)
     hello(s, t, False)
     s.type('rcpt to:<sakura@puni.net>', [r('R_RCPT_OK', '<sakura@puni.net>')])
@@ -675,9 +612,7 @@ def case_forgiving(ja):
     s.type('.', [r('R_DATA_OK', replies.msgid(1))], [t('stored', './mbox')])
     s.type('quit', [r('R_QUIT')], [t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('terminal, -t 1: no idle timeout, no rate floor (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'terminal, -t 1: no idle timeout, no rate floor', ja, problems)
 
 
 def case_pipe_keeps_timeout():
@@ -693,47 +628,34 @@ def case_pipe_keeps_timeout():
 
 def case_sigterm(ja):
     """A 421 ends the session: said on stderr."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     s.p.send_signal(signal.SIGTERM)
     s.expect([r('R_STOPPING')], [t('end-421')])
     problems = s.finish()
-    cleanup(d)
-    report('a 421 (SIGTERM) ends the session, said (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'a 421 (SIGTERM) ends the session, said', ja, problems)
 
 
 def case_bdat_end(ja):
     """A session the server ends without a 421 (a BDAT size that cannot
     be read): said too."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H] + AS, ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H] + AS, ja)
     s.type('BDAT x', [r('R_SYNTAX_BDAT')], [t('end-501')])
     problems = s.finish()
-    cleanup(d)
-    report('a session ended by the server after 501 BDAT, said (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, 'a session ended by the server after 501 BDAT, said', ja,
+         problems)
 
 
 def case_unknown_limit(ja):
     """-U's limit of unknown recipients ends no terminal session."""
-    t = tr(ja)
-    d = workdir()
-    s = Session(['-n', H, '-M', '-U', '0,2,0'] + AS + ['mbox', '%u'], ja, d)
-    s.expect([r('R_GREETING')], [t('greet')])
+    t, d, s = greeted(['-n', H, '-M', '-U', '0,2,0'] + AS + ['mbox', '%u'],
+                      ja)
     hello(s, t, False)
     for who in ('nobody1', 'nobody2', 'nobody3'):
         s.type('rcpt to:<%s@puni.net>' % who,
                [r('R_UNKNOWN_USER', '<%s@puni.net>' % who)])
     s.type('quit', [r('R_QUIT')], [t('end-quit')])
     problems = s.finish()
-    cleanup(d)
-    report('-U: unknown recipients end no terminal session (%s)' % (
-        'ja' if ja else 'en'), problems)
+    done(d, '-U: unknown recipients end no terminal session', ja, problems)
 
 
 case_root_refusal_pipe()
