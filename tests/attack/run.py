@@ -661,11 +661,10 @@ def deaf_client(sb):
     expect("stored", store_files(sb), [])
 
 
-@case
-def deaf_socket_client(sb):
-    """deaf_client on a socket, as under inetd or tcpserver: there the
-    kernel bounds each send (SO_SNDTIMEO, linebuf.c) instead of poll(2),
-    and smtpd still ends the session after -t once the socket is full."""
+def smtpd_on_socket(sb):
+    """smtpd -t 2 with stdin and stdout one end of a socket pair, as
+    under inetd or tcpserver, stderr /dev/null: our end, its pid and
+    the time it started."""
     ours, theirs = socket.socketpair()
     env = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "TMPDIR": sb.tmp}
     t0 = time.monotonic()
@@ -683,6 +682,15 @@ def deaf_socket_client(sb):
         finally:
             os._exit(127)
     theirs.close()
+    return ours, pid, t0
+
+
+@case
+def deaf_socket_client(sb):
+    """deaf_client on a socket, as under inetd or tcpserver: there the
+    kernel bounds each send (SO_SNDTIMEO, linebuf.c) instead of poll(2),
+    and smtpd still ends the session after -t once the socket is full."""
+    ours, pid, t0 = smtpd_on_socket(sb)
     ours.settimeout(1)
     sent = 0
     try:   # fill both ways: our send buffer and smtpd's replies
@@ -715,23 +723,7 @@ def silent_socket_client(sb):
     the kernel (SO_RCVTIMEO, linebuf.c) instead of poll(2), and smtpd
     still answers 421 and ends after -t."""
     for said in (b"", b"EHLO c.exa"):
-        ours, theirs = socket.socketpair()
-        env = {"PATH": "/usr/bin:/bin", "TZ": "UTC", "TMPDIR": sb.tmp}
-        t0 = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.chdir(sb.cwd)
-                fd = theirs.fileno()
-                os.dup2(fd, 0)
-                os.dup2(fd, 1)
-                null = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(null, 2)
-                os.execve(SMTPD, [SMTPD, "-n", "mx.example.org", "-t",
-                                  "2", "mbox", sb.store + "/%u"], env)
-            finally:
-                os._exit(127)
-        theirs.close()
+        ours, pid, t0 = smtpd_on_socket(sb)
         ours.sendall(said)
         ours.settimeout(20)
         got = b""
